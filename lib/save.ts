@@ -183,7 +183,7 @@ interface ModelFiles {
   read: (name: string) => Promise<Uint8Array | null>;
 }
 
-async function folderFiles(dir: string): Promise<ModelFiles> {
+function folderFiles(dir: string): ModelFiles {
   return {
     where: (name) => join(dir, name),
     read: async (name) => {
