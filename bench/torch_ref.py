@@ -1,0 +1,79 @@
+"""PyTorch reference for `deno task bench`: times one training step of the
+TensorFlow "Image classification" tutorial CNN, the same model and step that
+bench/bench.ts times on the fast tfjs backend.
+
+Usage: /usr/bin/python3 bench/torch_ref.py [--steps N] [--warmup N] [--batch N]
+Prints one JSON object: {"torch_ms_per_step": ..., "threads": ..., ...}.
+"""
+
+import argparse
+import json
+import statistics
+import time
+
+import torch
+from torch import nn
+
+IMAGE_SIZE = 180  # the tutorial resizes every photo to 180x180
+NUM_CLASSES = 5  # daisy, dandelion, roses, sunflowers, tulips
+
+
+def tutorial_cnn() -> nn.Module:
+    """Rescaling(1/255) -> 3x [Conv 3x3 same + ReLU -> MaxPool 2] -> Dense 128 -> Dense 5."""
+
+    class Rescale(nn.Module):
+        def forward(self, x):
+            return x * (1.0 / 255.0)
+
+    pooled = IMAGE_SIZE // 2 // 2 // 2  # 22: three 2x2 max-pools, floor division
+    return nn.Sequential(
+        Rescale(),
+        nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(64 * pooled * pooled, 128), nn.ReLU(),
+        nn.Linear(128, NUM_CLASSES),
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=32)
+    args = parser.parse_args()
+
+    torch.manual_seed(0)
+    model = tutorial_cnn()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()  # sparse categorical cross-entropy from logits
+    x = torch.rand(args.batch, 3, IMAGE_SIZE, IMAGE_SIZE) * 255.0
+    y = torch.randint(0, NUM_CLASSES, (args.batch,))
+
+    def step() -> float:
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    times = []
+    for i in range(args.warmup + args.steps):
+        start = time.perf_counter()
+        step()
+        elapsed = (time.perf_counter() - start) * 1000.0
+        if i >= args.warmup:
+            times.append(elapsed)
+    print(json.dumps({
+        "torch_ms_per_step": statistics.median(times),
+        "torch_ms_mean": statistics.mean(times),
+        "steps": args.steps,
+        "batch": args.batch,
+        "threads": torch.get_num_threads(),
+        "torch_version": torch.__version__,
+    }))
+
+
+if __name__ == "__main__":
+    main()

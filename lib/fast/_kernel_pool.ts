@@ -1,0 +1,179 @@
+// The kernel pool: kernels.wasm instantiated on one shared WebAssembly.Memory
+// by the main thread and by `threads - 1` module workers.
+//
+// A kernel call is split into row ranges, one per thread. The main thread
+// posts each worker its range through a shared job slot, runs its own range,
+// then waits (Atomics.wait, allowed on Deno's main thread) for the others.
+// tfjs calls kernels synchronously, so the whole call stays synchronous.
+
+import {
+  JOB_ARGS,
+  JOB_DONE,
+  JOB_FN,
+  JOB_SEQ,
+  JOB_SLOTS,
+} from "./_kernel_abi.ts";
+
+/** The exported kernels of kernels.wasm, in job-slot numbering. */
+export const KERNEL_FUNCTIONS = [
+  "conv_forward",
+  "conv_filter_grad",
+  "max_pool_grad",
+  "sum_parts",
+] as const;
+
+/** Name of one exported kernel. */
+export type KernelName = typeof KERNEL_FUNCTIONS[number];
+
+const WASM_PAGE_BYTES = 65536;
+const INITIAL_PAGES = 256; // 16 MiB; grows on demand
+const MAX_PAGES = 65536; // 4 GiB, the wasm32 limit
+const ALIGN_BYTES = 16; // one SIMD register
+
+interface WorkerHandle {
+  worker: Worker;
+  slot: Int32Array;
+  seq: number;
+}
+
+/** Kernels on shared memory, run by the main thread plus worker threads. */
+export class KernelPool {
+  /** Threads a call is split over (main thread included). */
+  readonly threads: number;
+  readonly #memory: WebAssembly.Memory;
+  readonly #fns: Record<string, (...args: number[]) => void>;
+  readonly #workers: WorkerHandle[];
+  #top = 0;
+  #view: Float32Array;
+
+  private constructor(
+    memory: WebAssembly.Memory,
+    instance: WebAssembly.Instance,
+    workers: WorkerHandle[],
+  ) {
+    this.#memory = memory;
+    this.#fns = {};
+    for (const name of KERNEL_FUNCTIONS) {
+      this.#fns[name] = instance.exports[name] as (...args: number[]) => void;
+    }
+    this.#workers = workers;
+    this.threads = workers.length + 1;
+    this.#view = new Float32Array(memory.buffer);
+  }
+
+  /** Loads kernels.wasm and starts `threads - 1` workers. */
+  static async create(threads: number): Promise<KernelPool> {
+    const bytes = await Deno.readFile(
+      new URL("./kernels.wasm", import.meta.url),
+    );
+    const module = await WebAssembly.compile(bytes);
+    const memory = new WebAssembly.Memory({
+      initial: INITIAL_PAGES,
+      maximum: MAX_PAGES,
+      shared: true,
+    });
+    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    const workers: WorkerHandle[] = [];
+    const ready: Promise<void>[] = [];
+    for (let i = 1; i < threads; i++) {
+      const worker = new Worker(
+        new URL("./_kernel_worker.ts", import.meta.url),
+        {
+          type: "module",
+        },
+      );
+      const job = new SharedArrayBuffer(
+        JOB_SLOTS * Int32Array.BYTES_PER_ELEMENT,
+      );
+      ready.push(
+        new Promise((resolve, reject) => {
+          worker.onmessage = () => resolve();
+          worker.onerror = (e) => {
+            e.preventDefault();
+            reject(new Error(`Cannot start kernel worker: ${e.message}`));
+          };
+        }),
+      );
+      worker.postMessage({
+        module,
+        memory,
+        job,
+        functions: [...KERNEL_FUNCTIONS],
+      });
+      workers.push({ worker, slot: new Int32Array(job), seq: 0 });
+    }
+    try {
+      await Promise.all(ready);
+    } catch (error) {
+      for (const w of workers) w.worker.terminate();
+      throw error;
+    }
+    return new KernelPool(memory, instance, workers);
+  }
+
+  /** Frees every allocation (call at the start of each kernel). */
+  reset(): void {
+    this.#top = 0;
+  }
+
+  /** Reserves `floats` float32 slots and returns their byte offset. */
+  alloc(floats: number): number {
+    const at = this.#top;
+    this.#top += Math.ceil((floats * 4) / ALIGN_BYTES) * ALIGN_BYTES;
+    const needed = Math.ceil(this.#top / WASM_PAGE_BYTES);
+    const have = this.#memory.buffer.byteLength / WASM_PAGE_BYTES;
+    if (needed > have) this.#memory.grow(needed - have);
+    return at;
+  }
+
+  /** A float32 view of the whole shared memory (valid until the next alloc). */
+  get f32(): Float32Array {
+    if (this.#view.buffer.byteLength !== this.#memory.buffer.byteLength) {
+      this.#view = new Float32Array(this.#memory.buffer);
+    }
+    return this.#view;
+  }
+
+  /**
+   * Runs kernel `name` over `rows` rows split evenly between threads;
+   * `args(begin, end, thread)` gives the argument list for one range.
+   */
+  run(
+    name: KernelName,
+    rows: number,
+    args: (begin: number, end: number, thread: number) => number[],
+    threads = this.threads,
+  ): void {
+    const n = Math.max(1, Math.min(threads, this.threads, rows));
+    const fnIndex = KERNEL_FUNCTIONS.indexOf(name);
+    const bounds = (t: number) => Math.round((rows * t) / n);
+    for (let t = 1; t < n; t++) {
+      const w = this.#workers[t - 1];
+      const list = args(bounds(t), bounds(t + 1), t);
+      w.slot[JOB_FN] = fnIndex;
+      for (let i = 0; i < list.length; i++) w.slot[JOB_ARGS + i] = list[i];
+      w.seq++;
+      Atomics.store(w.slot, JOB_SEQ, w.seq);
+      Atomics.notify(w.slot, JOB_SEQ);
+    }
+    this.#fns[name](...args(bounds(0), bounds(1), 0));
+    for (let t = 1; t < n; t++) {
+      const w = this.#workers[t - 1];
+      for (;;) {
+        const done = Atomics.load(w.slot, JOB_DONE);
+        if (done === w.seq) break;
+        Atomics.wait(w.slot, JOB_DONE, done);
+      }
+    }
+  }
+
+  /** Stops the workers. */
+  close(): void {
+    for (const w of this.#workers) {
+      Atomics.store(w.slot, JOB_SEQ, -1);
+      Atomics.notify(w.slot, JOB_SEQ);
+      w.worker.terminate();
+    }
+    this.#workers.length = 0;
+  }
+}

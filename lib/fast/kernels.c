@@ -1,0 +1,232 @@
+// SIMD training kernels for the fast tfjs backend (lib/fast/).
+//
+// Built to lib/fast/kernels.wasm by lib/fast/build_kernels.sh (the exact clang
+// command is in that script). The module imports a shared WebAssembly.Memory,
+// so the main thread and worker threads run these functions on the same data;
+// every function takes a range of output rows so that callers can split the
+// work between threads. The code uses no C stack and no static data: it only
+// touches the memory it is given.
+//
+// Layout: every image tensor is NHWC (batch, height, width, channels), as in
+// tfjs. Inputs of the convolution kernels arrive already zero-padded by the
+// caller, which removes all bounds checks from the inner loops, and channel
+// counts written `cop` are rounded up to a multiple of 8 (the padding is
+// zeros), so that 8 output channels fill two 4-lane SIMD registers.
+//
+// The trick shared by the convolution kernels: in a padded NHWC row, the
+// input values that output column `ox` sees through kernel row `kh` are the
+// `kw * c` contiguous floats starting at `ox * stride * c`. So a convolution
+// is, row by row, a small matrix product with a "strided" left matrix, and the
+// weights for one kernel row are a plain [kw * c, cop] matrix.
+
+#include <wasm_simd128.h>
+
+typedef v128_t f4;
+
+static inline f4 load4(const float* p) { return wasm_v128_load(p); }
+static inline void store4(float* p, f4 v) { wasm_v128_store(p, v); }
+static inline f4 splat(float v) { return wasm_f32x4_splat(v); }
+static inline f4 madd(f4 acc, f4 a, f4 b) {
+  return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b));
+}
+
+// Forward convolution, strides `sh` x `sw`, on a zero-padded input.
+//   xp:  [batch, hp, wp, c]            padded input
+//   w:   [kh, kw * c, cop]             filter, output channels padded to 8
+//   out: [batch, ho, wo, cop]          written (not accumulated)
+// Computes output rows r = b * ho + oy for r in [row_begin, row_end).
+// Register tile: 4 output columns x 8 output channels (8 accumulators).
+__attribute__((export_name("conv_forward"))) void conv_forward(
+    const float* xp, int hp, int wp, int c, const float* w, int kh, int kw,
+    int cop, int sh, int sw, float* out, int ho, int wo, int row_begin,
+    int row_end) {
+  const int k_row = kw * c;        // reduction length per kernel row
+  const int col_step = sw * c;     // distance between output columns in xp
+  for (int r = row_begin; r < row_end; r++) {
+    const int b = r / ho, oy = r % ho;
+    const float* x_row0 = xp + ((b * hp + oy * sh) * wp) * c;
+    float* out_row = out + r * wo * cop;
+    int ox = 0;
+    for (; ox + 4 <= wo; ox += 4) {
+      for (int co = 0; co < cop; co += 8) {
+        f4 a00 = splat(0), a01 = splat(0), a10 = splat(0), a11 = splat(0);
+        f4 a20 = splat(0), a21 = splat(0), a30 = splat(0), a31 = splat(0);
+        for (int i = 0; i < kh; i++) {
+          const float* x0 = x_row0 + i * wp * c + ox * col_step;
+          const float* x1 = x0 + col_step;
+          const float* x2 = x1 + col_step;
+          const float* x3 = x2 + col_step;
+          const float* wk = w + i * k_row * cop + co;
+          for (int k = 0; k < k_row; k++) {
+            const f4 w0 = load4(wk + k * cop), w1 = load4(wk + k * cop + 4);
+            const f4 v0 = splat(x0[k]), v1 = splat(x1[k]);
+            const f4 v2 = splat(x2[k]), v3 = splat(x3[k]);
+            a00 = madd(a00, v0, w0); a01 = madd(a01, v0, w1);
+            a10 = madd(a10, v1, w0); a11 = madd(a11, v1, w1);
+            a20 = madd(a20, v2, w0); a21 = madd(a21, v2, w1);
+            a30 = madd(a30, v3, w0); a31 = madd(a31, v3, w1);
+          }
+        }
+        float* o = out_row + ox * cop + co;
+        store4(o, a00); store4(o + 4, a01);
+        store4(o + cop, a10); store4(o + cop + 4, a11);
+        store4(o + 2 * cop, a20); store4(o + 2 * cop + 4, a21);
+        store4(o + 3 * cop, a30); store4(o + 3 * cop + 4, a31);
+      }
+    }
+    for (; ox < wo; ox++) {  // leftover columns, one at a time
+      for (int co = 0; co < cop; co += 8) {
+        f4 a0 = splat(0), a1 = splat(0);
+        for (int i = 0; i < kh; i++) {
+          const float* x0 = x_row0 + i * wp * c + ox * col_step;
+          const float* wk = w + i * k_row * cop + co;
+          for (int k = 0; k < k_row; k++) {
+            const f4 v = splat(x0[k]);
+            a0 = madd(a0, v, load4(wk + k * cop));
+            a1 = madd(a1, v, load4(wk + k * cop + 4));
+          }
+        }
+        float* o = out_row + ox * cop + co;
+        store4(o, a0); store4(o + 4, a1);
+      }
+    }
+  }
+}
+
+// Filter gradient of a convolution, accumulated over output rows:
+//   dw[i, k, co] += sum over (b, oy, ox) of xp[b, oy*sh + i, ox*sw + k / c, k % c]
+//                   * dy[b, oy, ox, co]
+// i.e. for each output row and kernel row, dw_i += A^T @ dY with A the
+// strided [wo, kw * c] view of the padded input row.
+//   xp: [batch, hp, wp, c]   dy: [batch, ho, wo, cop]   dw: [kh, kw * c, cop]
+// Rows r = b * ho + oy in [row_begin, row_end) are summed into dw, which the
+// caller zeroes (one private dw per thread, summed afterwards).
+// Register tile: 4 reduction positions x 8 output channels.
+__attribute__((export_name("conv_filter_grad"))) void conv_filter_grad(
+    const float* xp, int hp, int wp, int c, const float* dy, int ho, int wo,
+    int cop, int kh, int kw, int sh, int sw, float* dw, int row_begin,
+    int row_end) {
+  const int k_row = kw * c;
+  const int col_step = sw * c;
+  for (int r = row_begin; r < row_end; r++) {
+    const int b = r / ho, oy = r % ho;
+    const float* dy_row = dy + r * wo * cop;
+    for (int i = 0; i < kh; i++) {
+      const float* x_row = xp + ((b * hp + oy * sh + i) * wp) * c;
+      float* dwi = dw + i * k_row * cop;
+      int k = 0;
+      for (; k + 4 <= k_row; k += 4) {
+        for (int co = 0; co < cop; co += 8) {
+          float* g = dwi + k * cop + co;
+          f4 a00 = load4(g), a01 = load4(g + 4);
+          f4 a10 = load4(g + cop), a11 = load4(g + cop + 4);
+          f4 a20 = load4(g + 2 * cop), a21 = load4(g + 2 * cop + 4);
+          f4 a30 = load4(g + 3 * cop), a31 = load4(g + 3 * cop + 4);
+          const float* xk = x_row + k;
+          const float* d = dy_row + co;
+          for (int ox = 0; ox < wo; ox++) {
+            const f4 d0 = load4(d), d1 = load4(d + 4);
+            const float* xv = xk + ox * col_step;
+            const f4 v0 = splat(xv[0]), v1 = splat(xv[1]);
+            const f4 v2 = splat(xv[2]), v3 = splat(xv[3]);
+            a00 = madd(a00, v0, d0); a01 = madd(a01, v0, d1);
+            a10 = madd(a10, v1, d0); a11 = madd(a11, v1, d1);
+            a20 = madd(a20, v2, d0); a21 = madd(a21, v2, d1);
+            a30 = madd(a30, v3, d0); a31 = madd(a31, v3, d1);
+            d += cop;
+          }
+          store4(g, a00); store4(g + 4, a01);
+          store4(g + cop, a10); store4(g + cop + 4, a11);
+          store4(g + 2 * cop, a20); store4(g + 2 * cop + 4, a21);
+          store4(g + 3 * cop, a30); store4(g + 3 * cop + 4, a31);
+        }
+      }
+      for (; k < k_row; k++) {  // leftover reduction positions
+        for (int co = 0; co < cop; co += 8) {
+          float* g = dwi + k * cop + co;
+          f4 a0 = load4(g), a1 = load4(g + 4);
+          const float* d = dy_row + co;
+          for (int ox = 0; ox < wo; ox++) {
+            const f4 v = splat(x_row[k + ox * col_step]);
+            a0 = madd(a0, v, load4(d));
+            a1 = madd(a1, v, load4(d + 4));
+            d += cop;
+          }
+          store4(g, a0); store4(g + 4, a1);
+        }
+      }
+    }
+  }
+}
+
+// Gradient of max pooling: each output's gradient flows back to the first
+// input position (in row-major window order) that holds the window's maximum,
+// the same tie rule as tfjs' cpu backend. Windows may overlap, so dx is
+// accumulated; the caller zeroes it.
+//   x: [batch, h, w, c]   y, dy: [batch, ho, wo, c]   dx: [batch, h, w, c]
+// Rows r = b * ho + oy in [row_begin, row_end). Threads must own disjoint
+// input rows, which holds when the window height is at most the stride.
+__attribute__((export_name("max_pool_grad"))) void max_pool_grad(
+    const float* x, const float* y, const float* dy, float* dx, int h, int w,
+    int c, int ho, int wo, int fh, int fw, int sh, int sw, int pad_top,
+    int pad_left, int row_begin, int row_end) {
+  for (int r = row_begin; r < row_end; r++) {
+    const int b = r / ho, oy = r % ho;
+    for (int ox = 0; ox < wo; ox++) {
+      const float* yv = y + (r * wo + ox) * c;
+      const float* dyv = dy + (r * wo + ox) * c;
+      int ch = 0;
+      for (; ch + 4 <= c; ch += 4) {
+        const f4 m = load4(yv + ch), g = load4(dyv + ch);
+        v128_t found = wasm_i32x4_splat(0);
+        for (int i = 0; i < fh; i++) {
+          const int iy = oy * sh - pad_top + i;
+          if (iy < 0 || iy >= h) continue;
+          for (int j = 0; j < fw; j++) {
+            const int ix = ox * sw - pad_left + j;
+            if (ix < 0 || ix >= w) continue;
+            const int at = ((b * h + iy) * w + ix) * c + ch;
+            const v128_t hit =
+                wasm_v128_andnot(wasm_f32x4_eq(load4(x + at), m), found);
+            found = wasm_v128_or(found, hit);
+            store4(dx + at, wasm_f32x4_add(load4(dx + at), wasm_v128_and(hit, g)));
+          }
+        }
+      }
+      for (; ch < c; ch++) {  // leftover channels
+        int done = 0;
+        for (int i = 0; i < fh && !done; i++) {
+          const int iy = oy * sh - pad_top + i;
+          if (iy < 0 || iy >= h) continue;
+          for (int j = 0; j < fw; j++) {
+            const int ix = ox * sw - pad_left + j;
+            if (ix < 0 || ix >= w) continue;
+            const int at = ((b * h + iy) * w + ix) * c + ch;
+            if (x[at] == yv[ch]) {
+              dx[at] += dyv[ch];
+              done = 1;
+              break;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// Sum of `n` float arrays of length `len` laid out one after another at
+// `parts` into `out` (used to add the per-thread filter gradients).
+__attribute__((export_name("sum_parts"))) void sum_parts(
+    const float* parts, int n, int len, float* out) {
+  int i = 0;
+  for (; i + 4 <= len; i += 4) {
+    f4 acc = load4(parts + i);
+    for (int p = 1; p < n; p++) acc = wasm_f32x4_add(acc, load4(parts + p * len + i));
+    store4(out + i, acc);
+  }
+  for (; i < len; i++) {
+    float acc = parts[i];
+    for (int p = 1; p < n; p++) acc += parts[p * len + i];
+    out[i] = acc;
+  }
+}

@@ -1,0 +1,244 @@
+/**
+ * The fast CPU training backend: tfjs' wasm backend (XNNPACK, SIMD) plus our
+ * own SIMD gradient kernels, run on every core through module workers.
+ *
+ * tfjs trains a CNN on its pure-JavaScript `cpu` backend at minutes per step,
+ * and its `wasm` backend cannot train one at all (it has no
+ * `Conv2DBackpropFilter`). {@linkcode useFastBackend} selects the wasm
+ * backend and registers the gradient kernels a CNN needs, so training runs at
+ * about the speed of PyTorch on the same CPU.
+ *
+ * Importing this module has no side effects; nothing happens until you call
+ * {@linkcode useFastBackend}.
+ *
+ * @module
+ */
+
+import * as tf from "@tensorflow/tfjs";
+import { type BackendWasm, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import { KernelPool } from "./_kernel_pool.ts";
+import {
+  conv2DBackpropFilter,
+  conv2DBackpropInput,
+  maxPoolGrad,
+} from "./_gradients.ts";
+
+/** What {@linkcode useFastBackend} set up. */
+export interface FastBackendInfo {
+  /** The active tfjs backend, `"wasm"` when the fast path is on. */
+  backend: string;
+  /** Whether the wasm backend runs its SIMD build. */
+  simd: boolean;
+  /** Threads our gradient kernels run on (main thread included). */
+  threads: number;
+  /** The kernels registered by this module on the backend. */
+  kernels: string[];
+  /** A real (non-fallback) WebGPU adapter's description, or null if none. */
+  gpu: string | null;
+}
+
+/** Options for {@linkcode useFastBackend}. */
+export interface UseFastBackendOptions {
+  /**
+   * Threads for the gradient kernels (the main thread plus `threads - 1`
+   * module workers); clamped to at least 1.
+   * @default navigator.hardwareConcurrency
+   */
+  threads?: number;
+  /**
+   * Folder (URL ending in `/`) holding tfjs-backend-wasm's `.wasm` files.
+   * @default the `dist/` folder of the installed npm package
+   */
+  wasmPath?: string;
+}
+
+const WASM_PACKAGE = "@tensorflow/tfjs-backend-wasm";
+const WASM_BINARY = "tfjs-backend-wasm-simd.wasm";
+
+interface FastState {
+  pool: KernelPool;
+  info: FastBackendInfo;
+  /** The wasm backend's own kernels we replaced, restored on close. */
+  replaced: tf.KernelConfig[];
+}
+
+let state: FastState | null = null;
+let pending: Promise<FastBackendInfo> | null = null;
+
+/**
+ * Finds the npm package's `dist/` folder holding the `.wasm` binaries: the
+ * `node_modules` folder nearest to this file (Deno's `nodeModulesDir`), which
+ * works the same from notebooks, tasks and tests whatever the cwd.
+ */
+async function findWasmDir(): Promise<string> {
+  const tail = `node_modules/${WASM_PACKAGE}/dist/`;
+  let dir = new URL("./", import.meta.url);
+  for (;;) {
+    const candidate = new URL(tail, dir);
+    try {
+      await Deno.stat(new URL(WASM_BINARY, candidate));
+      return candidate.href;
+    } catch {
+      const parent = new URL("../", dir);
+      if (parent.href === dir.href) break;
+      dir = parent;
+    }
+  }
+  throw new Error(
+    `Cannot find ${WASM_BINARY}: no node_modules/${WASM_PACKAGE} above ${import.meta.url}, received none; run "deno install" or pass options.wasmPath`,
+  );
+}
+
+/** A real GPU adapter's description, or null (llvmpipe and other fallbacks do not count). */
+async function findGpu(): Promise<string | null> {
+  const gpu = (navigator as { gpu?: GPU }).gpu;
+  if (gpu == null) return null;
+  try {
+    const adapter = await gpu.requestAdapter();
+    if (adapter == null) return null;
+    const info = adapter.info;
+    const name =
+      `${info.vendor} ${info.architecture} ${info.device} ${info.description}`
+        .trim();
+    const software =
+      (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true ||
+      /llvmpipe|swiftshader|software|lavapipe/i.test(name);
+    return software ? null : name;
+  } catch {
+    return null;
+  }
+}
+
+async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
+  const threads = Math.max(
+    1,
+    Math.floor(options.threads ?? navigator.hardwareConcurrency ?? 1),
+  );
+  const wasmDir = options.wasmPath ?? await findWasmDir();
+  // Point the wasm backend at the local binaries (no network) before it is
+  // first initialized.
+  try {
+    setWasmPaths(wasmDir);
+  } catch {
+    // The wasm backend was already initialized by someone else: keep it.
+  }
+  if (!(await tf.setBackend("wasm"))) {
+    throw new Error(
+      `Cannot select the wasm backend: its initialization failed, received wasm path ${wasmDir}`,
+    );
+  }
+  await tf.ready();
+  const simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) as boolean;
+  const pool = await KernelPool.create(threads);
+  const kernels: Record<
+    string,
+    (pool: KernelPool, args: {
+      inputs: Record<string, tf.TensorInfo>;
+      backend: BackendWasm;
+      attrs: tf.NamedAttrMap;
+    }) => tf.TensorInfo
+  > = {
+    [tf.Conv2DBackpropFilter]: conv2DBackpropFilter,
+    [tf.Conv2DBackpropInput]: conv2DBackpropInput,
+    [tf.MaxPoolGrad]: maxPoolGrad,
+  };
+  const replaced: tf.KernelConfig[] = [];
+  for (const [kernelName, fn] of Object.entries(kernels)) {
+    const original = tf.getKernel(kernelName, "wasm");
+    if (original != null) {
+      replaced.push(original);
+      tf.unregisterKernel(kernelName, "wasm");
+    }
+    tf.registerKernel({
+      kernelName,
+      backendName: "wasm",
+      kernelFunc: (args) =>
+        fn(
+          pool,
+          args as unknown as {
+            inputs: Record<string, tf.TensorInfo>;
+            backend: BackendWasm;
+            attrs: tf.NamedAttrMap;
+          },
+        ),
+    });
+  }
+  const info: FastBackendInfo = {
+    backend: tf.getBackend(),
+    simd,
+    threads: pool.threads,
+    kernels: Object.keys(kernels),
+    gpu: await findGpu(),
+  };
+  state = { pool, info, replaced };
+  return info;
+}
+
+/**
+ * Selects and sets up the fastest correct training backend; idempotent.
+ *
+ * Switches tfjs to its wasm backend (SIMD build, `.wasm` files loaded from
+ * the installed npm package, never the network) and registers SIMD gradient
+ * kernels for `Conv2DBackpropFilter`, `Conv2DBackpropInput` and `MaxPoolGrad`
+ * that run on `threads` cores. Configurations the fast kernels do not cover
+ * run the cpu backend's reference kernel, so results are always correct.
+ * Calling it again returns the first call's info (and re-selects the wasm
+ * backend if something switched away).
+ *
+ * @param options Thread count and wasm location; see {@linkcode UseFastBackendOptions}.
+ * @returns The active backend and features: SIMD, threads, kernels, GPU.
+ * @throws {Error} If the wasm binaries cannot be found or the backend fails to start.
+ *
+ * @example Train on the fast backend
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { useFastBackend } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const info = await useFastBackend();
+ * assert.equal(info.backend, "wasm");
+ * assert.equal(tf.getBackend(), "wasm");
+ * closeFastBackend();
+ * ```
+ */
+export function useFastBackend(
+  options: UseFastBackendOptions = {},
+): Promise<FastBackendInfo> {
+  if (state != null) {
+    const info = state.info;
+    if (tf.getBackend() !== "wasm") {
+      return tf.setBackend("wasm").then(() => info);
+    }
+    return Promise.resolve(info);
+  }
+  if (pending == null) {
+    pending = setUp(options).finally(() => {
+      pending = null;
+    });
+  }
+  return pending;
+}
+
+/**
+ * Stops the kernel worker threads and removes the fast gradient kernels, so a
+ * process (or a test) can end cleanly. The wasm backend stays selected with
+ * its own kernels; call {@linkcode useFastBackend} again to re-enable ours.
+ *
+ * @returns Nothing.
+ *
+ * @example Shut the worker threads down
+ * ```ts
+ * import { closeFastBackend, useFastBackend } from "./mod.ts";
+ * await useFastBackend({ threads: 2 });
+ * closeFastBackend();
+ * ```
+ */
+export function closeFastBackend(): void {
+  if (state == null) return;
+  for (const kernelName of state.info.kernels) {
+    tf.unregisterKernel(kernelName, "wasm");
+  }
+  for (const original of state.replaced) tf.registerKernel(original);
+  state.pool.close();
+  state = null;
+}
