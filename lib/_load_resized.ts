@@ -1,0 +1,44 @@
+/**
+ * Read one image file, decode it and resize it to the dataset's size: the unit
+ * of work of the loader, run in worker threads or on the main thread.
+ *
+ * @module
+ */
+
+import { decodeImage } from "./image_decode.ts";
+import { centerCropWindow, resizeBilinearRgb } from "./_resize.ts";
+
+/** How every image of a dataset is resized. */
+export interface ResizeSpec {
+  height: number;
+  width: number;
+  cropToAspectRatio: boolean;
+  maxPixels?: number;
+}
+
+/**
+ * Reads, decodes and resizes one image; only the resized pixels are kept.
+ *
+ * @param path Image file path.
+ * @param spec Target size, crop flag and pixel limit.
+ * @returns `height * width * 3` RGB bytes.
+ * @throws {Error} When the file cannot be read or decoded (message says why).
+ */
+export async function loadResized(
+  path: string,
+  spec: ResizeSpec,
+): Promise<Uint8Array> {
+  const bytes = await Deno.readFile(path);
+  const image = await decodeImage(bytes, { maxPixels: spec.maxPixels });
+  const crop = spec.cropToAspectRatio
+    ? centerCropWindow(image.height, image.width, spec.height, spec.width)
+    : undefined;
+  return resizeBilinearRgb(
+    image.data,
+    image.height,
+    image.width,
+    spec.height,
+    spec.width,
+    crop,
+  );
+}
