@@ -1,0 +1,139 @@
+// useFastBackend() end to end: what it reports, that training a small CNN on
+// it follows the cpu backend's loss curve from the same weights, and that
+// training steps leak no tensors.
+
+import * as tf from "@tensorflow/tfjs";
+import assert from "node:assert/strict";
+import { closeFastBackend, useFastBackend } from "../lib/fast/mod.ts";
+
+const SEED = 11;
+const IMAGE = 12; // small images keep the cpu reference fast
+const CLASSES = 3;
+const BATCH = 4;
+const LEARNING_RATE = 0.01;
+const LOSS_STEPS = 6;
+/** Loss curves may drift apart by float rounding, never by more than this. */
+const LOSS_TOLERANCE = 1e-3;
+const LEAK_STEPS = 100;
+
+/** A small CNN using every kernel the fast backend adds: strided and padded convs, max-pools. */
+function smallCnn(): tf.Sequential {
+  const model = tf.sequential();
+  model.add(tf.layers.conv2d({
+    inputShape: [IMAGE, IMAGE, 3],
+    filters: 6,
+    kernelSize: 3,
+    padding: "same",
+    activation: "relu",
+    kernelInitializer: tf.initializers.glorotUniform({ seed: SEED }),
+  }));
+  model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+  model.add(tf.layers.conv2d({
+    filters: 8,
+    kernelSize: 3,
+    strides: 2,
+    padding: "valid",
+    activation: "relu",
+    kernelInitializer: tf.initializers.glorotUniform({ seed: SEED + 1 }),
+  }));
+  model.add(tf.layers.flatten());
+  model.add(tf.layers.dense({
+    units: CLASSES,
+    kernelInitializer: tf.initializers.glorotUniform({ seed: SEED + 2 }),
+  }));
+  return model;
+}
+
+/** Trains `steps` Adam steps from `weights` on the current backend; returns the losses. */
+function lossCurve(weights: Float32Array[], steps: number): number[] {
+  const model = smallCnn();
+  model.setWeights(
+    weights.map((w, i) => tf.tensor(w, model.getWeights()[i].shape)),
+  );
+  const optimizer = tf.train.adam(LEARNING_RATE);
+  const x = tf.randomUniform([BATCH, IMAGE, IMAGE, 3], 0, 1, "float32", SEED);
+  const y = tf.oneHot(tf.tensor1d([0, 1, 2, 1], "int32"), CLASSES);
+  const losses: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const loss = optimizer.minimize(
+      () => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor),
+      true,
+    )!;
+    losses.push(loss.dataSync()[0]);
+    loss.dispose();
+  }
+  tf.dispose([x, y]);
+  optimizer.dispose();
+  model.dispose();
+  return losses;
+}
+
+Deno.test("useFastBackend() selects the wasm backend and reports its features", async () => {
+  const info = await useFastBackend({ threads: 2 });
+  try {
+    assert.equal(info.backend, "wasm");
+    assert.equal(tf.getBackend(), "wasm");
+    assert.equal(info.simd, true);
+    assert.equal(info.threads, 2);
+    assert.deepEqual(info.kernels.toSorted(), [
+      "Conv2DBackpropFilter",
+      "Conv2DBackpropInput",
+      "MaxPoolGrad",
+    ]);
+    // Idempotent: a second call returns the same setup.
+    assert.deepEqual(await useFastBackend(), info);
+    // It re-selects wasm if someone switched away.
+    tf.setBackend("cpu");
+    await useFastBackend();
+    assert.equal(tf.getBackend(), "wasm");
+  } finally {
+    closeFastBackend();
+  }
+});
+
+Deno.test("useFastBackend() trains a small CNN along the cpu backend's loss curve", async () => {
+  await useFastBackend({ threads: 2 });
+  try {
+    tf.setBackend("cpu");
+    const init = smallCnn();
+    const weights = init.getWeights().map((w) => w.dataSync() as Float32Array);
+    init.dispose();
+    const want = lossCurve(weights, LOSS_STEPS);
+    tf.setBackend("wasm");
+    const got = lossCurve(weights, LOSS_STEPS);
+    // The curve must actually move, or comparing it would prove nothing.
+    assert.ok(want[LOSS_STEPS - 1] < want[0], `cpu loss did not fall: ${want}`);
+    for (let i = 0; i < LOSS_STEPS; i++) {
+      assert.ok(
+        Math.abs(got[i] - want[i]) <= LOSS_TOLERANCE * Math.max(1, want[i]),
+        `step ${i}: wasm ${got[i]} vs cpu ${want[i]}`,
+      );
+    }
+  } finally {
+    closeFastBackend();
+  }
+});
+
+Deno.test("useFastBackend() training steps leave tf.memory().numTensors unchanged", async () => {
+  await useFastBackend({ threads: 2 });
+  try {
+    const model = smallCnn();
+    const optimizer = tf.train.adam(LEARNING_RATE);
+    const x = tf.randomUniform([BATCH, IMAGE, IMAGE, 3], 0, 1, "float32", SEED);
+    const y = tf.oneHot(tf.tensor1d([0, 1, 2, 1], "int32"), CLASSES);
+    const step = () => {
+      optimizer.minimize(() =>
+        tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor)
+      );
+    };
+    step(); // the first step creates Adam's moment variables
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < LEAK_STEPS; i++) step();
+    assert.equal(tf.memory().numTensors, before);
+    tf.dispose([x, y]);
+    optimizer.dispose();
+    model.dispose();
+  } finally {
+    closeFastBackend();
+  }
+});

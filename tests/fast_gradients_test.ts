@@ -1,0 +1,255 @@
+// Every gradient kernel the fast backend registers, checked against tfjs'
+// `cpu` backend (the reference) on randomized shapes: batch 1-8, odd and even
+// sizes, 1-64 channels, kernels 1/3/5, strides 1/2, `same` and `valid`.
+
+import * as tf from "@tensorflow/tfjs";
+import assert from "node:assert/strict";
+import { closeFastBackend, useFastBackend } from "../lib/fast/mod.ts";
+
+/** Largest allowed error, relative to the reference's largest magnitude. */
+const MAX_RELATIVE_ERROR = 1e-4;
+/** Random configurations tried per kernel. */
+const CASES = 14;
+const SEED = 7;
+
+/** Small seeded generator (mulberry32) so every run tries the same shapes. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function pick<T>(random: () => number, items: readonly T[]): T {
+  return items[Math.floor(random() * items.length)];
+}
+
+function int(random: () => number, lo: number, hi: number): number {
+  return lo + Math.floor(random() * (hi - lo + 1));
+}
+
+/** Runs `f` on the cpu backend, then on the fast backend; returns both results. */
+function onBoth(f: () => tf.Tensor): [Float32Array, Float32Array, number[]] {
+  tf.setBackend("cpu");
+  const ref = tf.tidy(f);
+  const refValues = ref.dataSync() as Float32Array;
+  ref.dispose();
+  tf.setBackend("wasm");
+  const got = tf.tidy(f);
+  const values = got.dataSync() as Float32Array;
+  const shape = got.shape;
+  got.dispose();
+  return [values, refValues, shape];
+}
+
+function relativeError(got: Float32Array, want: Float32Array): number {
+  assert.equal(got.length, want.length);
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < got.length; i++) {
+    err = Math.max(err, Math.abs(got[i] - want[i]));
+    scale = Math.max(scale, Math.abs(want[i]));
+  }
+  return scale === 0 ? err : err / scale;
+}
+
+type Shape4 = [number, number, number, number];
+
+interface ConvCase {
+  x: Shape4;
+  filter: Shape4;
+  stride: number;
+  pad: "same" | "valid";
+}
+
+function randomConvCase(random: () => number): ConvCase {
+  for (;;) {
+    const k = pick(random, [1, 3, 5]);
+    const stride = pick(random, [1, 2]);
+    const pad = pick(random, ["same", "valid"] as const);
+    const h = int(random, k, 17);
+    const w = int(random, k, 17);
+    const c = pick(random, [1, 2, 3, 5, 8, 16, 32, int(random, 1, 64)]);
+    const co = pick(random, [1, 4, 7, 8, 16, 33, 64]);
+    const b = int(random, 1, 8);
+    if (h * w * c * b * co > 3e6) continue; // keep the cpu reference quick
+    return { x: [b, h, w, c], filter: [k, k, c, co], stride, pad };
+  }
+}
+
+function describe(c: ConvCase): string {
+  return `x ${c.x} filter ${c.filter} stride ${c.stride} ${c.pad}`;
+}
+
+Deno.test("useFastBackend() registers a Conv2DBackpropFilter that matches the cpu backend", async () => {
+  await useFastBackend({ threads: 2 });
+  try {
+    const random = rng(SEED);
+    for (let i = 0; i < CASES; i++) {
+      const cfg = randomConvCase(random);
+      const [got, want] = onBoth(() => {
+        const x = tf.randomNormal(cfg.x, 0, 1, "float32", 1000 + 2 * i);
+        const y = tf.conv2d(
+          x as tf.Tensor4D,
+          tf.zeros(cfg.filter) as tf.Tensor4D,
+          cfg.stride,
+          cfg.pad,
+        );
+        const dy = tf.randomNormal(y.shape, 0, 1, "float32", 1001 + 2 * i);
+        return tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, {
+          strides: cfg.stride,
+          pad: cfg.pad,
+          dataFormat: "NHWC",
+          filterShape: cfg.filter,
+        }) as tf.Tensor;
+      });
+      const err = relativeError(got, want);
+      assert.ok(
+        err <= MAX_RELATIVE_ERROR,
+        `${describe(cfg)}: relative error ${err}`,
+      );
+    }
+  } finally {
+    closeFastBackend();
+  }
+});
+
+Deno.test("useFastBackend() registers a Conv2DBackpropInput that matches the cpu backend", async () => {
+  await useFastBackend({ threads: 2 });
+  try {
+    const random = rng(SEED + 1);
+    for (let i = 0; i < CASES; i++) {
+      const cfg = randomConvCase(random);
+      const [got, want, shape] = onBoth(() => {
+        const filter = tf.randomNormal(
+          cfg.filter,
+          0,
+          1,
+          "float32",
+          1000 + 2 * i,
+        );
+        const y = tf.conv2d(
+          tf.zeros(cfg.x) as tf.Tensor4D,
+          filter as tf.Tensor4D,
+          cfg.stride,
+          cfg.pad,
+        );
+        const dy = tf.randomNormal(y.shape, 0, 1, "float32", 1001 + 2 * i);
+        return tf.engine().runKernel(tf.Conv2DBackpropInput, { dy, filter }, {
+          strides: cfg.stride,
+          pad: cfg.pad,
+          dataFormat: "NHWC",
+          inputShape: cfg.x,
+        }) as tf.Tensor;
+      });
+      assert.deepEqual(shape, cfg.x);
+      const err = relativeError(got, want);
+      assert.ok(
+        err <= MAX_RELATIVE_ERROR,
+        `${describe(cfg)}: relative error ${err}`,
+      );
+    }
+  } finally {
+    closeFastBackend();
+  }
+});
+
+Deno.test("useFastBackend() registers a MaxPoolGrad that matches the cpu backend", async () => {
+  await useFastBackend({ threads: 2 });
+  try {
+    const random = rng(SEED + 2);
+    for (let i = 0; i < CASES; i++) {
+      const size = pick(random, [1, 2, 3]);
+      const stride = pick(random, [1, 2]);
+      const pad = pick(random, ["same", "valid"] as const);
+      const shape: Shape4 = [
+        int(random, 1, 8),
+        int(random, size, 17),
+        int(random, size, 17),
+        int(random, 1, 64),
+      ];
+      const [got, want] = onBoth(() => {
+        const input = tf.randomNormal(
+          shape,
+          0,
+          1,
+          "float32",
+          1000 + 2 * i,
+        ) as tf.Tensor4D;
+        const output = tf.maxPool(input, size, stride, pad);
+        const dy = tf.randomNormal(output.shape, 0, 1, "float32", 1001 + 2 * i);
+        return tf.engine().runKernel(tf.MaxPoolGrad, { dy, input, output }, {
+          filterSize: size,
+          strides: stride,
+          pad,
+        }) as tf.Tensor;
+      });
+      const err = relativeError(got, want);
+      assert.ok(
+        err <= MAX_RELATIVE_ERROR,
+        `pool ${size} stride ${stride} ${pad} on ${shape}: ${err}`,
+      );
+    }
+  } finally {
+    closeFastBackend();
+  }
+});
+
+Deno.test("useFastBackend() MaxPoolGrad sends tied maxima to the first position, like the cpu backend", async () => {
+  await useFastBackend({ threads: 2 });
+  try {
+    // Values 0..2 tie often inside 2x2 windows.
+    const values = Array.from({ length: 2 * 6 * 6 * 5 }, (_, i) => (i * 7) % 3);
+    const [got, want] = onBoth(() => {
+      const input = tf.tensor4d(values, [2, 6, 6, 5]);
+      const output = tf.maxPool(input, 2, 2, "valid");
+      return tf.engine().runKernel(tf.MaxPoolGrad, {
+        dy: tf.onesLike(output),
+        input,
+        output,
+      }, {
+        filterSize: 2,
+        strides: 2,
+        pad: "valid",
+      }) as tf.Tensor;
+    });
+    assert.deepEqual([...got], [...want]);
+  } finally {
+    closeFastBackend();
+  }
+});
+
+Deno.test("useFastBackend() falls back to the cpu kernel for configurations the fast path skips", async () => {
+  await useFastBackend({ threads: 2 });
+  try {
+    // Explicit padding larger than the kernel: not covered by the fast
+    // Conv2DBackpropInput, so it must take the (correct) cpu path.
+    const pad = [[0, 0], [3, 3], [3, 3], [
+      0,
+      0,
+    ]] as tf.backend_util.ExplicitPadding;
+    const [got, want] = onBoth(() => {
+      const filter = tf.randomNormal([3, 3, 2, 4], 0, 1, "float32", 1);
+      const y = tf.conv2d(
+        tf.zeros([1, 5, 5, 2]) as tf.Tensor4D,
+        filter as tf.Tensor4D,
+        1,
+        pad,
+      );
+      const dy = tf.randomNormal(y.shape, 0, 1, "float32", 2);
+      return tf.engine().runKernel(tf.Conv2DBackpropInput, { dy, filter }, {
+        strides: 1,
+        pad,
+        dataFormat: "NHWC",
+        inputShape: [1, 5, 5, 2],
+      }) as tf.Tensor;
+    });
+    assert.ok(relativeError(got, want) <= MAX_RELATIVE_ERROR);
+  } finally {
+    closeFastBackend();
+  }
+});
