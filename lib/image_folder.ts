@@ -234,7 +234,14 @@ export class ImageDataset {
    * @param epoch Epoch number, which picks the shuffle order.
    * @returns A generator of batches.
    */
-  *batches(epoch = 0): Generator<{ xs: tf.Tensor4D; ys: tf.Tensor1D }> {
+  batches(epoch = 0): Generator<{ xs: tf.Tensor4D; ys: tf.Tensor1D }> {
+    return this.#batches(epoch, "int32");
+  }
+
+  *#batches(
+    epoch: number,
+    labelDtype: "int32" | "float32",
+  ): Generator<{ xs: tf.Tensor4D; ys: tf.Tensor1D }> {
     const [h, w] = this.imageSize;
     const slot = h * w * 3;
     const order = this.order(epoch);
@@ -250,7 +257,9 @@ export class ImageDataset {
       }
       yield {
         xs: tf.tensor4d(xs, [end - start, h, w, 3], "float32"),
-        ys: tf.tensor1d(ys, "int32"),
+        ys: labelDtype === "int32"
+          ? tf.tensor1d(ys, "int32")
+          : tf.tensor1d(Float32Array.from(ys)),
       };
     }
   }
@@ -258,7 +267,10 @@ export class ImageDataset {
   /**
    * The same batches as a `tf.data.Dataset` for `model.fitDataset` /
    * `model.evaluateDataset` with a sparse-categorical loss; every new
-   * iteration (epoch) reshuffles with the next seed.
+   * iteration (epoch) reshuffles with the next seed. Labels are float32 here
+   * (class indices as floats, shape `[b]`): tfjs-layers' sparse categorical
+   * loss floors its targets, which it only accepts as float32. tfjs-layers
+   * disposes each batch after its training step.
    *
    * @returns A dataset of `{xs, ys}` batches.
    */
@@ -266,7 +278,7 @@ export class ImageDataset {
     let epoch = 0;
     // tf.data.generator calls this function again for each new iterator, i.e. each epoch.
     return tf.data.generator(() =>
-      this.batches(epoch++)
+      this.#batches(epoch++, "float32")
     ) as unknown as tf.data.Dataset<
       { xs: tf.Tensor4D; ys: tf.Tensor1D }
     >;
