@@ -122,6 +122,8 @@ class SafeWriter {
   }
 
   async dir(name: string) {
+    // The archive root itself ("/" or "./"), as some zip writers list it: nothing to create.
+    if (/^[./\\]*$/.test(name) && !name.includes("..")) return;
     const parts = safeParts(name, this.strip);
     if (parts) await Deno.mkdir(join(this.root, ...parts), { recursive: true });
   }
