@@ -76,9 +76,11 @@ Deno.test("useFastBackend() selects the wasm backend and reports its features", 
     assert.equal(info.simd, true);
     assert.equal(info.threads, 2);
     assert.deepEqual(info.kernels.toSorted(), [
+      "BatchMatMul",
       "Conv2DBackpropFilter",
       "Conv2DBackpropInput",
       "MaxPoolGrad",
+      "Sum",
     ]);
     // Idempotent: a second call returns the same setup.
     assert.deepEqual(await useFastBackend(), info);

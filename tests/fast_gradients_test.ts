@@ -253,3 +253,84 @@ Deno.test("useFastBackend() falls back to the cpu kernel for configurations the 
     closeFastBackend();
   }
 });
+
+Deno.test("useFastBackend() registers a BatchMatMul that matches the cpu backend for every transpose", async () => {
+  await useFastBackend({ threads: 2 });
+  try {
+    const random = rng(SEED + 3);
+    for (let i = 0; i < CASES; i++) {
+      const m = int(random, 1, 40);
+      const k = int(random, 1, 300);
+      const n = int(random, 1, 40);
+      const transposeA = random() < 0.5;
+      const transposeB = random() < 0.5;
+      const [got, want, shape] = onBoth(() => {
+        const a = tf.randomNormal(
+          transposeA ? [k, m] : [m, k],
+          0,
+          1,
+          "float32",
+          1000 + 2 * i,
+        );
+        const b = tf.randomNormal(
+          transposeB ? [n, k] : [k, n],
+          0,
+          1,
+          "float32",
+          1001 + 2 * i,
+        );
+        return tf.matMul(
+          a as tf.Tensor2D,
+          b as tf.Tensor2D,
+          transposeA,
+          transposeB,
+        );
+      });
+      assert.deepEqual(shape, [m, n]);
+      const err = relativeError(got, want);
+      assert.ok(
+        err <= MAX_RELATIVE_ERROR,
+        `${m}x${k}x${n} tA ${transposeA} tB ${transposeB}: ${err}`,
+      );
+    }
+  } finally {
+    closeFastBackend();
+  }
+});
+
+Deno.test("useFastBackend() registers a Sum that matches the cpu backend", async () => {
+  await useFastBackend({ threads: 2 });
+  try {
+    // Bias-gradient sums (all axes but the last) take the fast path; the
+    // others check that the original kernel still handles the rest.
+    const cases: [number[], number | number[], boolean][] = [
+      [[8, 33, 31, 16], [0, 1, 2], false],
+      [[3, 17, 19, 5], [0, 1, 2], true],
+      [[70000, 3], 0, false],
+      [[4, 30, 30, 8], [1, 2], false],
+      [[4, 30, 30, 8], 3, false],
+    ];
+    for (const [i, [shape, axis, keepDims]] of cases.entries()) {
+      const [got, want, outShape] = onBoth(() =>
+        tf.sum(
+          tf.randomNormal(shape, 0, 1, "float32", 1000 + i),
+          axis,
+          keepDims,
+        )
+      );
+      tf.setBackend("cpu");
+      const expectedShape = tf.tidy(() =>
+        tf.sum(tf.zeros(shape), axis, keepDims).shape
+      );
+      tf.setBackend("wasm");
+      assert.deepEqual(outShape, expectedShape);
+      const err = relativeError(got, want);
+      assert.ok(
+        err <= MAX_RELATIVE_ERROR,
+        `sum of ${shape} over ${axis}: ${err}`,
+      );
+    }
+  } finally {
+    closeFastBackend();
+  }
+});

@@ -20,6 +20,8 @@ export const KERNEL_FUNCTIONS = [
   "conv_filter_grad",
   "max_pool_grad",
   "sum_parts",
+  "gemm",
+  "column_sum",
 ] as const;
 
 /** Name of one exported kernel. */

@@ -230,3 +230,85 @@ __attribute__((export_name("sum_parts"))) void sum_parts(
     out[i] = acc;
   }
 }
+
+// Matrix product c = a @ b for the dense layers, with `a` read through
+// strides so that a transposed left operand costs nothing:
+//   a[m, k] = a[m * sam + k * sak],  b: [k, np] row-major,  c: [m, np]
+// with np a multiple of 8 (zero-padded columns). Rows m in
+// [m_begin, m_end). Register tile: 4 rows x 8 columns.
+__attribute__((export_name("gemm"))) void gemm(
+    const float* a, int sam, int sak, const float* b, float* c, int np, int k,
+    int m_begin, int m_end) {
+  int m = m_begin;
+  for (; m + 4 <= m_end; m += 4) {
+    const float* a0 = a + m * sam;
+    const float* a1 = a0 + sam;
+    const float* a2 = a1 + sam;
+    const float* a3 = a2 + sam;
+    for (int n = 0; n < np; n += 8) {
+      f4 c00 = splat(0), c01 = splat(0), c10 = splat(0), c11 = splat(0);
+      f4 c20 = splat(0), c21 = splat(0), c30 = splat(0), c31 = splat(0);
+      const float* bk = b + n;
+      for (int i = 0; i < k; i++) {
+        const f4 b0 = load4(bk), b1 = load4(bk + 4);
+        const int at = i * sak;
+        const f4 v0 = splat(a0[at]), v1 = splat(a1[at]);
+        const f4 v2 = splat(a2[at]), v3 = splat(a3[at]);
+        c00 = madd(c00, v0, b0); c01 = madd(c01, v0, b1);
+        c10 = madd(c10, v1, b0); c11 = madd(c11, v1, b1);
+        c20 = madd(c20, v2, b0); c21 = madd(c21, v2, b1);
+        c30 = madd(c30, v3, b0); c31 = madd(c31, v3, b1);
+        bk += np;
+      }
+      float* o = c + m * np + n;
+      store4(o, c00); store4(o + 4, c01);
+      store4(o + np, c10); store4(o + np + 4, c11);
+      store4(o + 2 * np, c20); store4(o + 2 * np + 4, c21);
+      store4(o + 3 * np, c30); store4(o + 3 * np + 4, c31);
+    }
+  }
+  for (; m < m_end; m++) {  // leftover rows
+    const float* a0 = a + m * sam;
+    for (int n = 0; n < np; n += 8) {
+      f4 c0 = splat(0), c1 = splat(0);
+      const float* bk = b + n;
+      for (int i = 0; i < k; i++) {
+        const f4 v = splat(a0[i * sak]);
+        c0 = madd(c0, v, load4(bk));
+        c1 = madd(c1, v, load4(bk + 4));
+        bk += np;
+      }
+      store4(c + m * np + n, c0);
+      store4(c + m * np + n + 4, c1);
+    }
+  }
+}
+
+// Column sums of a row-major [rows, cols] matrix over rows in
+// [row_begin, row_end), written to out[cols]: the bias gradient of a layer is
+// its output gradient summed over batch and pixels. Each thread writes its own
+// `out`; the caller adds them with sum_parts.
+__attribute__((export_name("column_sum"))) void column_sum(
+    const float* x, int cols, float* out, int row_begin, int row_end) {
+  int j = 0;
+  for (; j + 16 <= cols; j += 16) {
+    f4 s0 = splat(0), s1 = splat(0), s2 = splat(0), s3 = splat(0);
+    for (int r = row_begin; r < row_end; r++) {
+      const float* p = x + r * cols + j;
+      s0 = wasm_f32x4_add(s0, load4(p)); s1 = wasm_f32x4_add(s1, load4(p + 4));
+      s2 = wasm_f32x4_add(s2, load4(p + 8)); s3 = wasm_f32x4_add(s3, load4(p + 12));
+    }
+    store4(out + j, s0); store4(out + j + 4, s1);
+    store4(out + j + 8, s2); store4(out + j + 12, s3);
+  }
+  for (; j + 4 <= cols; j += 4) {
+    f4 s = splat(0);
+    for (int r = row_begin; r < row_end; r++) s = wasm_f32x4_add(s, load4(x + r * cols + j));
+    store4(out + j, s);
+  }
+  for (; j < cols; j++) {
+    float s = 0;
+    for (int r = row_begin; r < row_end; r++) s += x[r * cols + j];
+    out[j] = s;
+  }
+}

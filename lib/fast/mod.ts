@@ -15,8 +15,9 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { type BackendWasm, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { KernelPool } from "./_kernel_pool.ts";
+import { batchMatMul, type Original, sum } from "./_dense.ts";
 import {
   conv2DBackpropFilter,
   conv2DBackpropInput,
@@ -54,6 +55,22 @@ export interface UseFastBackendOptions {
 
 const WASM_PACKAGE = "@tensorflow/tfjs-backend-wasm";
 const WASM_BINARY = "tfjs-backend-wasm-simd.wasm";
+
+type KernelArgs = Parameters<Original>[0];
+type FastKernel = (
+  pool: KernelPool,
+  original: Original,
+  args: KernelArgs,
+) => tf.TensorInfo;
+
+/** A stand-in for a kernel the wasm backend lacks (it only runs if a fast kernel declines). */
+function missing(kernelName: string): Original {
+  return () => {
+    throw new Error(
+      `Cannot run ${kernelName} on the wasm backend: it has no such kernel, received a call the fast kernel does not cover`,
+    );
+  };
+}
 
 interface FastState {
   pool: KernelPool;
@@ -130,17 +147,16 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
   await tf.ready();
   const simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) as boolean;
   const pool = await KernelPool.create(threads);
-  const kernels: Record<
-    string,
-    (pool: KernelPool, args: {
-      inputs: Record<string, tf.TensorInfo>;
-      backend: BackendWasm;
-      attrs: tf.NamedAttrMap;
-    }) => tf.TensorInfo
-  > = {
-    [tf.Conv2DBackpropFilter]: conv2DBackpropFilter,
-    [tf.Conv2DBackpropInput]: conv2DBackpropInput,
-    [tf.MaxPoolGrad]: maxPoolGrad,
+  // Each replacement gets the wasm backend's own kernel (if any) to hand
+  // the cases it does not cover to.
+  const kernels: Record<string, FastKernel> = {
+    [tf.Conv2DBackpropFilter]: (pool, _original, args) =>
+      conv2DBackpropFilter(pool, args),
+    [tf.Conv2DBackpropInput]: (pool, _original, args) =>
+      conv2DBackpropInput(pool, args),
+    [tf.MaxPoolGrad]: (pool, _original, args) => maxPoolGrad(pool, args),
+    [tf.BatchMatMul]: batchMatMul,
+    [tf.Sum]: sum,
   };
   const replaced: tf.KernelConfig[] = [];
   for (const [kernelName, fn] of Object.entries(kernels)) {
@@ -149,18 +165,11 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
       replaced.push(original);
       tf.unregisterKernel(kernelName, "wasm");
     }
+    const fallback = (original?.kernelFunc ?? missing(kernelName)) as Original;
     tf.registerKernel({
       kernelName,
       backendName: "wasm",
-      kernelFunc: (args) =>
-        fn(
-          pool,
-          args as unknown as {
-            inputs: Record<string, tf.TensorInfo>;
-            backend: BackendWasm;
-            attrs: tf.NamedAttrMap;
-          },
-        ),
+      kernelFunc: (args) => fn(pool, fallback, args as unknown as KernelArgs),
     });
   }
   const info: FastBackendInfo = {
