@@ -116,7 +116,8 @@ export async function loadFlowerPhotos(
   options: LoadFlowerPhotosOptions = {},
 ): Promise<[ImageDataset, ImageDataset]> {
   const { url, dataDir, ...datasetOptions } = options;
-  const dir = await flowerPhotosDir({ url, dataDir });
+  const progress = datasetOptions.onProgress === false ? "silent" : "auto";
+  const dir = await flowerPhotosDir({ url, dataDir, progress });
   return await imageDatasetFromDirectory(dir, {
     ...FLOWER_DEFAULTS,
     cacheDir: join(dataDir ?? defaultDataDir(), "cache"),
