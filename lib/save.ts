@@ -360,6 +360,7 @@ export async function loadModel(
       format: json.format,
       generatedBy: json.generatedBy,
       convertedBy: json.convertedBy,
+      userDefinedMetadata: json.userDefinedMetadata,
     }));
   } catch (error) {
     throw new TypeError(

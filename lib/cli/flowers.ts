@@ -1,0 +1,316 @@
+/**
+ * `deno task flowers`: the whole lesson as one job. Loads flower_photos (or
+ * any folder/archive of class subfolders given with `--data`), trains the
+ * tutorial CNN with augmentation and dropout, and writes the history chart,
+ * the confusion matrix, the metrics and the saved model to `out/`.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { parseArgs } from "node:util";
+import {
+  type ImageDataset,
+  imageDatasetFromDirectory,
+} from "../image_folder.ts";
+import { FLOWER_DEFAULTS, loadFlowerPhotos } from "../flowers.ts";
+import { fetchFile } from "../fetch.ts";
+import { extractArchive } from "../archive.ts";
+import { defaultDataDir } from "../data_dir.ts";
+import { closeFastBackend, useFastBackend } from "../fast/mod.ts";
+import { createTutorialCnn, modelSummary } from "../model.ts";
+import { trainModel } from "../train.ts";
+import { evaluateClassifier } from "../evaluate.ts";
+import { plotConfusionMatrix, plotHistory } from "../plot.ts";
+import { saveModel } from "../save.ts";
+
+// ---------------------------------------------------------------- settings
+/** The tutorial trains the augmented model for 15 epochs. */
+const DEFAULT_EPOCHS = 15;
+/** Dropout after the last pooling layer, as in the tutorial. */
+const DROPOUT = 0.2;
+/** --quick: images used (a stratified subset). */
+const QUICK_LIMIT = 200;
+/** --quick: epochs. */
+const QUICK_EPOCHS = 2;
+/** --quick: image side in pixels. */
+const QUICK_IMAGE_SIZE = 64;
+/** Fraction held out for validation, as in the tutorial. */
+const VALIDATION_SPLIT = FLOWER_DEFAULTS.validationSplit;
+/** Exit status for a bad command line. */
+const EXIT_USAGE = 2;
+/** Exit status for any other failure. */
+const EXIT_FAILURE = 1;
+
+const USAGE = `Usage: deno task flowers [options]
+
+Train the TensorFlow tutorial CNN on flower_photos (or your own images) and
+write the history chart, confusion matrix, metrics and model to --out.
+
+Options:
+  --epochs N          training epochs (default ${DEFAULT_EPOCHS}; ${QUICK_EPOCHS} with --quick)
+  --image-size N|HxW  image size in pixels (default ${
+  FLOWER_DEFAULTS.imageSize[0]
+}; ${QUICK_IMAGE_SIZE} with --quick)
+  --batch-size N      images per batch (default ${FLOWER_DEFAULTS.batchSize})
+  --seed N            seed of the split, shuffles, weights and augmentation (default ${FLOWER_DEFAULTS.seed})
+  --no-augment        train without the flip/rotation/zoom layers
+  --data PATH_OR_URL  a folder, .tgz/.tar/.zip file or URL of class subfolders
+                      (default: flower_photos, downloaded once)
+  --limit N           use at most N images (default all; ${QUICK_LIMIT} with --quick)
+  --quick             small subset, small images, ${QUICK_EPOCHS} epochs: a smoke run
+  --out DIR           output folder (default out)
+  -h, --help          show this help`;
+
+/** The parsed command line. */
+interface Settings {
+  epochs: number;
+  imageSize: [number, number];
+  batchSize: number;
+  seed: number;
+  augment: boolean;
+  data?: string;
+  limit?: number;
+  quick: boolean;
+  out: string;
+}
+
+/** A command-line mistake: reported with the usage text and exit code 2. */
+class UsageError extends Error {}
+
+function positiveInteger(flag: string, text: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < 1) {
+    throw new UsageError(
+      `Cannot parse ${flag}: expected a positive integer, received ${text}`,
+    );
+  }
+  return value;
+}
+
+function parseSettings(args: string[]): Settings | "help" {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        epochs: { type: "string" },
+        "image-size": { type: "string" },
+        "batch-size": { type: "string" },
+        seed: { type: "string" },
+        "no-augment": { type: "boolean" },
+        data: { type: "string" },
+        limit: { type: "string" },
+        quick: { type: "boolean" },
+        out: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help) return "help";
+  const quick = v.quick ?? false;
+  let imageSize: [number, number] = quick
+    ? [QUICK_IMAGE_SIZE, QUICK_IMAGE_SIZE]
+    : [...FLOWER_DEFAULTS.imageSize];
+  if (v["image-size"] !== undefined) {
+    const parts = v["image-size"].split("x");
+    if (parts.length > 2) {
+      throw new UsageError(
+        `Cannot parse --image-size: expected N or HxW, received ${
+          v["image-size"]
+        }`,
+      );
+    }
+    const sides = parts.map((p) => positiveInteger("--image-size", p));
+    imageSize = [sides[0], sides[1] ?? sides[0]];
+  }
+  if (v.seed !== undefined && !/^-?\d+$/.test(v.seed)) {
+    throw new UsageError(
+      `Cannot parse --seed: expected an integer, received ${v.seed}`,
+    );
+  }
+  return {
+    epochs: v.epochs !== undefined
+      ? positiveInteger("--epochs", v.epochs)
+      : quick
+      ? QUICK_EPOCHS
+      : DEFAULT_EPOCHS,
+    imageSize,
+    batchSize: v["batch-size"] !== undefined
+      ? positiveInteger("--batch-size", v["batch-size"])
+      : FLOWER_DEFAULTS.batchSize,
+    seed: v.seed !== undefined ? Number(v.seed) : FLOWER_DEFAULTS.seed,
+    augment: !(v["no-augment"] ?? false),
+    data: v.data,
+    limit: v.limit !== undefined
+      ? positiveInteger("--limit", v.limit)
+      : quick
+      ? QUICK_LIMIT
+      : undefined,
+    quick,
+    out: v.out ?? "out",
+  };
+}
+
+/** True when `dir` holds only one folder and no files: an archive's top folder. */
+async function singleSubfolder(dir: string): Promise<string | undefined> {
+  const entries = [];
+  for await (const entry of Deno.readDir(dir)) {
+    if (!entry.name.startsWith(".")) entries.push(entry);
+  }
+  const folders = entries.filter((e) => e.isDirectory);
+  const files = entries.filter((e) => e.isFile && !/\.(txt|md)$/i.test(e.name));
+  return folders.length === 1 && files.length === 0
+    ? `${dir}/${folders[0].name}`
+    : undefined;
+}
+
+/** Turns `--data` (folder, archive file or URL) into a folder of class subfolders. */
+async function dataFolder(data: string): Promise<string> {
+  const isUrl = /^(https?|file):\/\//i.test(data);
+  if (!isUrl) {
+    const info = await Deno.stat(data);
+    if (info.isDirectory) return data;
+  }
+  const archive = await fetchFile(data);
+  const name = archive.split("/").pop()!.replace(
+    /\.(tar\.gz|tgz|tar|zip)$/i,
+    "",
+  );
+  const target = `${defaultDataDir()}/datasets/${name}`;
+  let dir = await extractArchive(archive, target);
+  // Archives usually wrap the class folders in one top folder (flower_photos/).
+  for (let inner = await singleSubfolder(dir); inner;) {
+    dir = inner;
+    inner = await singleSubfolder(dir);
+  }
+  return dir;
+}
+
+async function loadData(
+  settings: Settings,
+): Promise<[ImageDataset, ImageDataset]> {
+  const options = {
+    imageSize: settings.imageSize,
+    batchSize: settings.batchSize,
+    seed: settings.seed,
+    limit: settings.limit,
+  };
+  if (settings.data === undefined) return await loadFlowerPhotos(options);
+  return await imageDatasetFromDirectory(await dataFolder(settings.data), {
+    ...options,
+    validationSplit: VALIDATION_SPLIT,
+    subset: "both",
+  });
+}
+
+async function run(settings: Settings): Promise<void> {
+  const started = performance.now();
+  try {
+    const info = await useFastBackend();
+    console.log(
+      `Backend: ${info.backend}${
+        info.simd ? " (SIMD)" : ""
+      }, ${info.threads} threads, ${info.kernels.length} fast kernels`,
+    );
+  } catch (error) {
+    await tf.setBackend("cpu");
+    console.log(
+      `Backend: cpu (the fast backend could not start: ${
+        (error as Error).message
+      })`,
+    );
+  }
+
+  const [train, validation] = await loadData(settings);
+  const classNames = train.classNames;
+  console.log(
+    `Training on ${train.size} images, validating on ${validation.size}; classes: ${
+      classNames.join(", ")
+    }`,
+  );
+
+  const model = createTutorialCnn({
+    numClasses: classNames.length,
+    imageSize: settings.imageSize,
+    augment: settings.augment,
+    dropout: DROPOUT,
+    seed: settings.seed,
+  });
+  console.log(modelSummary(model));
+
+  await Deno.mkdir(settings.out, { recursive: true });
+  const historyPath = `${settings.out}/history.svg`;
+  const history = await trainModel(model, train, {
+    epochs: settings.epochs,
+    validation,
+    chartPath: historyPath,
+  });
+
+  const evaluation = await evaluateClassifier(model, validation);
+  await plotHistory(history).save(historyPath);
+  const confusionPath = `${settings.out}/confusion_matrix.svg`;
+  await plotConfusionMatrix(evaluation.confusion, classNames).save(
+    confusionPath,
+  );
+  model.setUserDefinedMetadata({ classNames, imageSize: settings.imageSize });
+  const modelDir = `${settings.out}/model`;
+  await saveModel(model, modelDir);
+  const seconds = (performance.now() - started) / 1000;
+  const metrics = {
+    settings: { ...settings, dropout: DROPOUT },
+    backend: tf.getBackend(),
+    classNames,
+    trainSize: train.size,
+    validationSize: validation.size,
+    history,
+    finalTrainAccuracy: history.acc.at(-1),
+    finalValidationAccuracy: evaluation.accuracy,
+    confusionMatrix: evaluation.confusion,
+    perClassAccuracy: Object.fromEntries(
+      classNames.map((name, i) => [name, evaluation.perClassAccuracy[i]]),
+    ),
+    totalSeconds: seconds,
+  };
+  const metricsPath = `${settings.out}/metrics.json`;
+  await Deno.writeTextFile(
+    metricsPath,
+    JSON.stringify(metrics, null, 2) + "\n",
+  );
+  console.log(
+    `Wrote ${historyPath}, ${confusionPath}, ${metricsPath} and ${modelDir}/`,
+  );
+  console.log(
+    `Final validation accuracy: ${evaluation.accuracy.toFixed(4)} (training ${
+      history.acc.at(-1)!.toFixed(4)
+    }) after ${settings.epochs} epochs in ${seconds.toFixed(0)}s`,
+  );
+}
+
+if (import.meta.main) {
+  let settings: Settings | "help";
+  try {
+    settings = parseSettings(Deno.args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`${error.message}\n\n${USAGE}`);
+    Deno.exit(EXIT_USAGE);
+  }
+  if (settings === "help") {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
+  try {
+    await run(settings);
+  } catch (error) {
+    console.error(`Error: ${(error as Error).message}`);
+    Deno.exit(EXIT_FAILURE);
+  } finally {
+    closeFastBackend();
+  }
+  Deno.exit(0);
+}

@@ -1,0 +1,143 @@
+import assert from "node:assert/strict";
+import { encode } from "fast-png";
+
+/** Writes `perClass` small PNGs per class: each class its own colour plus noise. */
+async function makeDataset(dir: string, perClass: number): Promise<void> {
+  const colours = {
+    red: [200, 30, 30],
+    green: [30, 200, 30],
+    blue: [30, 30, 200],
+  };
+  let state = 7;
+  const noise = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) % 50);
+  for (const [name, rgb] of Object.entries(colours)) {
+    await Deno.mkdir(`${dir}/${name}`, { recursive: true });
+    for (let i = 0; i < perClass; i++) {
+      const data = new Uint8Array(20 * 20 * 3);
+      for (let p = 0; p < data.length; p++) data[p] = rgb[p % 3] + noise();
+      await Deno.writeFile(
+        `${dir}/${name}/${i}.png`,
+        encode({ width: 20, height: 20, data, channels: 3 }),
+      );
+    }
+  }
+}
+
+async function run(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", script, ...args],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: output.code,
+    stdout: new TextDecoder().decode(output.stdout),
+    stderr: new TextDecoder().decode(output.stderr),
+  };
+}
+
+Deno.test("flowers --quick trains end to end on generated images and predict reads the model", async () => {
+  const root = await Deno.makeTempDir();
+  const env = { CNN_DATA_DIR: `${root}/cache` };
+  await makeDataset(`${root}/images`, 10);
+  const result = await run("lib/cli/flowers.ts", [
+    "--quick",
+    "--data",
+    `${root}/images`,
+    "--out",
+    `${root}/out`,
+    "--image-size",
+    "16",
+    "--batch-size",
+    "8",
+  ], env);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /Epoch 2\/2 3\/3 - \d+s - loss: /);
+  assert.match(result.stdout, /Final validation accuracy: \d\.\d{4}/);
+  const files = [...Deno.readDirSync(`${root}/out`)].map((e) => e.name).sort();
+  assert.deepEqual(files, [
+    "confusion_matrix.svg",
+    "history.svg",
+    "metrics.json",
+    "model",
+  ]);
+  const metrics = JSON.parse(
+    await Deno.readTextFile(`${root}/out/metrics.json`),
+  );
+  assert.deepEqual(metrics.classNames, ["blue", "green", "red"]);
+  assert.equal(metrics.history.loss.length, 2);
+  assert.equal(metrics.trainSize + metrics.validationSize, 30);
+  const confusionTotal = metrics.confusionMatrix.flat().reduce((
+    a: number,
+    b: number,
+  ) => a + b);
+  assert.equal(confusionTotal, metrics.validationSize);
+  assert.ok(
+    (await Deno.readTextFile(`${root}/out/history.svg`)).startsWith("<svg"),
+  );
+
+  // predict: a good image is predicted, a non-image is named, exit code 1.
+  await Deno.writeTextFile(`${root}/notes.txt`, "not an image");
+  const predicted = await run("lib/cli/predict.ts", [
+    `${root}/out/model`,
+    `${root}/images/red/0.png`,
+    `${root}/notes.txt`,
+  ], env);
+  assert.equal(predicted.code, 1);
+  const line = predicted.stdout.split("\n").find((l) =>
+    l.includes("red/0.png")
+  );
+  assert.ok(line, predicted.stdout);
+  assert.equal(line.split(": ")[1].split(", ").length, 3);
+  assert.match(predicted.stderr, /notes\.txt: Cannot predict image: /);
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("flowers exits with 2 and the usage for an unknown flag or a bad value", async () => {
+  for (
+    const args of [["--bogus"], ["--epochs", "zero"], ["--image-size", "1x2x3"]]
+  ) {
+    const result = await run("lib/cli/flowers.ts", args, {});
+    assert.equal(result.code, 2, args.join(" "));
+    assert.match(result.stderr, /Usage: deno task flowers/);
+  }
+  const result = await run("lib/cli/flowers.ts", ["--epochs", "0"], {});
+  assert.match(
+    result.stderr,
+    /^Cannot parse --epochs: expected a positive integer, received 0/,
+  );
+});
+
+Deno.test("flowers reports a --data folder without class subfolders", async () => {
+  const root = await Deno.makeTempDir();
+  await Deno.mkdir(`${root}/empty`);
+  const result = await run("lib/cli/flowers.ts", [
+    "--quick",
+    "--data",
+    `${root}/empty`,
+    "--out",
+    `${root}/out`,
+  ], { CNN_DATA_DIR: `${root}/cache` });
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /^Error: Cannot /);
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("predict exits with 2 and the usage without a model and image", async () => {
+  const result = await run("lib/cli/predict.ts", ["only-model"], {});
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /Usage: deno task predict MODEL_DIR IMAGE/);
+});
+
+Deno.test("predict names an incomplete model folder", async () => {
+  const root = await Deno.makeTempDir();
+  const result = await run("lib/cli/predict.ts", [root, "x.png"], {});
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /model\.json is missing/);
+  await Deno.remove(root, { recursive: true });
+});
