@@ -8,7 +8,7 @@
  */
 import * as Plot from "@observablehq/plot";
 import { parseHTML } from "linkedom";
-import { type Figure, svgFigure } from "./display.ts";
+import { type Figure, htmlFigure, svgFigure } from "./display.ts";
 
 /** Loss and accuracy per epoch, as returned by `trainModel`. */
 export interface HistoryData {
@@ -58,6 +58,34 @@ function render(options: Plot.PlotOptions): string {
   }) as unknown as SvgNode;
   node.setAttribute("xmlns", SVG_NS);
   return node.outerHTML;
+}
+
+/**
+ * Renders any Observable Plot specification (the options of `Plot.plot`) as a
+ * figure, for charts the lesson draws itself. A chart with a legend, title or
+ * caption becomes HTML (Plot wraps it in a `<figure>`); any other, SVG.
+ *
+ * @param options The chart, as for `Plot.plot` (no `document` needed).
+ * @returns An SVG or HTML figure.
+ *
+ * @example A scatter plot
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as Plot from "@observablehq/plot";
+ * import { plotFigure } from "./plot.ts";
+ *
+ * const fig = plotFigure({ marks: [Plot.dot([{ x: 1, y: 2 }], { x: "x", y: "y" })] });
+ * assert.equal(fig.mime, "image/svg+xml");
+ * assert.ok(fig.svg.includes("<circle"));
+ * ```
+ */
+export function plotFigure(options: Plot.PlotOptions): Figure {
+  const node = Plot.plot({ ...options, document: newDocument() }) as unknown as
+    & SvgNode
+    & { tagName: string };
+  if (node.tagName.toLowerCase() !== "svg") return htmlFigure(node.outerHTML);
+  node.setAttribute("xmlns", SVG_NS);
+  return svgFigure(node.outerHTML);
 }
 
 /** Places a plot's SVG inside a larger SVG at horizontal offset `x`. */

@@ -14,6 +14,8 @@
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const NOTEBOOK_DIR = `${ROOT}/notebooks`;
 const PYTHON = "/usr/bin/python3";
+/** Seconds Jupyter waits for a cell's last outputs after the cell finished. */
+const IOPUB_TIMEOUT_S = 60;
 const INSTALL_HINT =
   "Install Jupyter with `apt-get install -y jupyter-nbconvert python3-nbclient` " +
   "(Debian/Ubuntu) or `pip install nbconvert nbclient`, then run `deno jupyter --install`";
@@ -133,6 +135,9 @@ export async function runNotebook(
     "--to",
     "notebook",
     `--ExecutePreprocessor.timeout=${cellTimeout}`,
+    // The Deno kernel can send a cell's outputs after its reply when the
+    // machine is busy; wait for them rather than drop them (default 4 s).
+    `--ExecutePreprocessor.iopub_timeout=${IOPUB_TIMEOUT_S}`,
     ...(inplace ? ["--inplace"] : ["--output-dir", outDir, "--output", name]),
     path,
   ];
