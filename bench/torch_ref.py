@@ -2,7 +2,7 @@
 TensorFlow "Image classification" tutorial CNN, the same model and step that
 bench/bench.ts times on the fast tfjs backend.
 
-Usage: /usr/bin/python3 bench/torch_ref.py [--steps N] [--warmup N] [--batch N]
+Usage: /usr/bin/python3 bench/torch_ref.py [--steps N] [--warmup N] [--batch N] [--threads N]
 Prints one JSON object: {"torch_ms_per_step": ..., "threads": ..., ...}.
 """
 
@@ -42,7 +42,11 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=0,
+                        help="torch.set_num_threads (default: leave torch's default)")
     args = parser.parse_args()
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
 
     torch.manual_seed(0)
     model = tutorial_cnn()

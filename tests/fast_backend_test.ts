@@ -139,3 +139,25 @@ Deno.test("useFastBackend() training steps leave tf.memory().numTensors unchange
     closeFastBackend();
   }
 });
+
+Deno.test("useFastBackend() kernel threads do not keep a finished script alive", async () => {
+  // A script that trains through the fast kernels and never calls
+  // closeFastBackend() must still exit on its own.
+  const mod = new URL("../lib/fast/mod.ts", import.meta.url).href;
+  const script = `
+    import * as tf from "@tensorflow/tfjs";
+    import { useFastBackend } from "${mod}";
+    await useFastBackend({ threads: 2 });
+    const g = tf.grad((x) => tf.maxPool(x, 2, 2, "valid").sum());
+    console.log(g(tf.ones([2, 4, 4, 3])).shape.join("x"));
+  `;
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", script],
+    cwd: new URL("..", import.meta.url),
+    stdout: "piped",
+    stderr: "null",
+    signal: AbortSignal.timeout(60_000), // a hang gets killed and fails below
+  }).output();
+  assert.equal(output.success, true);
+  assert.match(new TextDecoder().decode(output.stdout), /2x4x4x3/);
+});

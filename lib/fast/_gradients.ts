@@ -409,3 +409,95 @@ export function maxPoolGrad(
   heap(backend, out).set(pool.f32.subarray(dx / 4, dx / 4 + inSize));
   return out;
 }
+
+/**
+ * Conv2D forward on the kernel pool (NHWC, dilation 1, float32), used where
+ * it beats XNNPACK's single-threaded convolution; anything else goes to the
+ * original kernel.
+ */
+export function conv2D(
+  pool: KernelPool,
+  original: (
+    args: { inputs: Inputs; backend: BackendWasm; attrs: Attrs },
+  ) => Info,
+  args: { inputs: Inputs; backend: BackendWasm; attrs: Attrs },
+): Info {
+  const { inputs, backend, attrs } = args;
+  const { x, filter } = inputs;
+  const dilations = attrs.dilations as number | [number, number] | undefined;
+  const dilated = dilations != null &&
+    (Array.isArray(dilations)
+      ? dilations.some((d) => d !== 1)
+      : dilations !== 1);
+  if (x.dtype !== "float32" || dilated) return original(args);
+  const info = convInfo(x.shape, filter.shape, attrs);
+  if (info.dataFormat !== "channelsLast") return original(args);
+  const {
+    batchSize: b,
+    inHeight: h,
+    inWidth: w,
+    inChannels: c,
+    outHeight: ho,
+    outWidth: wo,
+    outChannels: co,
+    filterHeight: kh,
+    filterWidth: kw,
+    strideHeight: sh,
+    strideWidth: sw,
+    padInfo,
+  } = info;
+  const cop = roundUp(co, CHANNEL_BLOCK);
+  const hp = Math.max(h + padInfo.top, (ho - 1) * sh + kh);
+  const wp = Math.max(w + padInfo.left, (wo - 1) * sw + kw);
+
+  pool.reset();
+  const xp = pool.alloc(b * hp * wp * c);
+  const wt = pool.alloc(kh * kw * c * cop);
+  const y = pool.alloc(b * ho * wo * cop);
+  const mem = pool.f32;
+  mem.fill(0, xp / 4, xp / 4 + b * hp * wp * c);
+  copyPadded(heap(backend, x), mem, xp / 4, { b, h, w, c }, {
+    hPad: hp,
+    wPad: wp,
+    cPad: c,
+    top: padInfo.top,
+    left: padInfo.left,
+    sy: 1,
+    sx: 1,
+  });
+  if (cop !== co) mem.fill(0, wt / 4, wt / 4 + kh * kw * c * cop);
+  copyPadded(heap(backend, filter), mem, wt / 4, {
+    b: 1,
+    h: 1,
+    w: kh * kw * c,
+    c: co,
+  }, {
+    hPad: 1,
+    wPad: kh * kw * c,
+    cPad: cop,
+    top: 0,
+    left: 0,
+    sy: 1,
+    sx: 1,
+  });
+  pool.run("conv_forward", b * ho, (begin, end) => [
+    xp,
+    hp,
+    wp,
+    c,
+    wt,
+    kh,
+    kw,
+    cop,
+    sh,
+    sw,
+    y,
+    ho,
+    wo,
+    begin,
+    end,
+  ]);
+  const out = backend.makeOutput([b, ho, wo, co], "float32");
+  copyUnpadded(pool.f32, y / 4, heap(backend, out), b * ho * wo, co, cop);
+  return out;
+}

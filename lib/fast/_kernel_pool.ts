@@ -1,11 +1,14 @@
 // The kernel pool: kernels.wasm instantiated on one shared WebAssembly.Memory
-// by the main thread and by `threads - 1` module workers.
+// by the main thread and by `threads - 1` worker threads. They are
+// node:worker_threads workers (Deno runs them as module workers) because
+// those can be unref'd: idle kernel threads never keep a script from exiting.
 //
 // A kernel call is split into row ranges, one per thread. The main thread
 // posts each worker its range through a shared job slot, runs its own range,
 // then waits (Atomics.wait, allowed on Deno's main thread) for the others.
 // tfjs calls kernels synchronously, so the whole call stays synchronous.
 
+import { Worker } from "node:worker_threads";
 import {
   JOB_ARGS,
   JOB_DONE,
@@ -80,20 +83,16 @@ export class KernelPool {
     for (let i = 1; i < threads; i++) {
       const worker = new Worker(
         new URL("./_kernel_worker.ts", import.meta.url),
-        {
-          type: "module",
-        },
       );
       const job = new SharedArrayBuffer(
         JOB_SLOTS * Int32Array.BYTES_PER_ELEMENT,
       );
       ready.push(
         new Promise((resolve, reject) => {
-          worker.onmessage = () => resolve();
-          worker.onerror = (e) => {
-            e.preventDefault();
+          worker.once("message", () => resolve());
+          worker.once("error", (e: Error) => {
             reject(new Error(`Cannot start kernel worker: ${e.message}`));
-          };
+          });
         }),
       );
       worker.postMessage({
@@ -110,6 +109,9 @@ export class KernelPool {
       for (const w of workers) w.worker.terminate();
       throw error;
     }
+    // Blocked in Atomics.wait between jobs, the workers must not keep the
+    // process alive.
+    for (const w of workers) w.worker.unref();
     return new KernelPool(memory, instance, workers);
   }
 

@@ -1,4 +1,3 @@
-/// <reference lib="deno.worker" />
 // Worker thread of the fast backend's kernel pool (see _kernel_pool.ts).
 //
 // It instantiates kernels.wasm on the shared memory it is sent, then loops:
@@ -6,6 +5,7 @@
 // wrote into the shared job slot, publish completion with Atomics.notify.
 // Blocking is fine here: this thread does nothing but run kernels.
 
+import { parentPort } from "node:worker_threads";
 import { JOB_ARGS, JOB_DONE, JOB_FN, JOB_SEQ } from "./_kernel_abi.ts";
 
 interface Start {
@@ -15,15 +15,15 @@ interface Start {
   functions: string[];
 }
 
-self.onmessage = (event: MessageEvent<Start>) => {
-  const { module, memory, job, functions } = event.data;
+parentPort!.once("message", (start: Start) => {
+  const { module, memory, job, functions } = start;
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const fns = functions.map((name) =>
     instance.exports[name] as (...args: number[]) => void
   );
   const slot = new Int32Array(job);
   let seen = Atomics.load(slot, JOB_SEQ);
-  self.postMessage("ready");
+  parentPort!.postMessage("ready");
   for (;;) {
     Atomics.wait(slot, JOB_SEQ, seen);
     seen = Atomics.load(slot, JOB_SEQ);
@@ -36,4 +36,4 @@ self.onmessage = (event: MessageEvent<Start>) => {
     Atomics.store(slot, JOB_DONE, seen);
     Atomics.notify(slot, JOB_DONE);
   }
-};
+});
