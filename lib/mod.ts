@@ -13,3 +13,27 @@
  *
  * @module
  */
+
+// Data: download, extract, decode, and batch photos.
+export * from "./data_dir.ts";
+export * from "./progress.ts";
+export * from "./fetch.ts";
+export * from "./archive.ts";
+export * from "./image_decode.ts";
+export * from "./image_folder.ts";
+export * from "./flowers.ts";
+
+// Fast CPU training.
+export * from "./fast/mod.ts";
+
+// Models and training.
+export * from "./augment.ts";
+export * from "./model.ts";
+export * from "./train.ts";
+export * from "./evaluate.ts";
+export * from "./save.ts";
+
+// Pictures.
+export * from "./display.ts";
+export * from "./plot.ts";
+export * from "./image_grid.ts";
