@@ -76,6 +76,7 @@ Deno.test("useFastBackend() selects the wasm backend and reports its features", 
     assert.equal(info.simd, true);
     assert.equal(info.threads, 2);
     assert.deepEqual(info.kernels.toSorted(), [
+      "Add",
       "BatchMatMul",
       "Conv2DBackpropFilter",
       "Conv2DBackpropInput",

@@ -334,3 +334,30 @@ Deno.test("useFastBackend() registers a Sum that matches the cpu backend", async
     closeFastBackend();
   }
 });
+
+Deno.test("useFastBackend() registers an Add that matches the cpu backend, bias adds and other broadcasts", async () => {
+  await useFastBackend({ threads: 2 });
+  try {
+    // [..., c] + [c] takes the fast path; the rest checks the original.
+    const cases: [number[], number[]][] = [
+      [[8, 33, 31, 16], [16]],
+      [[70000, 5], [5]],
+      [[3, 40, 40, 7], [3, 40, 40, 7]],
+      [[6, 30, 30, 8], [30, 1, 8]],
+      [[7], [7]],
+    ];
+    for (const [i, [aShape, bShape]] of cases.entries()) {
+      const [got, want, shape] = onBoth(() =>
+        tf.add(
+          tf.randomNormal(aShape, 0, 1, "float32", 1000 + 2 * i),
+          tf.randomNormal(bShape, 0, 1, "float32", 1001 + 2 * i),
+        )
+      );
+      assert.deepEqual(shape, aShape);
+      const err = relativeError(got, want);
+      assert.ok(err <= MAX_RELATIVE_ERROR, `${aShape} + ${bShape}: ${err}`);
+    }
+  } finally {
+    closeFastBackend();
+  }
+});

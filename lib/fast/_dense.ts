@@ -2,14 +2,17 @@
 //
 // Training a dense layer multiplies by transposed matrices (dW = x^T @ dy,
 // dx = dy @ W^T), which tfjs' wasm BatchMatMul runs in a slow scalar loop,
-// and a bias gradient sums dy over every axis but the last, which its Sum
-// does by first transposing the whole tensor. These replacements cover those
-// cases on the kernel pool's threads and hand everything else (batched
-// matmuls, other reductions, small tensors) to the original kernel.
+// a bias gradient sums dy over every axis but the last, which its Sum does by
+// first transposing the whole tensor, and its broadcasting Add is slow for
+// the bias add itself. These replacements cover those cases (matmuls on the
+// kernel pool's threads, the memory-bound rest in place on the tfjs heap) and
+// hand everything else (batched matmuls, other reductions and broadcasts,
+// small tensors) to the original kernel.
 
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type { KernelPool } from "./_kernel_pool.ts";
+import { type LocalKernels, pointer } from "./_local_kernels.ts";
 
 type Info = tf.TensorInfo;
 type Args = {
@@ -22,8 +25,8 @@ export type Original = (args: Args) => Info;
 
 /** Columns of `b` and `c` are padded to this many (two SIMD registers). */
 const COLUMN_BLOCK = 8;
-/** Below this many elements the original Sum is fast enough. */
-const MIN_SUM_ELEMENTS = 1 << 16;
+/** Below this many elements the original Sum and Add are fast enough. */
+const MIN_ELEMENTS = 1 << 16;
 
 function roundUp(n: number, to: number): number {
   return Math.ceil(n / to) * to;
@@ -140,10 +143,10 @@ export function batchMatMul(
 }
 
 /**
- * Sum over every axis but the last (a bias gradient), as per-thread column
- * sums; other reductions go to the original kernel.
+ * Sum over every axis but the last (a bias gradient), as column sums done in
+ * place on the tfjs heap; other reductions go to the original kernel.
  */
-export function sum(pool: KernelPool, original: Original, args: Args): Info {
+export function sum(local: LocalKernels, original: Original, args: Args): Info {
   const { inputs, backend, attrs } = args;
   const { x } = inputs;
   const rank = x.shape.length;
@@ -152,29 +155,48 @@ export function sum(pool: KernelPool, original: Original, args: Args): Info {
   const leading = rank >= 2 && axes.length === rank - 1 &&
     axes.every((axis, i) => axis === i);
   const size = tf.util.sizeFromShape(x.shape);
-  if (x.dtype !== "float32" || !leading || size < MIN_SUM_ELEMENTS) {
+  if (x.dtype !== "float32" || !leading || size < MIN_ELEMENTS) {
     return original(args);
   }
   const cols = x.shape[rank - 1];
-  const rows = size / cols;
-  const threads = Math.min(pool.threads, rows);
-
-  pool.reset();
-  const xAt = pool.alloc(size);
-  const parts = pool.alloc(threads * cols);
-  const total = pool.alloc(cols);
-  pool.f32.set(heap(backend, x), xAt / 4);
-  pool.run(
-    "column_sum",
-    rows,
-    (begin, end, t) => [xAt, cols, parts + t * cols * 4, begin, end],
-    threads,
-  );
-  pool.run("sum_parts", 1, () => [parts, threads, cols, total], 1);
   const outShape = attrs.keepDims
     ? [...x.shape.slice(0, -1).map(() => 1), cols]
     : [cols];
   const out = backend.makeOutput(outShape, "float32");
-  heap(backend, out).set(pool.f32.subarray(total / 4, total / 4 + cols));
+  local.column_sum(
+    pointer(backend, x),
+    cols,
+    pointer(backend, out),
+    0,
+    size / cols,
+  );
+  return out;
+}
+
+/**
+ * Add of a bias vector to every pixel (`[..., c] + [c]`, the bias of a conv
+ * or dense layer), in place on the tfjs heap; any other Add goes to the
+ * original kernel, which handles general broadcasting.
+ */
+export function add(local: LocalKernels, original: Original, args: Args): Info {
+  const { inputs, backend } = args;
+  const { a, b } = inputs;
+  const cols = a.shape[a.shape.length - 1];
+  const size = tf.util.sizeFromShape(a.shape);
+  if (
+    a.dtype !== "float32" || b.dtype !== "float32" || b.shape.length !== 1 ||
+    a.shape.length < 2 || b.shape[0] !== cols || size < MIN_ELEMENTS
+  ) {
+    return original(args);
+  }
+  const out = backend.makeOutput(a.shape, "float32");
+  local.bias_add(
+    pointer(backend, a),
+    pointer(backend, b),
+    pointer(backend, out),
+    cols,
+    0,
+    size / cols,
+  );
   return out;
 }

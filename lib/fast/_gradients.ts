@@ -13,6 +13,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type { KernelPool } from "./_kernel_pool.ts";
+import { type LocalKernels, pointer } from "./_local_kernels.ts";
 
 type Info = tf.TensorInfo;
 type Inputs = Record<string, Info>;
@@ -336,7 +337,7 @@ export function conv2DBackpropInput(
  * won the max (the first one, on ties), everything else gets zero.
  */
 export function maxPoolGrad(
-  pool: KernelPool,
+  local: LocalKernels,
   args: { inputs: Inputs; backend: BackendWasm; attrs: Attrs },
 ): Info {
   const { inputs, backend, attrs } = args;
@@ -365,48 +366,29 @@ export function maxPoolGrad(
     strideWidth: sw,
     padInfo,
   } = info;
-  const inSize = b * h * w * c;
-  const outSize = b * ho * wo * c;
-
-  pool.reset();
-  const x = pool.alloc(inSize);
-  const y = pool.alloc(outSize);
-  const g = pool.alloc(outSize);
-  const dx = pool.alloc(inSize);
-  const mem = pool.f32;
-  mem.set(heap(backend, input), x / 4);
-  mem.set(heap(backend, output), y / 4);
-  mem.set(heap(backend, dy), g / 4);
-  mem.fill(0, dx / 4, dx / 4 + inSize);
-  // Rows of different threads must not write the same input row, which holds
-  // when windows do not overlap vertically.
-  const threads = fh <= sh ? pool.threads : 1;
-  pool.run(
-    "max_pool_grad",
-    b * ho,
-    (begin, end) => [
-      x,
-      y,
-      g,
-      dx,
-      h,
-      w,
-      c,
-      ho,
-      wo,
-      fh,
-      fw,
-      sh,
-      sw,
-      padInfo.top,
-      padInfo.left,
-      begin,
-      end,
-    ],
-    threads,
-  );
+  // Memory-bound: runs in place on the tfjs heap, no copies.
   const out = backend.makeOutput([b, h, w, c], "float32");
-  heap(backend, out).set(pool.f32.subarray(dx / 4, dx / 4 + inSize));
+  const dx = pointer(backend, out);
+  local.zero(dx, b * h * w * c);
+  local.max_pool_grad(
+    pointer(backend, input),
+    pointer(backend, output),
+    pointer(backend, dy),
+    dx,
+    h,
+    w,
+    c,
+    ho,
+    wo,
+    fh,
+    fw,
+    sh,
+    sw,
+    padInfo.top,
+    padInfo.left,
+    0,
+    b * ho,
+  );
   return out;
 }
 

@@ -1,11 +1,17 @@
 #!/bin/sh
-# Builds lib/fast/kernels.wasm from lib/fast/kernels.c (Debian clang 14 + lld).
-# The module imports a shared memory (env.memory) so worker threads can run
-# the same kernels on the same data; it has no data segments and no stack use.
+# Builds the two variants of lib/fast/kernels.c (Debian clang 14 + lld):
+# - kernels.wasm imports a *shared* memory (env.memory), so our worker threads
+#   run the same kernels on the same data;
+# - kernels_local.wasm imports a plain memory: it is instantiated on the tfjs
+#   wasm backend's own heap, where memory-bound kernels run without copies.
+# Neither has data segments or uses the C stack, so they never write outside
+# the arrays they are given.
 set -eu
 cd "$(dirname "$0")"
-clang --target=wasm32 -O3 -msimd128 -matomics -mbulk-memory -nostdlib \
-  -fno-builtin -Wall -Wextra \
-  -Wl,--no-entry -Wl,--import-memory -Wl,--shared-memory \
-  -Wl,--max-memory=4294967296 -Wl,--strip-all \
-  -o kernels.wasm kernels.c
+FLAGS="--target=wasm32 -O3 -msimd128 -nostdlib -fno-builtin -Wall -Wextra
+  -Wl,--no-entry -Wl,--import-memory -Wl,--max-memory=4294967296
+  -Wl,--strip-all"
+# shellcheck disable=SC2086
+clang $FLAGS -matomics -mbulk-memory -Wl,--shared-memory -o kernels.wasm kernels.c
+# shellcheck disable=SC2086
+clang $FLAGS -o kernels_local.wasm kernels.c

@@ -312,3 +312,26 @@ __attribute__((export_name("column_sum"))) void column_sum(
     out[j] = s;
   }
 }
+
+// Adds a bias vector to every row: out[r, j] = x[r, j] + bias[j] for a
+// row-major [rows, cols] x (a layer's pre-activation, NHWC flattened to
+// [pixels, channels]). x and out may be the same array.
+__attribute__((export_name("bias_add"))) void bias_add(
+    const float* x, const float* bias, float* out, int cols, int row_begin,
+    int row_end) {
+  for (int r = row_begin; r < row_end; r++) {
+    const float* xr = x + r * cols;
+    float* o = out + r * cols;
+    int j = 0;
+    for (; j + 4 <= cols; j += 4) store4(o + j, wasm_f32x4_add(load4(xr + j), load4(bias + j)));
+    for (; j < cols; j++) o[j] = xr[j] + bias[j];
+  }
+}
+
+// Sets n floats to zero.
+__attribute__((export_name("zero"))) void zero(float* p, int n) {
+  int i = 0;
+  const f4 z = splat(0);
+  for (; i + 4 <= n; i += 4) store4(p + i, z);
+  for (; i < n; i++) p[i] = 0;
+}

@@ -15,9 +15,10 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import { type BackendWasm, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { KernelPool } from "./_kernel_pool.ts";
-import { batchMatMul, type Original, sum } from "./_dense.ts";
+import { add, batchMatMul, type Original, sum } from "./_dense.ts";
+import { createLocalKernels } from "./_local_kernels.ts";
 import {
   conv2D,
   conv2DBackpropFilter,
@@ -65,7 +66,6 @@ const WASM_BINARY = "tfjs-backend-wasm-simd.wasm";
 
 type KernelArgs = Parameters<Original>[0];
 type FastKernel = (
-  pool: KernelPool,
   original: Original,
   args: KernelArgs,
 ) => tf.TensorInfo;
@@ -154,17 +154,25 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
   await tf.ready();
   const simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) as boolean;
   const pool = await KernelPool.create(threads);
-  // Each replacement gets the wasm backend's own kernel (if any) to hand
-  // the cases it does not cover to.
+  const local = await createLocalKernels(tf.backend() as BackendWasm);
+  // Compute-bound kernels run on the pool's threads; memory-bound ones in
+  // place on the tfjs heap. Each gets the wasm backend's own kernel (if any)
+  // to hand the cases it does not cover to.
   const kernels: Record<string, FastKernel> = {
-    [tf.Conv2DBackpropFilter]: (pool, _original, args) =>
+    [tf.Conv2DBackpropFilter]: (_original, args) =>
       conv2DBackpropFilter(pool, args),
-    [tf.Conv2DBackpropInput]: (pool, _original, args) =>
+    [tf.Conv2DBackpropInput]: (_original, args) =>
       conv2DBackpropInput(pool, args),
-    [tf.MaxPoolGrad]: (pool, _original, args) => maxPoolGrad(pool, args),
-    ...(options.forwardConv ? { [tf.Conv2D]: conv2D } : {}),
-    [tf.BatchMatMul]: batchMatMul,
-    [tf.Sum]: sum,
+    [tf.MaxPoolGrad]: (_original, args) => maxPoolGrad(local, args),
+    ...(options.forwardConv
+      ? {
+        [tf.Conv2D]: (original: Original, args: KernelArgs) =>
+          conv2D(pool, original, args),
+      }
+      : {}),
+    [tf.BatchMatMul]: (original, args) => batchMatMul(pool, original, args),
+    [tf.Sum]: (original, args) => sum(local, original, args),
+    [tf.Add]: (original, args) => add(local, original, args),
   };
   const replaced: tf.KernelConfig[] = [];
   for (const [kernelName, fn] of Object.entries(kernels)) {
@@ -177,7 +185,7 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
     tf.registerKernel({
       kernelName,
       backendName: "wasm",
-      kernelFunc: (args) => fn(pool, fallback, args as unknown as KernelArgs),
+      kernelFunc: (args) => fn(fallback, args as unknown as KernelArgs),
     });
   }
   const info: FastBackendInfo = {
