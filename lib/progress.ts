@@ -12,6 +12,7 @@
  * - `"plain"`: a separate line at most every ~10 % (short logs for CI and pipes);
  * - `"silent"`: nothing.
  */
+import { isNotebook } from "./display.ts";
 export type ProgressMode = "tty" | "jupyter" | "plain" | "silent";
 
 /** Options for {@link ProgressBar}. */
@@ -44,32 +45,8 @@ const REDRAW_INTERVAL_MS = 250;
 
 let displayCounter = 0;
 
-/**
- * Whether this code runs inside Deno's Jupyter kernel. Outside the kernel,
- * reading `Deno.jupyter` throws, so the check is a guarded property access.
- *
- * @returns `true` inside `deno jupyter`.
- *
- * @example Outside a notebook
- * ```ts
- * import assert from "node:assert/strict";
- * import { inJupyter } from "./progress.ts";
- *
- * assert.equal(inJupyter(), false);
- * ```
- */
-export function inJupyter(): boolean {
-  try {
-    // deno-lint-ignore no-explicit-any
-    const jupyter = (Deno as any).jupyter;
-    return typeof jupyter?.display === "function";
-  } catch {
-    return false;
-  }
-}
-
 function detectMode(): ProgressMode {
-  if (inJupyter()) return "jupyter";
+  if (isNotebook()) return "jupyter";
   try {
     return Deno.stderr.isTerminal() ? "tty" : "plain";
   } catch {
