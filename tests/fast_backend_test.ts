@@ -74,6 +74,7 @@ Deno.test("useFastBackend() selects the wasm backend and reports its features", 
     assert.equal(info.backend, "wasm");
     assert.equal(tf.getBackend(), "wasm");
     assert.equal(info.simd, true);
+    assert.equal(typeof info.fma, "boolean");
     assert.equal(info.threads, 2);
     assert.deepEqual(info.kernels.toSorted(), [
       "Add",

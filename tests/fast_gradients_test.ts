@@ -85,78 +85,82 @@ function describe(c: ConvCase): string {
   return `x ${c.x} filter ${c.filter} stride ${c.stride} ${c.pad}`;
 }
 
-Deno.test("useFastBackend() registers a Conv2DBackpropFilter that matches the cpu backend", async () => {
-  await useFastBackend({ threads: 2 });
-  try {
-    const random = rng(SEED);
-    for (let i = 0; i < CASES; i++) {
-      const cfg = randomConvCase(random);
-      const [got, want] = onBoth(() => {
-        const x = tf.randomNormal(cfg.x, 0, 1, "float32", 1000 + 2 * i);
-        const y = tf.conv2d(
-          x as tf.Tensor4D,
-          tf.zeros(cfg.filter) as tf.Tensor4D,
-          cfg.stride,
-          cfg.pad,
+for (const fma of [true, false]) {
+  Deno.test(`useFastBackend() registers a Conv2DBackpropFilter that matches the cpu backend (fma ${fma})`, async () => {
+    await useFastBackend({ threads: 2, fma });
+    try {
+      const random = rng(SEED);
+      for (let i = 0; i < CASES; i++) {
+        const cfg = randomConvCase(random);
+        const [got, want] = onBoth(() => {
+          const x = tf.randomNormal(cfg.x, 0, 1, "float32", 1000 + 2 * i);
+          const y = tf.conv2d(
+            x as tf.Tensor4D,
+            tf.zeros(cfg.filter) as tf.Tensor4D,
+            cfg.stride,
+            cfg.pad,
+          );
+          const dy = tf.randomNormal(y.shape, 0, 1, "float32", 1001 + 2 * i);
+          return tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, {
+            strides: cfg.stride,
+            pad: cfg.pad,
+            dataFormat: "NHWC",
+            filterShape: cfg.filter,
+          }) as tf.Tensor;
+        });
+        const err = relativeError(got, want);
+        assert.ok(
+          err <= MAX_RELATIVE_ERROR,
+          `${describe(cfg)}: relative error ${err}`,
         );
-        const dy = tf.randomNormal(y.shape, 0, 1, "float32", 1001 + 2 * i);
-        return tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, {
-          strides: cfg.stride,
-          pad: cfg.pad,
-          dataFormat: "NHWC",
-          filterShape: cfg.filter,
-        }) as tf.Tensor;
-      });
-      const err = relativeError(got, want);
-      assert.ok(
-        err <= MAX_RELATIVE_ERROR,
-        `${describe(cfg)}: relative error ${err}`,
-      );
+      }
+    } finally {
+      closeFastBackend();
     }
-  } finally {
-    closeFastBackend();
-  }
-});
+  });
+}
 
-Deno.test("useFastBackend() registers a Conv2DBackpropInput that matches the cpu backend", async () => {
-  await useFastBackend({ threads: 2 });
-  try {
-    const random = rng(SEED + 1);
-    for (let i = 0; i < CASES; i++) {
-      const cfg = randomConvCase(random);
-      const [got, want, shape] = onBoth(() => {
-        const filter = tf.randomNormal(
-          cfg.filter,
-          0,
-          1,
-          "float32",
-          1000 + 2 * i,
+for (const fma of [true, false]) {
+  Deno.test(`useFastBackend() registers a Conv2DBackpropInput that matches the cpu backend (fma ${fma})`, async () => {
+    await useFastBackend({ threads: 2, fma });
+    try {
+      const random = rng(SEED + 1);
+      for (let i = 0; i < CASES; i++) {
+        const cfg = randomConvCase(random);
+        const [got, want, shape] = onBoth(() => {
+          const filter = tf.randomNormal(
+            cfg.filter,
+            0,
+            1,
+            "float32",
+            1000 + 2 * i,
+          );
+          const y = tf.conv2d(
+            tf.zeros(cfg.x) as tf.Tensor4D,
+            filter as tf.Tensor4D,
+            cfg.stride,
+            cfg.pad,
+          );
+          const dy = tf.randomNormal(y.shape, 0, 1, "float32", 1001 + 2 * i);
+          return tf.engine().runKernel(tf.Conv2DBackpropInput, { dy, filter }, {
+            strides: cfg.stride,
+            pad: cfg.pad,
+            dataFormat: "NHWC",
+            inputShape: cfg.x,
+          }) as tf.Tensor;
+        });
+        assert.deepEqual(shape, cfg.x);
+        const err = relativeError(got, want);
+        assert.ok(
+          err <= MAX_RELATIVE_ERROR,
+          `${describe(cfg)}: relative error ${err}`,
         );
-        const y = tf.conv2d(
-          tf.zeros(cfg.x) as tf.Tensor4D,
-          filter as tf.Tensor4D,
-          cfg.stride,
-          cfg.pad,
-        );
-        const dy = tf.randomNormal(y.shape, 0, 1, "float32", 1001 + 2 * i);
-        return tf.engine().runKernel(tf.Conv2DBackpropInput, { dy, filter }, {
-          strides: cfg.stride,
-          pad: cfg.pad,
-          dataFormat: "NHWC",
-          inputShape: cfg.x,
-        }) as tf.Tensor;
-      });
-      assert.deepEqual(shape, cfg.x);
-      const err = relativeError(got, want);
-      assert.ok(
-        err <= MAX_RELATIVE_ERROR,
-        `${describe(cfg)}: relative error ${err}`,
-      );
+      }
+    } finally {
+      closeFastBackend();
     }
-  } finally {
-    closeFastBackend();
-  }
-});
+  });
+}
 
 Deno.test("useFastBackend() registers a MaxPoolGrad that matches the cpu backend", async () => {
   await useFastBackend({ threads: 2 });

@@ -45,6 +45,8 @@ interface WorkerHandle {
 export class KernelPool {
   /** Threads a call is split over (main thread included). */
   readonly threads: number;
+  /** Whether the kernels use fused multiply-add (relaxed SIMD). */
+  readonly fma: boolean;
   readonly #memory: WebAssembly.Memory;
   readonly #fns: Record<string, (...args: number[]) => void>;
   readonly #workers: WorkerHandle[];
@@ -55,7 +57,9 @@ export class KernelPool {
     memory: WebAssembly.Memory,
     instance: WebAssembly.Instance,
     workers: WorkerHandle[],
+    fma: boolean,
   ) {
+    this.fma = fma;
     this.#memory = memory;
     this.#fns = {};
     for (const name of KERNEL_FUNCTIONS) {
@@ -66,11 +70,19 @@ export class KernelPool {
     this.#view = new Float32Array(memory.buffer);
   }
 
-  /** Loads kernels.wasm and starts `threads - 1` workers. */
-  static async create(threads: number): Promise<KernelPool> {
-    const bytes = await Deno.readFile(
-      new URL("./kernels.wasm", import.meta.url),
-    );
+  /**
+   * Loads the kernels (the fused multiply-add build when `preferFma` and the
+   * runtime has relaxed SIMD) and starts `threads - 1` workers.
+   */
+  static async create(threads: number, preferFma = true): Promise<KernelPool> {
+    const read = (name: string) =>
+      Deno.readFile(new URL(name, import.meta.url));
+    let fma = preferFma;
+    let bytes = fma ? await read("./kernels_fma.wasm") : new Uint8Array();
+    if (!fma || !WebAssembly.validate(bytes)) {
+      fma = false;
+      bytes = await read("./kernels.wasm");
+    }
     const module = await WebAssembly.compile(bytes);
     const memory = new WebAssembly.Memory({
       initial: INITIAL_PAGES,
@@ -112,7 +124,7 @@ export class KernelPool {
     // Blocked in Atomics.wait between jobs, the workers must not keep the
     // process alive.
     for (const w of workers) w.worker.unref();
-    return new KernelPool(memory, instance, workers);
+    return new KernelPool(memory, instance, workers, fma);
   }
 
   /** Frees every allocation (call at the start of each kernel). */

@@ -1,17 +1,25 @@
 #!/bin/sh
-# Builds the two variants of lib/fast/kernels.c (Debian clang 14 + lld):
-# - kernels.wasm imports a *shared* memory (env.memory), so our worker threads
-#   run the same kernels on the same data;
-# - kernels_local.wasm imports a plain memory: it is instantiated on the tfjs
-#   wasm backend's own heap, where memory-bound kernels run without copies.
-# Neither has data segments or uses the C stack, so they never write outside
-# the arrays they are given.
+# Builds the wasm variants of lib/fast/kernels.c with clang 16 + lld 16
+# (Debian: apt-get install clang-16 lld-16; set CLANG to use another clang
+# >= 16). The .wasm files are committed, so only kernel changes need this.
+# - kernels.wasm:       shared memory (env.memory), so our worker threads run
+#                       the same kernels on the same data; plain SIMD;
+# - kernels_fma.wasm:   the same with relaxed SIMD (fused multiply-add), used
+#                       when the runtime validates it;
+# - kernels_local.wasm: a plain (non-shared) memory import, instantiated on the
+#                       tfjs wasm backend's own heap for in-place kernels.
+# None has data segments or uses the C stack, so they never write outside the
+# arrays they are given.
 set -eu
 cd "$(dirname "$0")"
+CLANG="${CLANG:-clang-16}"
 FLAGS="--target=wasm32 -O3 -msimd128 -nostdlib -fno-builtin -Wall -Wextra
-  -Wl,--no-entry -Wl,--import-memory -Wl,--max-memory=4294967296
-  -Wl,--strip-all"
+  -fuse-ld=lld -Wl,--no-entry -Wl,--import-memory
+  -Wl,--max-memory=4294967296 -Wl,--strip-all"
+SHARED="-matomics -mbulk-memory -Wl,--shared-memory"
 # shellcheck disable=SC2086
-clang $FLAGS -matomics -mbulk-memory -Wl,--shared-memory -o kernels.wasm kernels.c
+"$CLANG" $FLAGS $SHARED -o kernels.wasm kernels.c
 # shellcheck disable=SC2086
-clang $FLAGS -o kernels_local.wasm kernels.c
+"$CLANG" $FLAGS $SHARED -mrelaxed-simd -o kernels_fma.wasm kernels.c
+# shellcheck disable=SC2086
+"$CLANG" $FLAGS -o kernels_local.wasm kernels.c

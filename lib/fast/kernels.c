@@ -1,7 +1,7 @@
 // SIMD training kernels for the fast tfjs backend (lib/fast/).
 //
-// Built to lib/fast/kernels.wasm by lib/fast/build_kernels.sh (the exact clang
-// command is in that script). The module imports a shared WebAssembly.Memory,
+// Built to lib/fast/kernels*.wasm by lib/fast/build_kernels.sh (the exact
+// clang commands are in that script). The module imports a shared WebAssembly.Memory,
 // so the main thread and worker threads run these functions on the same data;
 // every function takes a range of output rows so that callers can split the
 // work between threads. The code uses no C stack and no static data: it only
@@ -26,8 +26,14 @@ typedef v128_t f4;
 static inline f4 load4(const float* p) { return wasm_v128_load(p); }
 static inline void store4(float* p, f4 v) { wasm_v128_store(p, v); }
 static inline f4 splat(float v) { return wasm_f32x4_splat(v); }
+// acc + a * b. With relaxed SIMD this is one fused multiply-add (V8 emits
+// vfmadd on x86 CPUs with FMA), about twice the throughput of mul + add.
 static inline f4 madd(f4 acc, f4 a, f4 b) {
+#ifdef __wasm_relaxed_simd__
+  return __builtin_wasm_relaxed_madd_f32x4(a, b, acc);
+#else
   return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b));
+#endif
 }
 
 // Forward convolution, strides `sh` x `sw`, on a zero-padded input.

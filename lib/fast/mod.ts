@@ -5,8 +5,15 @@
  * tfjs trains a CNN on its pure-JavaScript `cpu` backend at minutes per step,
  * and its `wasm` backend cannot train one at all (it has no
  * `Conv2DBackpropFilter`). {@linkcode useFastBackend} selects the wasm
- * backend and registers the gradient kernels a CNN needs, so training runs at
- * about the speed of PyTorch on the same CPU.
+ * backend and registers the gradient kernels a CNN needs, so training runs
+ * faster than PyTorch on the same CPU (see `deno task bench`).
+ *
+ * How: the compute-bound kernels are our own C compiled to wasm SIMD
+ * (`kernels.c`, built by `build_kernels.sh`), run by the main thread and
+ * worker threads on one shared WebAssembly.Memory; the memory-bound ones run
+ * the same C in place on the tfjs heap. tfjs' own multi-threaded wasm build
+ * is not used: its emscripten pthreads expect classic (or Node) workers and
+ * only start in Deno with patches to its worker script.
  *
  * Importing this module has no side effects; nothing happens until you call
  * {@linkcode useFastBackend}.
@@ -34,6 +41,8 @@ export interface FastBackendInfo {
   simd: boolean;
   /** Threads our gradient kernels run on (main thread included). */
   threads: number;
+  /** Whether our kernels use fused multiply-add (wasm relaxed SIMD). */
+  fma: boolean;
   /** The kernels registered by this module on the backend. */
   kernels: string[];
   /** A real (non-fallback) WebGPU adapter's description, or null if none. */
@@ -59,6 +68,12 @@ export interface UseFastBackendOptions {
    * @default false
    */
   forwardConv?: boolean;
+  /**
+   * Use the fused multiply-add (relaxed SIMD) build of our kernels when the
+   * runtime supports it; `false` forces the plain SIMD build.
+   * @default true
+   */
+  fma?: boolean;
 }
 
 const WASM_PACKAGE = "@tensorflow/tfjs-backend-wasm";
@@ -153,7 +168,7 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
   }
   await tf.ready();
   const simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) as boolean;
-  const pool = await KernelPool.create(threads);
+  const pool = await KernelPool.create(threads, options.fma ?? true);
   const local = await createLocalKernels(tf.backend() as BackendWasm);
   // Compute-bound kernels run on the pool's threads; memory-bound ones in
   // place on the tfjs heap. Each gets the wasm backend's own kernel (if any)
@@ -192,6 +207,7 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
     backend: tf.getBackend(),
     simd,
     threads: pool.threads,
+    fma: pool.fma,
     kernels: Object.keys(kernels),
     gpu: await findGpu(),
   };
@@ -203,12 +219,16 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
  * Selects and sets up the fastest correct training backend; idempotent.
  *
  * Switches tfjs to its wasm backend (SIMD build, `.wasm` files loaded from
- * the installed npm package, never the network) and registers SIMD gradient
- * kernels for `Conv2DBackpropFilter`, `Conv2DBackpropInput` and `MaxPoolGrad`
- * that run on `threads` cores. Configurations the fast kernels do not cover
- * run the cpu backend's reference kernel, so results are always correct.
- * Calling it again returns the first call's info (and re-selects the wasm
- * backend if something switched away).
+ * the installed npm package, never the network) and registers our SIMD
+ * kernels: the convolution gradients (`Conv2DBackpropFilter`,
+ * `Conv2DBackpropInput`) and dense-layer matmuls (`BatchMatMul`) on `threads`
+ * cores, and the memory-bound `MaxPoolGrad`, bias `Add` and bias-gradient
+ * `Sum` in place on the tfjs heap. Configurations the fast kernels do not
+ * cover run the original wasm kernel or the cpu backend's reference kernel,
+ * so results are always correct. The forward convolution stays on XNNPACK
+ * unless `forwardConv` is set. Calling it again returns the first call's
+ * info (and re-selects the wasm backend if something switched away); options
+ * of later calls are ignored until {@linkcode closeFastBackend}.
  *
  * @param options Thread count and wasm location; see {@linkcode UseFastBackendOptions}.
  * @returns The active backend and features: SIMD, threads, kernels, GPU.
@@ -217,7 +237,7 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
  * @example Train on the fast backend
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import { useFastBackend } from "./mod.ts";
+ * import { closeFastBackend, useFastBackend } from "./mod.ts";
  * import assert from "node:assert/strict";
  *
  * const info = await useFastBackend();
@@ -253,9 +273,14 @@ export function useFastBackend(
  *
  * @example Shut the worker threads down
  * ```ts
+ * import * as tf from "@tensorflow/tfjs";
  * import { closeFastBackend, useFastBackend } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ *
  * await useFastBackend({ threads: 2 });
  * closeFastBackend();
+ * // The wasm backend has no filter gradient of its own.
+ * assert.equal(tf.getKernel("Conv2DBackpropFilter", "wasm"), undefined);
  * ```
  */
 export function closeFastBackend(): void {
