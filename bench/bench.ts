@@ -248,7 +248,7 @@ async function main(): Promise<void> {
   );
   const log = values.json ? () => {} : console.log;
   log(
-    `fast backend: ${info.backend}, simd ${info.simd}, ${info.threads} threads, kernels ${
+    `fast backend: ${info.backend}, simd ${info.simd}, fma ${info.fma}, ${info.threads} threads, kernels ${
       info.kernels.join(", ")
     }`,
   );
@@ -315,6 +315,7 @@ async function main(): Promise<void> {
       steps,
       backend: info.backend,
       simd: info.simd,
+      fma: info.fma,
       threads: info.threads,
       profile: fast.profile,
     }));

@@ -365,3 +365,35 @@ Deno.test("useFastBackend() registers an Add that matches the cpu backend, bias 
     closeFastBackend();
   }
 });
+
+Deno.test("useFastBackend({ forwardConv: true }) registers a Conv2D that matches the cpu backend", async () => {
+  const info = await useFastBackend({ threads: 2, forwardConv: true });
+  try {
+    assert.ok(info.kernels.includes("Conv2D"));
+    const random = rng(SEED + 4);
+    for (let i = 0; i < CASES; i++) {
+      const cfg = randomConvCase(random);
+      const [got, want] = onBoth(() =>
+        tf.conv2d(
+          tf.randomNormal(cfg.x, 0, 1, "float32", 1000 + 2 * i) as tf.Tensor4D,
+          tf.randomNormal(
+            cfg.filter,
+            0,
+            1,
+            "float32",
+            1001 + 2 * i,
+          ) as tf.Tensor4D,
+          cfg.stride,
+          cfg.pad,
+        )
+      );
+      const err = relativeError(got, want);
+      assert.ok(
+        err <= MAX_RELATIVE_ERROR,
+        `${describe(cfg)}: relative error ${err}`,
+      );
+    }
+  } finally {
+    closeFastBackend();
+  }
+});
