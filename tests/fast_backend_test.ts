@@ -82,7 +82,9 @@ Deno.test("useFastBackend() selects the wasm backend and reports its features", 
       "Conv2DBackpropFilter",
       "Conv2DBackpropInput",
       "MaxPoolGrad",
+      "Reverse",
       "Sum",
+      "Tile",
     ]);
     // Idempotent: a second call returns the same setup.
     assert.deepEqual(await useFastBackend(), info);

@@ -397,3 +397,40 @@ Deno.test("useFastBackend({ forwardConv: true }) registers a Conv2D that matches
     closeFastBackend();
   }
 });
+
+Deno.test("useFastBackend() registers Tile and Reverse that match the cpu backend", async () => {
+  await useFastBackend({ threads: 2 });
+  try {
+    const tiles: [number[], number[], "float32" | "int32" | "bool"][] = [
+      [[5, 1, 1, 1], [1, 7, 6, 3], "float32"],
+      [[2, 3, 4], [3, 1, 2], "int32"],
+      [[4, 1, 1, 1], [1, 5, 5, 3], "bool"],
+      [[3], [4], "float32"],
+      [[2, 0, 3], [2, 2, 2], "float32"],
+    ];
+    for (const [i, [shape, reps, dtype]] of tiles.entries()) {
+      const [got, want, outShape] = onBoth(() => {
+        const x = tf.randomUniform(shape, -3, 3, "float32", 1000 + i);
+        const typed = dtype === "bool" ? tf.greater(x, 0) : x.cast(dtype);
+        return tf.tile(typed, reps).cast("float32");
+      });
+      assert.deepEqual(outShape, shape.map((n, d) => n * reps[d]));
+      assert.deepEqual([...got], [...want], `tile ${shape} by ${reps}`);
+    }
+    const reverses: [number[], number | number[]][] = [
+      [[4, 7, 9, 3], 2],
+      [[4, 7, 9, 3], 1],
+      [[6, 5], 0],
+      [[3, 1, 8], [1, 2]],
+      [[2, 3, 4], [0, 2]],
+    ];
+    for (const [i, [shape, axis]] of reverses.entries()) {
+      const [got, want] = onBoth(() =>
+        tf.reverse(tf.randomNormal(shape, 0, 1, "float32", 2000 + i), axis)
+      );
+      assert.deepEqual([...got], [...want], `reverse ${shape} on ${axis}`);
+    }
+  } finally {
+    closeFastBackend();
+  }
+});

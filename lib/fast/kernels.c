@@ -341,3 +341,19 @@ __attribute__((export_name("zero"))) void zero(float* p, int n) {
   for (; i + 4 <= n; i += 4) store4(p + i, z);
   for (; i < n; i++) p[i] = 0;
 }
+
+// Reverses a tensor along one axis, seen as [outer, n, inner] 4-byte
+// elements: out[o, n-1-i, :] = x[o, i, :]. (A random horizontal flip is this
+// with the width axis.)
+__attribute__((export_name("reverse_axis"))) void reverse_axis(
+    const float* x, float* out, int outer, int n, int inner) {
+  for (int o = 0; o < outer; o++) {
+    for (int i = 0; i < n; i++) {
+      const float* src = x + (o * n + i) * inner;
+      float* dst = out + (o * n + (n - 1 - i)) * inner;
+      int j = 0;
+      for (; j + 4 <= inner; j += 4) store4(dst + j, load4(src + j));
+      for (; j < inner; j++) dst[j] = src[j];
+    }
+  }
+}

@@ -1,0 +1,101 @@
+// Data-movement kernels for tfjs' wasm backend: Tile and Reverse.
+//
+// Data augmentation (random flips, per-image masks broadcast over pixels)
+// leans on these, and the wasm backend computes both element by element with
+// index arithmetic. Here Tile copies whole blocks and doubles them with
+// `copyWithin` (memcpy speed), and a one-axis Reverse copies contiguous runs
+// with kernels_local.wasm, both in place on the tfjs heap.
+
+import * as tf from "@tensorflow/tfjs";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import type { Original } from "./_dense.ts";
+import { type LocalKernels, pointer } from "./_local_kernels.ts";
+
+type Info = tf.TensorInfo;
+type Args = Parameters<Original>[0];
+type Typed = Float32Array | Int32Array | Uint8Array;
+
+function view(backend: BackendWasm, t: Info): Typed {
+  return backend.typedArrayFromHeap(t) as Typed;
+}
+
+/**
+ * Tile: repeats `x` `reps[d]` times along each axis d. Built from the
+ * innermost axis out: copy one run of `x`, then double it in place with
+ * `copyWithin` until the block is repeated `reps[d]` times.
+ */
+export function tile(original: Original, args: Args): Info {
+  const { inputs, backend, attrs } = args;
+  const { x } = inputs;
+  const reps = attrs.reps as number[];
+  if (x.dtype === "string" || reps.length !== x.shape.length) {
+    return original(args);
+  }
+  const shape = x.shape;
+  const rank = shape.length;
+  const outShape = shape.map((n, d) => n * reps[d]);
+  const out = backend.makeOutput(outShape, x.dtype);
+  if (tf.util.sizeFromShape(outShape) === 0) return out;
+  const src = view(backend, x);
+  const dst = view(backend, out);
+  // outBlock[d]: elements of the output spanned by one index of axis d - 1.
+  const outBlock = new Array<number>(rank + 1).fill(1);
+  for (let d = rank - 1; d >= 0; d--) {
+    outBlock[d] = outBlock[d + 1] * outShape[d];
+  }
+  const inBlock = new Array<number>(rank + 1).fill(1);
+  for (let d = rank - 1; d >= 0; d--) inBlock[d] = inBlock[d + 1] * shape[d];
+
+  // Writes the tile of x's sub-block at (axis d, source offset) to `at`.
+  const fill = (d: number, from: number, at: number): void => {
+    const run = shape[d] * outBlock[d + 1]; // one copy of the input's extent on axis d
+    if (d === rank - 1) {
+      dst.set(src.subarray(from, from + shape[d]), at);
+    } else {
+      for (let i = 0; i < shape[d]; i++) {
+        fill(d + 1, from + i * inBlock[d + 1], at + i * outBlock[d + 1]);
+      }
+    }
+    // Repeat that run reps[d] times by doubling.
+    let done = run;
+    const total = run * reps[d];
+    while (done < total) {
+      const n = Math.min(done, total - done);
+      dst.copyWithin(at + done, at, at + n);
+      done += n;
+    }
+  };
+  fill(0, 0, 0);
+  return out;
+}
+
+/**
+ * Reverse along one axis (other axes of size 1 do not count) as contiguous
+ * run copies; several axes, or non-4-byte types, go to the original kernel.
+ */
+export function reverse(
+  local: LocalKernels,
+  original: Original,
+  args: Args,
+): Info {
+  const { inputs, backend, attrs } = args;
+  const { x } = inputs;
+  const axes = tf.util.parseAxisParam(attrs.dims as number | number[], x.shape)
+    .filter((d) => x.shape[d] > 1);
+  if ((x.dtype !== "float32" && x.dtype !== "int32") || axes.length !== 1) {
+    return original(args);
+  }
+  const axis = axes[0];
+  const outer = tf.util.sizeFromShape(x.shape.slice(0, axis));
+  const n = x.shape[axis];
+  const inner = tf.util.sizeFromShape(x.shape.slice(axis + 1));
+  const out = backend.makeOutput(x.shape, x.dtype);
+  local.reverse_axis(
+    pointer(backend, x),
+    pointer(backend, out),
+    outer,
+    n,
+    inner,
+  );
+  return out;
+}
