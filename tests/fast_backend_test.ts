@@ -85,6 +85,7 @@ Deno.test("useFastBackend() selects the wasm backend and reports its features", 
       "Reverse",
       "Sum",
       "Tile",
+      "Transform",
     ]);
     // Idempotent: a second call returns the same setup.
     assert.deepEqual(await useFastBackend(), info);

@@ -434,3 +434,80 @@ Deno.test("useFastBackend() registers Tile and Reverse that match the cpu backen
     closeFastBackend();
   }
 });
+
+Deno.test("useFastBackend() registers a Transform that matches the cpu backend image by image", async () => {
+  await useFastBackend({ threads: 2 });
+  try {
+    const random = rng(SEED + 5);
+    // Rotations, zooms, shifts and a perspective term, as augmentation makes.
+    const randomTransform = () => {
+      const angle = (random() - 0.5) * 1.2;
+      const zoom = 0.7 + random() * 0.6;
+      const cos = Math.cos(angle) * zoom;
+      const sin = Math.sin(angle) * zoom;
+      return [
+        cos,
+        -sin,
+        (random() - 0.5) * 6,
+        sin,
+        cos,
+        (random() - 0.5) * 6,
+        (random() - 0.5) * 0.02,
+        0,
+      ];
+    };
+    for (
+      const fillMode of ["constant", "reflect", "wrap", "nearest"] as const
+    ) {
+      for (const interpolation of ["bilinear", "nearest"] as const) {
+        const [b, h, w, c] = [
+          3,
+          int(random, 4, 13),
+          int(random, 4, 13),
+          int(random, 1, 4),
+        ];
+        const outputShape: [number, number] = [
+          int(random, 3, 12),
+          int(random, 3, 12),
+        ];
+        const source = tf.randomUniform([b, h, w, c], 0, 255, "float32", 3000);
+        const pixels = source.arraySync() as number[][][][];
+        source.dispose();
+        const matrices = Array.from({ length: b }, randomTransform);
+        const run = (i: number | null) =>
+          tf.image.transform(
+            tf.tensor4d(i === null ? pixels : [pixels[i]]),
+            tf.tensor2d(i === null ? matrices : [matrices[i]]),
+            interpolation,
+            fillMode,
+            7,
+            outputShape,
+          );
+        tf.setBackend("wasm");
+        const gotTensor = run(null);
+        const got = gotTensor.arraySync();
+        gotTensor.dispose();
+        // tfjs-cpu's batched Transform fills only the first image, so the
+        // reference runs one image at a time.
+        tf.setBackend("cpu");
+        const want = pixels.map((_, i) => {
+          const one = run(i);
+          const values = one.arraySync()[0];
+          one.dispose();
+          return values;
+        });
+        tf.setBackend("wasm");
+        const err = relativeError(
+          new Float32Array(got.flat(3)),
+          new Float32Array(want.flat(3)),
+        );
+        assert.ok(
+          err <= MAX_RELATIVE_ERROR,
+          `${fillMode} ${interpolation}: ${err}`,
+        );
+      }
+    }
+  } finally {
+    closeFastBackend();
+  }
+});

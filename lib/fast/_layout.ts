@@ -1,8 +1,9 @@
-// Data-movement kernels for tfjs' wasm backend: Tile and Reverse.
+// Data-movement kernels for tfjs' wasm backend: Tile, Reverse, Transform.
 //
-// Data augmentation (random flips, per-image masks broadcast over pixels)
-// leans on these, and the wasm backend computes both element by element with
-// index arithmetic. Here Tile copies whole blocks and doubles them with
+// Data augmentation (random flips, rotations and zooms, per-image masks
+// broadcast over pixels) leans on these, and the wasm backend computes them
+// element by element with index arithmetic. Transform runs kernels_local.wasm
+// once per output pixel (not once per channel). Here Tile copies whole blocks and doubles them with
 // `copyWithin` (memcpy speed), and a one-axis Reverse copies contiguous runs
 // with kernels_local.wasm, both in place on the tfjs heap.
 
@@ -96,6 +97,56 @@ export function reverse(
     outer,
     n,
     inner,
+  );
+  return out;
+}
+
+const FILL_MODES: Record<string, number> = {
+  constant: 0,
+  reflect: 1,
+  wrap: 2,
+  nearest: 3,
+};
+
+/**
+ * Transform (tf.image.transform): projective warps of float32 NHWC images
+ * with nearest or bilinear sampling and any fill mode, in place on the tfjs
+ * heap; other dtypes go to the original kernel.
+ */
+export function transform(
+  local: LocalKernels,
+  original: Original,
+  args: Args,
+): Info {
+  const { inputs, backend, attrs } = args;
+  const { image, transforms } = inputs;
+  const interpolation = attrs.interpolation as string;
+  const mode = FILL_MODES[attrs.fillMode as string];
+  if (
+    image.dtype !== "float32" || transforms.dtype !== "float32" ||
+    mode === undefined ||
+    (interpolation !== "bilinear" && interpolation !== "nearest")
+  ) {
+    return original(args);
+  }
+  const [batch, h, w, c] = image.shape;
+  const [oh, ow] = (attrs.outputShape as [number, number] | null) ?? [h, w];
+  const out = backend.makeOutput([batch, oh, ow, c], "float32");
+  local.transform(
+    pointer(backend, image),
+    pointer(backend, transforms),
+    transforms.shape[0] === 1 ? 0 : 1,
+    pointer(backend, out),
+    h,
+    w,
+    c,
+    oh,
+    ow,
+    interpolation === "bilinear" ? 1 : 0,
+    mode,
+    (attrs.fillValue as number) ?? 0,
+    0,
+    batch,
   );
   return out;
 }

@@ -1,7 +1,7 @@
 // kernels_local.wasm instantiated on the tfjs wasm backend's own heap.
 //
 // Memory-bound kernels (max-pool gradient, bias add, bias-gradient sums,
-// reverse) gain
+// reverse, image transforms) gain
 // nothing from a second thread but lose a lot to copying their inputs into
 // the shared kernel pool, so they run here, single-threaded, reading and
 // writing tfjs tensors in place: a pointer is just the tensor's offset in the
@@ -19,6 +19,7 @@ export interface LocalKernels {
   bias_add: Fn;
   zero: Fn;
   reverse_axis: Fn;
+  transform: Fn;
 }
 
 /** Instantiates kernels_local.wasm on the heap of `backend`. */

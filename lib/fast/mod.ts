@@ -26,7 +26,7 @@ import { type BackendWasm, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { KernelPool } from "./_kernel_pool.ts";
 import { add, batchMatMul, type Original, sum } from "./_dense.ts";
 import { createLocalKernels } from "./_local_kernels.ts";
-import { reverse, tile } from "./_layout.ts";
+import { reverse, tile, transform } from "./_layout.ts";
 import {
   conv2D,
   conv2DBackpropFilter,
@@ -191,6 +191,7 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
     [tf.Add]: (original, args) => add(local, original, args),
     [tf.Tile]: tile,
     [tf.Reverse]: (original, args) => reverse(local, original, args),
+    [tf.Transform]: (original, args) => transform(local, original, args),
   };
   const replaced: tf.KernelConfig[] = [];
   for (const [kernelName, fn] of Object.entries(kernels)) {
@@ -226,7 +227,8 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
  * kernels: the convolution gradients (`Conv2DBackpropFilter`,
  * `Conv2DBackpropInput`) and dense-layer matmuls (`BatchMatMul`) on `threads`
  * cores, and the memory-bound `MaxPoolGrad`, bias `Add`, bias-gradient
- * `Sum` and augmentation's `Tile` and `Reverse` in place on the tfjs heap. Configurations the fast kernels do not
+ * `Sum` and augmentation's `Tile`, `Reverse` and `Transform` in place on the
+ * tfjs heap. Configurations the fast kernels do not
  * cover run the original wasm kernel or the cpu backend's reference kernel,
  * so results are always correct. The forward convolution stays on XNNPACK
  * unless `forwardConv` is set. Calling it again returns the first call's
