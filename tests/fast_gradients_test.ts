@@ -511,3 +511,21 @@ Deno.test("useFastBackend() registers a Transform that matches the cpu backend i
     closeFastBackend();
   }
 });
+
+Deno.test("useFastBackend() Identity shares data safely: each tensor outlives the other's disposal", async () => {
+  await useFastBackend({ threads: 2 });
+  try {
+    const before = tf.memory().numTensors;
+    const x = tf.tensor2d([[1, 2], [3, 4]]);
+    const y = tf.engine().runKernel(tf.Identity, { x }, {}) as tf.Tensor;
+    x.dispose();
+    assert.deepEqual(y.arraySync(), [[1, 2], [3, 4]]);
+    // Writing a new tensor must not reuse the shared memory while y lives.
+    const z = tf.fill([2, 2], 9);
+    assert.deepEqual(y.arraySync(), [[1, 2], [3, 4]]);
+    tf.dispose([y, z]);
+    assert.equal(tf.memory().numTensors, before);
+  } finally {
+    closeFastBackend();
+  }
+});

@@ -150,3 +150,22 @@ export function transform(
   );
   return out;
 }
+
+/**
+ * Identity without a copy: the output shares the input's data, with the
+ * wasm backend's reference count raised (the cpu backend does the same), so
+ * the data lives until both tensors are disposed. tfjs-layers emits one per
+ * layer output, a full-size copy each on the original kernel.
+ */
+export function identity(original: Original, args: Args): Info {
+  const { inputs, backend } = args;
+  const { x } = inputs;
+  const data = backend.dataIdMap.get(x.dataId) as unknown as
+    | { refCount: number; memoryOffset: number | null }
+    | undefined;
+  if (x.dtype === "string" || data == null || data.memoryOffset == null) {
+    return original(args);
+  }
+  data.refCount++;
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}

@@ -26,7 +26,7 @@ import { type BackendWasm, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { KernelPool } from "./_kernel_pool.ts";
 import { add, batchMatMul, type Original, sum } from "./_dense.ts";
 import { createLocalKernels } from "./_local_kernels.ts";
-import { reverse, tile, transform } from "./_layout.ts";
+import { identity, reverse, tile, transform } from "./_layout.ts";
 import {
   conv2D,
   conv2DBackpropFilter,
@@ -190,6 +190,7 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
     [tf.Sum]: (original, args) => sum(local, original, args),
     [tf.Add]: (original, args) => add(local, original, args),
     [tf.Tile]: tile,
+    [tf.Identity]: identity,
     [tf.Reverse]: (original, args) => reverse(local, original, args),
     [tf.Transform]: (original, args) => transform(local, original, args),
   };
@@ -228,7 +229,7 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
  * `Conv2DBackpropInput`) and dense-layer matmuls (`BatchMatMul`) on `threads`
  * cores, and the memory-bound `MaxPoolGrad`, bias `Add`, bias-gradient
  * `Sum` and augmentation's `Tile`, `Reverse` and `Transform` in place on the
- * tfjs heap. Configurations the fast kernels do not
+ * tfjs heap, plus a copy-free `Identity`. Configurations the fast kernels do not
  * cover run the original wasm kernel or the cpu backend's reference kernel,
  * so results are always correct. The forward convolution stays on XNNPACK
  * unless `forwardConv` is set. Calling it again returns the first call's
