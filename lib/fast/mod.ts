@@ -22,7 +22,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { type BackendWasm, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { KernelPool } from "./_kernel_pool.ts";
 import { add, batchMatMul, type Original, sum } from "./_dense.ts";
 import { createLocalKernels } from "./_local_kernels.ts";
@@ -155,6 +155,10 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
     Math.floor(options.threads ?? navigator.hardwareConcurrency ?? 1),
   );
   const wasmDir = options.wasmPath ?? await findWasmDir();
+  // Importing the wasm backend registers it (with a higher priority than
+  // `cpu`), so it is imported here rather than at the top of the module:
+  // importing lib/ must not change which backend plain tfjs code uses.
+  const { setWasmPaths } = await import("@tensorflow/tfjs-backend-wasm");
   // Point the wasm backend at the local binaries (no network) before it is
   // first initialized.
   try {
