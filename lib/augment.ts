@@ -17,6 +17,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { mulberry32 } from "./_random.ts";
 
 /** Which axes {@linkcode RandomFlip} may mirror. */
 export type FlipMode = "horizontal" | "vertical" | "horizontal_and_vertical";
@@ -55,22 +56,6 @@ const WIDTH_AXIS = 2;
 const BATCHED_TRANSFORM_BACKEND = "wasm";
 /** Default seed of the augmentation layers, so runs are reproducible without one. */
 const DEFAULT_SEED = 0;
-
-/**
- * A small seeded pseudo-random generator (mulberry32): 32 bits of state, a
- * period of 2^32 and good enough statistics for picking augmentation
- * parameters. Returns numbers in [0, 1).
- */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Mixes a per-layer-kind salt into the seed so two kinds of layer with the same seed do not draw the same numbers. */
 function saltedSeed(seed: number, salt: number): number {
@@ -249,7 +234,7 @@ export class RandomFlip extends tf.layers.Layer {
     this.mode = mode;
     this.seed = args.seed ?? DEFAULT_SEED;
     checkSeed("RandomFlip", this.seed);
-    this.#random = seededRandom(saltedSeed(this.seed, 0xf11b));
+    this.#random = mulberry32(saltedSeed(this.seed, 0xf11b));
   }
 
   /** The output has the shape of the input. */
@@ -395,7 +380,7 @@ abstract class AffineAugmentation extends tf.layers.Layer {
     this.seed = args.seed ?? DEFAULT_SEED;
     checkFill(layer, this.fillMode, this.interpolation, this.fillValue);
     checkSeed(layer, this.seed);
-    this.random = seededRandom(saltedSeed(this.seed, salt));
+    this.random = mulberry32(saltedSeed(this.seed, salt));
   }
 
   /** One inverse transform (output → input coordinates) for an image of size h×w. */
