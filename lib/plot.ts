@@ -30,6 +30,8 @@ const CHART_HEIGHT = 300;
 const MAX_EPOCH_TICKS = 10;
 /** Space kept on the right of a line for its end label. */
 const LABEL_MARGIN = 110;
+/** Approximate width of one character of Plot's 10px labels, in pixels. */
+const CHAR_WIDTH = 6;
 const SVG_NS = "http://www.w3.org/2000/svg";
 
 /** The document type Plot expects (the DOM's, provided here by linkedom). */
@@ -130,7 +132,17 @@ function epochTicks(rows: HistoryRow[]): number[] {
   return Array.from({ length: Math.ceil(last / step) }, (_, i) => 1 + i * step);
 }
 
-function historyPanel(rows: HistoryRow[], title: string): string {
+/** Space on the right that fits the longest line label (e.g. "augmentation + dropout validation"). */
+function labelMargin(rows: HistoryRow[]): number {
+  const longest = Math.max(0, ...rows.map((r) => r.series.length));
+  return Math.max(LABEL_MARGIN, 2 * CHAR_WIDTH + CHAR_WIDTH * longest);
+}
+
+function historyPanel(
+  rows: HistoryRow[],
+  title: string,
+  width: number,
+): string {
   // Training lines solid, validation dashed, each labelled at its end.
   const line = (split: HistoryRow["split"]) =>
     Plot.line(rows.filter((r) => r.split === split), {
@@ -141,10 +153,11 @@ function historyPanel(rows: HistoryRow[], title: string): string {
       strokeDasharray: split === "validation" ? "5,3" : undefined,
       marker: "circle",
     });
+  const margin = width - PANEL_WIDTH + LABEL_MARGIN;
   return render({
-    width: PANEL_WIDTH,
+    width,
     height: CHART_HEIGHT,
-    marginRight: LABEL_MARGIN,
+    marginRight: margin,
     grid: true,
     // One tick per epoch (at most ~10), never fractional epochs.
     x: { label: "epoch", ticks: epochTicks(rows), tickFormat: "d" },
@@ -200,15 +213,18 @@ export function plotHistory(
       "Cannot plot history: it holds no epochs, received 0 values",
     );
   }
-  const left = historyPanel(loss, "loss");
-  const right = historyPanel(acc, "accuracy");
-  const width = 2 * PANEL_WIDTH;
+  // Both panels get the same width, wide enough for the longest end label.
+  const panelWidth = PANEL_WIDTH - LABEL_MARGIN +
+    Math.max(labelMargin(loss), labelMargin(acc));
+  const left = historyPanel(loss, "loss", panelWidth);
+  const right = historyPanel(acc, "accuracy", panelWidth);
+  const width = 2 * panelWidth;
   const svg =
     `<svg xmlns="${SVG_NS}" width="${width}" height="${CHART_HEIGHT}" ` +
     `viewBox="0 0 ${width} ${CHART_HEIGHT}" font-family="system-ui, sans-serif">` +
     `<rect width="100%" height="100%" fill="white"/>` +
     nest(left, 0) +
-    nest(right, PANEL_WIDTH) + `</svg>`;
+    nest(right, panelWidth) + `</svg>`;
   return svgFigure(svg, "training history chart");
 }
 
