@@ -151,6 +151,50 @@ function convInfo(
 }
 
 /**
+ * Sizes shared by the pool-side convolutions: output channels rounded up to
+ * the SIMD block (`cop`), and the zero-padded input size (`hp` × `wp`) that
+ * holds every window, (ho - 1) * stride + k rows and columns.
+ */
+function paddedSizes(info: tf.backend_util.Conv2DInfo) {
+  const { inHeight: h, inWidth: w, outHeight: ho, outWidth: wo } = info;
+  const { filterHeight: kh, filterWidth: kw, padInfo } = info;
+  return {
+    cop: roundUp(info.outChannels, CHANNEL_BLOCK),
+    hp: Math.max(h + padInfo.top, (ho - 1) * info.strideHeight + kh),
+    wp: Math.max(w + padInfo.left, (wo - 1) * info.strideWidth + kw),
+  };
+}
+
+/**
+ * Copies the layer input `x` into pool memory, zero-padded to `hp` × `wp`
+ * (so the kernels' loops need no bounds checks), and returns its offset.
+ * Allocates from the pool: call right after `pool.reset()`.
+ */
+function stagePaddedInput(
+  pool: KernelPool,
+  backend: BackendWasm,
+  x: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+  hp: number,
+  wp: number,
+): number {
+  const { batchSize: b, inHeight: h, inWidth: w, inChannels: c } = info;
+  const xp = pool.alloc(b * hp * wp * c);
+  const mem = pool.f32;
+  mem.fill(0, xp / 4, xp / 4 + b * hp * wp * c);
+  copyPadded(heap(backend, x), mem, xp / 4, { b, h, w, c }, {
+    hPad: hp,
+    wPad: wp,
+    cPad: c,
+    top: info.padInfo.top,
+    left: info.padInfo.left,
+    sy: 1,
+    sx: 1,
+  });
+  return xp;
+}
+
+/**
  * Conv2DBackpropFilter: dW[i, j, ci, co] = sum over batch and output pixels
  * of x[b, oy*sh + i - top, ox*sw + j - left, ci] * dy[b, oy, ox, co], the
  * correlation of the layer input with the output gradient.
@@ -167,8 +211,6 @@ export function conv2DBackpropFilter(
   }
   const {
     batchSize: b,
-    inHeight: h,
-    inWidth: w,
     inChannels: c,
     outHeight: ho,
     outWidth: wo,
@@ -177,31 +219,17 @@ export function conv2DBackpropFilter(
     filterWidth: kw,
     strideHeight: sh,
     strideWidth: sw,
-    padInfo,
   } = info;
-  const cop = roundUp(co, CHANNEL_BLOCK);
-  // The padded input must hold every window: (ho - 1) * sh + kh rows.
-  const hp = Math.max(h + padInfo.top, (ho - 1) * sh + kh);
-  const wp = Math.max(w + padInfo.left, (wo - 1) * sw + kw);
+  const { cop, hp, wp } = paddedSizes(info);
   const threads = Math.min(pool.threads, b * ho);
   const partLength = kh * kw * c * cop;
 
   pool.reset();
-  const xp = pool.alloc(b * hp * wp * c);
+  const xp = stagePaddedInput(pool, backend, x, info, hp, wp);
   const dyp = pool.alloc(b * ho * wo * cop);
   const parts = pool.alloc(threads * partLength);
   const sum = pool.alloc(partLength);
   const mem = pool.f32;
-  mem.fill(0, xp / 4, xp / 4 + b * hp * wp * c);
-  copyPadded(heap(backend, x), mem, xp / 4, { b, h, w, c }, {
-    hPad: hp,
-    wPad: wp,
-    cPad: c,
-    top: padInfo.top,
-    left: padInfo.left,
-    sy: 1,
-    sx: 1,
-  });
   if (cop !== co) mem.fill(0, dyp / 4, dyp / 4 + b * ho * wo * cop);
   copyPadded(heap(backend, dy), mem, dyp / 4, { b, h: ho, w: wo, c: co }, {
     hPad: ho,
@@ -416,8 +444,6 @@ export function conv2D(
   if (info.dataFormat !== "channelsLast") return original(args);
   const {
     batchSize: b,
-    inHeight: h,
-    inWidth: w,
     inChannels: c,
     outHeight: ho,
     outWidth: wo,
@@ -426,27 +452,14 @@ export function conv2D(
     filterWidth: kw,
     strideHeight: sh,
     strideWidth: sw,
-    padInfo,
   } = info;
-  const cop = roundUp(co, CHANNEL_BLOCK);
-  const hp = Math.max(h + padInfo.top, (ho - 1) * sh + kh);
-  const wp = Math.max(w + padInfo.left, (wo - 1) * sw + kw);
+  const { cop, hp, wp } = paddedSizes(info);
 
   pool.reset();
-  const xp = pool.alloc(b * hp * wp * c);
+  const xp = stagePaddedInput(pool, backend, x, info, hp, wp);
   const wt = pool.alloc(kh * kw * c * cop);
   const y = pool.alloc(b * ho * wo * cop);
   const mem = pool.f32;
-  mem.fill(0, xp / 4, xp / 4 + b * hp * wp * c);
-  copyPadded(heap(backend, x), mem, xp / 4, { b, h, w, c }, {
-    hPad: hp,
-    wPad: wp,
-    cPad: c,
-    top: padInfo.top,
-    left: padInfo.left,
-    sy: 1,
-    sx: 1,
-  });
   if (cop !== co) mem.fill(0, wt / 4, wt / 4 + kh * kw * c * cop);
   copyPadded(heap(backend, filter), mem, wt / 4, {
     b: 1,
