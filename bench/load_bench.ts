@@ -11,8 +11,8 @@
  */
 
 import { fileURLToPath } from "node:url";
-import { flowerPhotosDir } from "../lib/flowers.ts";
-import { imageDatasetFromDirectory } from "../lib/image_folder.ts";
+import { flowerPhotosDir } from "../lib/dataset/flowers.ts";
+import { imageDatasetFromDirectory } from "../lib/dataset/image_folder.ts";
 
 const IMAGE_SIZE: [number, number] = [180, 180];
 const SHARED_ARCHIVE = fileURLToPath(
@@ -29,7 +29,7 @@ async function phase(dir: string, cacheDir: string) {
     imageSize: IMAGE_SIZE,
     cacheDir,
     log: () => {},
-    onProgress: false,
+    progress: "silent",
   });
   const seconds = (performance.now() - start) / 1000;
   const status = await Deno.readTextFile("/proc/self/status");

@@ -1,39 +1,33 @@
 /**
  * CNN examples in TypeScript: the shared library the notebooks and the
- * `deno task flowers` job import.
+ * `deno task flowers` job import, one folder per stage of the data's way
+ * through the project:
  *
- * - Dataset loading: download or open a folder/archive of class subfolders and
+ * - `dataset/`: download or open a folder/archive of class subfolders and
  *   turn it into batches, the way Keras' `image_dataset_from_directory` does.
- * - Fast training backend: tfjs' wasm backend plus the gradient kernels a CNN
- *   needs.
- * - Augmentation layers, model builders, training helpers and plots.
+ * - `model/`: augmentation layers, the tutorial CNN, save and load.
+ * - `train/`: the training loop (with callbacks) and evaluation.
+ * - `viz/`: charts, image grids, notebook display, live training display.
+ * - `fast/`: the fast CPU training backend (wasm SIMD kernels on threads).
+ * - `util/`: seeded randomness, progress bars, atomic writes.
  *
  * Importing this module has no side effects: nothing is downloaded, no backend
  * is switched and no model is built until you call a function.
  *
+ * @example One import line for a notebook
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createTutorialCnn, FLOWER_DEFAULTS } from "./mod.ts";
+ *
+ * assert.equal(FLOWER_DEFAULTS.seed, 123);
+ * assert.equal(typeof createTutorialCnn, "function");
+ * ```
+ *
  * @module
  */
-
-// Data: download, extract, decode, and batch photos.
-export * from "./data_dir.ts";
-export * from "./progress.ts";
-export * from "./fetch.ts";
-export * from "./archive.ts";
-export * from "./image_decode.ts";
-export * from "./image_folder.ts";
-export * from "./flowers.ts";
-
-// Fast CPU training.
+export * from "./util/mod.ts";
+export * from "./dataset/mod.ts";
+export * from "./model/mod.ts";
+export * from "./train/mod.ts";
+export * from "./viz/mod.ts";
 export * from "./fast/mod.ts";
-
-// Models and training.
-export * from "./augment.ts";
-export * from "./model.ts";
-export * from "./train.ts";
-export * from "./evaluate.ts";
-export * from "./save.ts";
-
-// Pictures.
-export * from "./display.ts";
-export * from "./plot.ts";
-export * from "./image_grid.ts";

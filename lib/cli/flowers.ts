@@ -11,17 +11,17 @@ import { parseArgs } from "node:util";
 import {
   type ImageDataset,
   imageDatasetFromDirectory,
-} from "../image_folder.ts";
-import { FLOWER_DEFAULTS, loadFlowerPhotos } from "../flowers.ts";
-import { fetchFile } from "../fetch.ts";
-import { extractArchive } from "../archive.ts";
-import { defaultDataDir } from "../data_dir.ts";
+} from "../dataset/image_folder.ts";
+import { FLOWER_DEFAULTS, loadFlowerPhotos } from "../dataset/flowers.ts";
+import { fetchFile } from "../dataset/fetch.ts";
+import { extractArchive } from "../dataset/archive.ts";
+import { defaultDataDir } from "../dataset/data_dir.ts";
 import { closeFastBackend, useFastBackend } from "../fast/mod.ts";
-import { createTutorialCnn, modelSummary } from "../model.ts";
-import { trainModel } from "../train.ts";
-import { evaluateClassifier } from "../evaluate.ts";
-import { plotConfusionMatrix, plotHistory } from "../plot.ts";
-import { saveModel } from "../save.ts";
+import { createTutorialCnn, modelSummary } from "../model/cnn.ts";
+import { trainModel } from "../train/train.ts";
+import { evaluateClassifier } from "../train/evaluate.ts";
+import { plotConfusionMatrix, plotHistory } from "../viz/plot.ts";
+import { saveModel } from "../model/save.ts";
 
 // ---------------------------------------------------------------- settings
 /** The tutorial trains the augmented model for 15 epochs. */

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { loadModel } from "../save.ts";
-import { predictImage } from "../evaluate.ts";
+import { loadModel } from "../model/save.ts";
+import { predictImage } from "../train/evaluate.ts";
 
 /** Classes printed per image. */
 const TOP_K = 3;

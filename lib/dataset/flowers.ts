@@ -1,0 +1,130 @@
+/**
+ * The flower photos dataset of TensorFlow's image-classification tutorial:
+ * 3,670 photos of daisies, dandelions, roses, sunflowers and tulips (CC-BY,
+ * photographers listed in the archive's LICENSE.txt), downloaded and extracted
+ * once into the data cache.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { defaultDataDir } from "./data_dir.ts";
+import { fetchFile } from "./fetch.ts";
+import { extractArchive } from "./archive.ts";
+import type { ProgressMode } from "../util/progress.ts";
+import {
+  type ImageDataset,
+  imageDatasetFromDirectory,
+  type ImageDatasetOptions,
+} from "./image_folder.ts";
+
+/** The official archive, as used by TensorFlow's tutorial. */
+export const FLOWER_PHOTOS_URL =
+  "https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz";
+/** Environment variable that overrides the URL (a mirror, a local path or `file://` URL). */
+export const FLOWER_PHOTOS_URL_ENV = "FLOWER_PHOTOS_URL";
+/** The tutorial's settings: 80/20 split, seed 123, 180×180 images, batches of 32. */
+export const FLOWER_DEFAULTS = {
+  validationSplit: 0.2,
+  seed: 123,
+  imageSize: [180, 180] as [number, number],
+  batchSize: 32,
+} as const;
+
+/** Options for {@link flowerPhotosDir}. */
+export interface FlowerPhotosDirOptions {
+  /** Where the archive comes from.
+   * @default `$FLOWER_PHOTOS_URL`, else {@link FLOWER_PHOTOS_URL} */
+  url?: string;
+  /** Cache folder for the download and the extracted photos.
+   * @default defaultDataDir() */
+  dataDir?: string;
+  /** How to show download/extraction progress.
+   * @default "auto" */
+  progress?: ProgressMode | "auto";
+}
+
+/** Options for {@link loadFlowerPhotos}: the dataset options plus where the data comes from. */
+export interface LoadFlowerPhotosOptions extends ImageDatasetOptions {
+  /** Where the archive comes from.
+   * @default `$FLOWER_PHOTOS_URL`, else {@link FLOWER_PHOTOS_URL} */
+  url?: string;
+  /** Cache folder for the download, the extracted photos and the pixel cache.
+   * @default defaultDataDir() */
+  dataDir?: string;
+}
+
+/**
+ * The path of the extracted `flower_photos` folder, downloading (or opening the
+ * `FLOWER_PHOTOS_URL` override) and extracting it first when needed.
+ *
+ * @param options Source URL, cache folder and progress display.
+ * @returns The folder holding `daisy/`, `dandelion/`, `roses/`, `sunflowers/`, `tulips/`.
+ * @throws {Error} When the download or extraction fails (the message says what to do).
+ *
+ * @example Use a local archive (set FLOWER_PHOTOS_URL to skip the download)
+ * ```ts ignore
+ * import { flowerPhotosDir } from "./flowers.ts";
+ *
+ * const dir = await flowerPhotosDir({ url: "../shared/data/flower_photos.tgz" });
+ * console.log(dir); // …/data/flower_photos
+ * ```
+ */
+export async function flowerPhotosDir(
+  options: FlowerPhotosDirOptions = {},
+): Promise<string> {
+  const dataDir = options.dataDir ?? defaultDataDir();
+  const target = join(dataDir, "flower_photos");
+  try {
+    // Already extracted: no need to look at the archive at all.
+    if ((await Deno.stat(target)).isDirectory) return target;
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  const url = options.url ?? Deno.env.get(FLOWER_PHOTOS_URL_ENV) ??
+    FLOWER_PHOTOS_URL;
+  const archive = await fetchFile(url, {
+    cacheDir: dataDir,
+    fileName: "flower_photos.tgz",
+    progress: options.progress,
+  });
+  // The archive holds one top folder, flower_photos/; strip it so the classes land in `target`.
+  return await extractArchive(archive, target, {
+    strip: 1,
+    progress: options.progress,
+  });
+}
+
+/**
+ * Loads the flower photos as TensorFlow's tutorial does: `[training, validation]`
+ * with an 80/20 split, seed 123, 180×180 images and batches of 32 (each can be
+ * overridden). Downloads and extracts once; decoded pixels are cached.
+ *
+ * @param options Dataset options plus `url` and `dataDir`.
+ * @returns `[training, validation]` datasets (2,936 and 734 photos by default).
+ * @throws {Error} When the download, extraction or loading fails.
+ *
+ * @example The tutorial's split
+ * ```ts ignore
+ * import { loadFlowerPhotos } from "./flowers.ts";
+ *
+ * const [train, validation] = await loadFlowerPhotos();
+ * console.log(train.size, validation.size); // 2936 734
+ * ```
+ */
+export async function loadFlowerPhotos(
+  options: LoadFlowerPhotosOptions = {},
+): Promise<[ImageDataset, ImageDataset]> {
+  const { url, dataDir, ...datasetOptions } = options;
+  const dir = await flowerPhotosDir({
+    url,
+    dataDir,
+    progress: datasetOptions.progress,
+  });
+  return await imageDatasetFromDirectory(dir, {
+    ...FLOWER_DEFAULTS,
+    cacheDir: join(dataDir ?? defaultDataDir(), "cache"),
+    ...datasetOptions,
+    subset: "both",
+  });
+}

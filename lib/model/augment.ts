@@ -1,0 +1,624 @@
+/**
+ * Data augmentation layers: random flips, rotations and zooms applied inside
+ * the model, the way Keras' `RandomFlip`, `RandomRotation` and `RandomZoom`
+ * work (tfjs 4.22 has none of them, see tfjs#4390).
+ *
+ * Augmentation shows the network a slightly different version of every
+ * training image each epoch, so it cannot memorise pixel positions and has to
+ * learn features that survive a mirror, a tilt or a change of scale. That
+ * reduces overfitting on a small dataset such as flower_photos.
+ *
+ * The layers only change images while training (`model.fit`); at inference
+ * (`model.predict`, `model.evaluate`) they pass the input through unchanged.
+ * Each layer draws its random numbers from its own seeded generator, so one
+ * seed gives the same augmentation sequence on every run. They are registered
+ * with `tf.serialization`, so a saved model that contains them loads again.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { mulberry32 } from "../util/random.ts";
+
+/** Which axes {@linkcode RandomFlip} may mirror. */
+export type FlipMode = "horizontal" | "vertical" | "horizontal_and_vertical";
+
+/** How {@linkcode RandomRotation} and {@linkcode RandomZoom} fill pixels that come from outside the image. */
+export type FillMode = "reflect" | "constant" | "nearest" | "wrap";
+
+/** How a transformed pixel is sampled from the source image. */
+export type Interpolation = "bilinear" | "nearest";
+
+/** A range given as one number `f` (meaning `[-f, f]`) or as `[lower, upper]`. */
+export type FactorRange = number | [number, number];
+
+const FLIP_MODES: readonly FlipMode[] = [
+  "horizontal",
+  "vertical",
+  "horizontal_and_vertical",
+];
+const FILL_MODES: readonly FillMode[] = [
+  "reflect",
+  "constant",
+  "nearest",
+  "wrap",
+];
+const INTERPOLATIONS: readonly Interpolation[] = ["bilinear", "nearest"];
+
+/** Probability that one image is mirrored along an allowed axis (Keras uses a fair coin). */
+const FLIP_PROBABILITY = 0.5;
+/** Rotation factors are fractions of a full turn. */
+const FULL_TURN = 2 * Math.PI;
+/** Axis of image height in a `[batch, height, width, channels]` tensor. */
+const HEIGHT_AXIS = 1;
+/** Axis of image width in a `[batch, height, width, channels]` tensor. */
+const WIDTH_AXIS = 2;
+/** Backend whose Transform kernel handles a whole batch correctly (see AffineAugmentation.call). */
+const BATCHED_TRANSFORM_BACKEND = "wasm";
+/** Default seed of the augmentation layers, so runs are reproducible without one. */
+const DEFAULT_SEED = 0;
+
+/** Mixes a per-layer-kind salt into the seed so two kinds of layer with the same seed do not draw the same numbers. */
+function saltedSeed(seed: number, salt: number): number {
+  return (Math.imul(seed >>> 0, 0x9e3779b1) ^ salt) >>> 0;
+}
+
+function checkSeed(layer: string, seed: number): void {
+  if (!Number.isInteger(seed)) {
+    throw new TypeError(
+      `Cannot create ${layer}: seed must be an integer, received ${seed}`,
+    );
+  }
+}
+
+function checkFill(
+  layer: string,
+  fillMode: string,
+  interpolation: string,
+  fillValue: number,
+): void {
+  if (!FILL_MODES.includes(fillMode as FillMode)) {
+    throw new TypeError(
+      `Cannot create ${layer}: fillMode must be one of ${
+        FILL_MODES.join(", ")
+      }, received ${fillMode}`,
+    );
+  }
+  if (!INTERPOLATIONS.includes(interpolation as Interpolation)) {
+    throw new TypeError(
+      `Cannot create ${layer}: interpolation must be "bilinear" or "nearest", received ${interpolation}`,
+    );
+  }
+  if (!Number.isFinite(fillValue)) {
+    throw new TypeError(
+      `Cannot create ${layer}: fillValue must be a finite number, received ${fillValue}`,
+    );
+  }
+}
+
+/**
+ * Turns a factor (one number or a pair) into `[lower, upper]` and checks that
+ * both ends lie in `[min, max]` (`min` excluded when `minOpen`).
+ */
+function factorRange(
+  layer: string,
+  name: string,
+  factor: FactorRange,
+  min: number,
+  max: number,
+  minOpen: boolean,
+): [number, number] {
+  const shown = Array.isArray(factor) ? `[${factor.join(", ")}]` : `${factor}`;
+  let range: [number, number];
+  if (typeof factor === "number") {
+    if (!(factor >= 0)) {
+      throw new RangeError(
+        `Cannot create ${layer}: ${name} must be a number >= 0 or a [lower, upper] pair, received ${shown}`,
+      );
+    }
+    range = [-factor, factor];
+  } else if (
+    Array.isArray(factor) && factor.length === 2 &&
+    factor.every((v) => typeof v === "number")
+  ) {
+    range = [factor[0], factor[1]];
+  } else {
+    throw new TypeError(
+      `Cannot create ${layer}: ${name} must be a number or a [lower, upper] pair, received ${shown}`,
+    );
+  }
+  const [lower, upper] = range;
+  const inside = (v: number) =>
+    Number.isFinite(v) && (minOpen ? v > min : v >= min) && v <= max;
+  if (!inside(lower) || !inside(upper) || lower > upper) {
+    throw new RangeError(
+      `Cannot create ${layer}: ${name} must lie in ${
+        minOpen ? "(" : "["
+      }${min}, ${max}] with lower <= upper, received ${shown}`,
+    );
+  }
+  return range;
+}
+
+/** Uniform number in `[lower, upper]` from a generator of numbers in [0, 1). */
+function uniform(random: () => number, [lower, upper]: [number, number]) {
+  return lower + (upper - lower) * random();
+}
+
+/** The tensor a layer got: tfjs passes either one tensor or a list of one. */
+function singleInput(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  return Array.isArray(inputs) ? inputs[0] : inputs;
+}
+
+/**
+ * Runs `augment` on a batch `[b, h, w, c]`, or on one image `[h, w, c]` by
+ * treating it as a batch of one.
+ */
+function onBatch(
+  layer: string,
+  x: tf.Tensor,
+  augment: (batch: tf.Tensor4D) => tf.Tensor4D,
+): tf.Tensor {
+  if (x.rank === 4) return augment(x as tf.Tensor4D);
+  if (x.rank === 3) {
+    return tf.tidy(() =>
+      tf.squeeze(augment(tf.expandDims(x, 0) as tf.Tensor4D), [0])
+    );
+  }
+  throw new RangeError(
+    `Cannot apply ${layer}: expected images of shape [batch, height, width, channels] or [height, width, channels], received shape [${x.shape}]`,
+  );
+}
+
+/** Common constructor arguments of the augmentation layers (tfjs `LayerArgs`). */
+type BaseLayerArgs = NonNullable<
+  ConstructorParameters<typeof tf.layers.Layer>[0]
+>;
+
+// ---------------------------------------------------------------- RandomFlip
+
+/** Options of {@linkcode randomFlip}. */
+export interface RandomFlipOptions {
+  /**
+   * Which mirrors are allowed: left-right, top-bottom, or both (each decided
+   * independently).
+   * @default {"horizontal_and_vertical"}
+   */
+  mode?: FlipMode;
+  /**
+   * Seed of the layer's random generator; the same seed gives the same flips.
+   * @default {0}
+   */
+  seed?: number;
+  /**
+   * Shape of one input image `[height, width, channels]`, needed when this is
+   * the first layer of a `tf.sequential` model.
+   * @default {undefined}
+   */
+  inputShape?: number[];
+  /**
+   * Layer name shown in the model summary.
+   * @default {undefined} (tfjs picks a unique one)
+   */
+  name?: string;
+}
+
+/**
+ * Mirrors each training image left-right and/or top-bottom with probability
+ * 1/2 per axis. Identity at inference. Build it with {@linkcode randomFlip}.
+ */
+export class RandomFlip extends tf.layers.Layer {
+  /** Name used to register the class for model (de)serialization. */
+  static className = "RandomFlip";
+  /** Allowed mirrors. */
+  readonly mode: FlipMode;
+  /** Seed of the random generator. */
+  readonly seed: number;
+  #random: () => number;
+
+  /**
+   * Creates the layer; prefer {@linkcode randomFlip}.
+   *
+   * @param args Options plus tfjs layer arguments.
+   * @throws {TypeError} When `mode` is unknown or `seed` not an integer.
+   */
+  constructor(args: RandomFlipOptions & BaseLayerArgs = {}) {
+    super(args);
+    const mode = args.mode ?? "horizontal_and_vertical";
+    if (!FLIP_MODES.includes(mode)) {
+      throw new TypeError(
+        `Cannot create RandomFlip: mode must be one of ${
+          FLIP_MODES.join(", ")
+        }, received ${mode}`,
+      );
+    }
+    this.mode = mode;
+    this.seed = args.seed ?? DEFAULT_SEED;
+    checkSeed("RandomFlip", this.seed);
+    this.#random = mulberry32(saltedSeed(this.seed, 0xf11b));
+  }
+
+  /** The output has the shape of the input. */
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]) {
+    return inputShape;
+  }
+
+  /** Flips images when `kwargs.training` is true, else returns the input. */
+  override call(
+    inputs: tf.Tensor | tf.Tensor[],
+    kwargs: { training?: boolean },
+  ): tf.Tensor {
+    const x = singleInput(inputs);
+    if (!kwargs?.training) return x;
+    return onBatch("RandomFlip", x, (batch) => this.flipBatch(batch));
+  }
+
+  private flipBatch(batch: tf.Tensor4D): tf.Tensor4D {
+    const n = batch.shape[0];
+    const axes: number[] = [];
+    if (this.mode !== "vertical") axes.push(WIDTH_AXIS);
+    if (this.mode !== "horizontal") axes.push(HEIGHT_AXIS);
+    // For every image, one coin per allowed axis (drawn image by image so
+    // the sequence does not depend on the mode order).
+    const coins = axes.map(() => new Array<boolean>(n));
+    for (let i = 0; i < n; i++) {
+      for (let a = 0; a < axes.length; a++) {
+        coins[a][i] = this.#random() < FLIP_PROBABILITY;
+      }
+    }
+    return tf.tidy(() => {
+      let out: tf.Tensor4D = batch;
+      axes.forEach((axis, a) => {
+        // Mirror the whole batch, then keep the mirrored copy only for the
+        // images whose coin came up: where(mask, flipped, original).
+        const mask = tf.tensor4d(coins[a].map(Number), [n, 1, 1, 1], "bool");
+        const flipped = tf.reverse(out, axis);
+        out = tf.where(tf.broadcastTo(mask, out.shape), flipped, out);
+      });
+      return out;
+    });
+  }
+
+  /** The constructor options, saved in `model.json`. */
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), mode: this.mode, seed: this.seed };
+  }
+}
+
+/**
+ * Creates a {@linkcode RandomFlip} layer (Keras `RandomFlip(mode, seed)`).
+ *
+ * @param options Mode, seed and layer arguments.
+ * @returns The layer.
+ * @throws {TypeError} When `mode` is not one of "horizontal", "vertical", "horizontal_and_vertical".
+ *
+ * @example Flips are random while training and off at inference
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import assert from "node:assert/strict";
+ * import { randomFlip } from "./augment.ts";
+ *
+ * const flip = randomFlip({ mode: "horizontal", seed: 1 });
+ * const x = tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1]);
+ * assert.deepEqual(await (flip.apply(x) as tf.Tensor).data(), await x.data());
+ * ```
+ */
+export function randomFlip(options: RandomFlipOptions = {}): RandomFlip {
+  return new RandomFlip(options);
+}
+
+// ------------------------------------------------------------ RandomRotation
+
+/** Options shared by the affine augmentations (rotation, zoom). */
+interface AffineOptions {
+  /**
+   * How to fill pixels that come from outside the image: "reflect" mirrors the
+   * image at its edge (d c b a | a b c d), "constant" uses `fillValue`,
+   * "nearest" repeats the edge pixel, "wrap" tiles the image.
+   * @default {"reflect"}
+   */
+  fillMode?: FillMode;
+  /**
+   * How a pixel is read from its (fractional) source position.
+   * @default {"bilinear"}
+   */
+  interpolation?: Interpolation;
+  /**
+   * Value used outside the image when `fillMode` is "constant".
+   * @default {0}
+   */
+  fillValue?: number;
+  /**
+   * Seed of the layer's random generator.
+   * @default {0}
+   */
+  seed?: number;
+  /**
+   * Shape of one input image `[height, width, channels]` when this is the
+   * first layer of a `tf.sequential` model.
+   * @default {undefined}
+   */
+  inputShape?: number[];
+  /**
+   * Layer name shown in the model summary.
+   * @default {undefined} (tfjs picks a unique one)
+   */
+  name?: string;
+}
+
+/** Options of {@linkcode randomRotation}. */
+export interface RandomRotationOptions extends AffineOptions {
+  /**
+   * Rotation range as a fraction of a full turn (2π): `0.1` rotates each image
+   * by a random angle in [-36°, 36°]; `[lower, upper]` picks the range
+   * directly. Values lie in [-1, 1]. Positive angles turn counter-clockwise.
+   * @default {0.1}
+   */
+  factor?: FactorRange;
+}
+
+/**
+ * Base of the two affine augmentations: draws one `[a0, a1, a2, b0, b1, b2,
+ * 0, 0]` matrix per image (mapping each output pixel to the input pixel it
+ * is read from) and applies them with `tf.image.transform`.
+ */
+abstract class AffineAugmentation extends tf.layers.Layer {
+  readonly fillMode: FillMode;
+  readonly interpolation: Interpolation;
+  readonly fillValue: number;
+  readonly seed: number;
+  protected random: () => number;
+
+  constructor(
+    layer: string,
+    salt: number,
+    args: AffineOptions & BaseLayerArgs,
+  ) {
+    super(args);
+    this.fillMode = args.fillMode ?? "reflect";
+    this.interpolation = args.interpolation ?? "bilinear";
+    this.fillValue = args.fillValue ?? 0;
+    this.seed = args.seed ?? DEFAULT_SEED;
+    checkFill(layer, this.fillMode, this.interpolation, this.fillValue);
+    checkSeed(layer, this.seed);
+    this.random = mulberry32(saltedSeed(this.seed, salt));
+  }
+
+  /** One inverse transform (output → input coordinates) for an image of size h×w. */
+  protected abstract matrix(height: number, width: number): number[];
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]) {
+    return inputShape;
+  }
+
+  override call(
+    inputs: tf.Tensor | tf.Tensor[],
+    kwargs: { training?: boolean },
+  ): tf.Tensor {
+    const x = singleInput(inputs);
+    if (!kwargs?.training) return x;
+    return onBatch(this.getClassName(), x, (batch) => {
+      const [n, h, w] = batch.shape;
+      const rows: number[][] = [];
+      for (let i = 0; i < n; i++) rows.push(this.matrix(h, w));
+      const apply = (images: tf.Tensor4D, matrices: number[][]) =>
+        tf.image.transform(
+          images,
+          tf.tensor2d(matrices, [matrices.length, 8]),
+          this.interpolation,
+          this.fillMode,
+          this.fillValue,
+        );
+      return tf.tidy(() => {
+        if (tf.getBackend() === BATCHED_TRANSFORM_BACKEND) {
+          return apply(batch, rows);
+        }
+        // tfjs-backend-cpu 4.22's Transform kernel only fills the first image
+        // of a batch (it returns inside its batch loop), so elsewhere we
+        // transform one image at a time and stack the results.
+        const parts = tf.split<tf.Tensor4D>(batch, n, 0).map((image, i) =>
+          apply(image, [rows[i]])
+        );
+        return tf.concat(parts, 0);
+      });
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      fillMode: this.fillMode,
+      interpolation: this.interpolation,
+      fillValue: this.fillValue,
+      seed: this.seed,
+    };
+  }
+}
+
+/**
+ * Rotates each training image by a random angle about its centre. Identity
+ * at inference. Build it with {@linkcode randomRotation}.
+ */
+export class RandomRotation extends AffineAugmentation {
+  /** Name used to register the class for model (de)serialization. */
+  static className = "RandomRotation";
+  /** Rotation range `[lower, upper]` in fractions of a full turn. */
+  readonly factor: [number, number];
+
+  /**
+   * Creates the layer; prefer {@linkcode randomRotation}.
+   *
+   * @param args Options plus tfjs layer arguments.
+   * @throws {RangeError} When the factor is outside [-1, 1] or lower > upper.
+   * @throws {TypeError} When `fillMode` or `interpolation` is unknown.
+   */
+  constructor(args: RandomRotationOptions & BaseLayerArgs = {}) {
+    super("RandomRotation", 0x5a7e, args);
+    this.factor = factorRange(
+      "RandomRotation",
+      "factor",
+      args.factor ?? 0.1,
+      -1,
+      1,
+      false,
+    );
+  }
+
+  protected matrix(height: number, width: number): number[] {
+    const angle = uniform(this.random, this.factor) * FULL_TURN;
+    const cos = Math.cos(angle);
+    const sin = Math.sin(angle);
+    // Rotation about the image centre ((w-1)/2, (h-1)/2): the output pixel
+    // (x, y) reads input pixel R·(x, y) + offset, where the offset moves the
+    // rotated centre back onto the centre.
+    const cx = (width - 1) / 2;
+    const cy = (height - 1) / 2;
+    const xOffset = cx - (cos * cx - sin * cy);
+    const yOffset = cy - (sin * cx + cos * cy);
+    return [cos, -sin, xOffset, sin, cos, yOffset, 0, 0];
+  }
+
+  /** The constructor options, saved in `model.json`. */
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), factor: [...this.factor] };
+  }
+}
+
+/**
+ * Creates a {@linkcode RandomRotation} layer (Keras `RandomRotation(factor,
+ * fill_mode, interpolation, seed, fill_value)`).
+ *
+ * @param options Factor, fill mode, interpolation, seed and layer arguments.
+ * @returns The layer.
+ * @throws {RangeError} When `factor` is negative, outside [-1, 1], or lower > upper.
+ * @throws {TypeError} When `fillMode` or `interpolation` is unknown.
+ *
+ * @example Rotation keeps the shape
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import assert from "node:assert/strict";
+ * import { randomRotation } from "./augment.ts";
+ *
+ * const rotate = randomRotation({ factor: 0.2, seed: 7 });
+ * const x = tf.randomUniform([2, 8, 8, 3], 0, 255, "float32", 1);
+ * const y = rotate.apply(x, { training: true }) as tf.Tensor;
+ * assert.deepEqual(y.shape, [2, 8, 8, 3]);
+ * ```
+ */
+export function randomRotation(
+  options: RandomRotationOptions = {},
+): RandomRotation {
+  return new RandomRotation(options);
+}
+
+// ---------------------------------------------------------------- RandomZoom
+
+/** Options of {@linkcode randomZoom}. */
+export interface RandomZoomOptions extends AffineOptions {
+  /**
+   * Vertical zoom range as a fraction of the height: a positive value zooms
+   * out (the image shrinks), a negative one zooms in. `0.1` picks a zoom in
+   * [-10%, +10%]; `[lower, upper]` picks the range directly. Values lie in
+   * (-1, 1].
+   * @default {0.1}
+   */
+  heightFactor?: FactorRange;
+  /**
+   * Horizontal zoom range, same meaning; when left out, each image uses its
+   * vertical zoom for both axes (the aspect ratio is kept).
+   * @default {undefined}
+   */
+  widthFactor?: FactorRange;
+}
+
+/**
+ * Zooms each training image in or out about its centre by a random amount.
+ * Identity at inference. Build it with {@linkcode randomZoom}.
+ */
+export class RandomZoom extends AffineAugmentation {
+  /** Name used to register the class for model (de)serialization. */
+  static className = "RandomZoom";
+  /** Vertical zoom range `[lower, upper]`. */
+  readonly heightFactor: [number, number];
+  /** Horizontal zoom range, or `null` to reuse the vertical zoom. */
+  readonly widthFactor: [number, number] | null;
+
+  /**
+   * Creates the layer; prefer {@linkcode randomZoom}.
+   *
+   * @param args Options plus tfjs layer arguments.
+   * @throws {RangeError} When a factor is outside (-1, 1] or lower > upper.
+   * @throws {TypeError} When `fillMode` or `interpolation` is unknown.
+   */
+  constructor(args: RandomZoomOptions & BaseLayerArgs = {}) {
+    super("RandomZoom", 0x200b, args);
+    this.heightFactor = factorRange(
+      "RandomZoom",
+      "heightFactor",
+      args.heightFactor ?? 0.1,
+      -1,
+      1,
+      true,
+    );
+    this.widthFactor = args.widthFactor == null ? null : factorRange(
+      "RandomZoom",
+      "widthFactor",
+      args.widthFactor,
+      -1,
+      1,
+      true,
+    );
+  }
+
+  protected matrix(height: number, width: number): number[] {
+    // A zoom of z reads the output pixel x from input x·z (+ offset to keep
+    // the centre fixed): z > 1 covers more of the input, i.e. zooms out.
+    const zoomY = 1 + uniform(this.random, this.heightFactor);
+    const zoomX = this.widthFactor == null
+      ? zoomY
+      : 1 + uniform(this.random, this.widthFactor);
+    const xOffset = ((width - 1) / 2) * (1 - zoomX);
+    const yOffset = ((height - 1) / 2) * (1 - zoomY);
+    return [zoomX, 0, xOffset, 0, zoomY, yOffset, 0, 0];
+  }
+
+  /** The constructor options, saved in `model.json`. */
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      heightFactor: [...this.heightFactor],
+      widthFactor: this.widthFactor == null ? null : [...this.widthFactor],
+    };
+  }
+}
+
+/**
+ * Creates a {@linkcode RandomZoom} layer (Keras `RandomZoom(height_factor,
+ * width_factor, fill_mode, interpolation, seed, fill_value)`).
+ *
+ * @param options Zoom ranges, fill mode, interpolation, seed and layer arguments.
+ * @returns The layer.
+ * @throws {RangeError} When a factor is negative, outside (-1, 1], or lower > upper.
+ * @throws {TypeError} When `fillMode` or `interpolation` is unknown.
+ *
+ * @example Zoom is the identity at inference
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import assert from "node:assert/strict";
+ * import { randomZoom } from "./augment.ts";
+ *
+ * const zoom = randomZoom({ heightFactor: 0.3, seed: 3 });
+ * const x = tf.randomUniform([1, 8, 8, 3], 0, 255, "float32", 1);
+ * const y = zoom.apply(x) as tf.Tensor;
+ * assert.deepEqual(await y.data(), await x.data());
+ * ```
+ */
+export function randomZoom(options: RandomZoomOptions = {}): RandomZoom {
+  return new RandomZoom(options);
+}
+
+// Registration makes `tf.loadLayersModel` able to rebuild these layers from
+// the class names stored in model.json. It only fills tfjs' name → class
+// table (no backend, no disk), so it is safe at import time.
+tf.serialization.registerClass(RandomFlip);
+tf.serialization.registerClass(RandomRotation);
+tf.serialization.registerClass(RandomZoom);

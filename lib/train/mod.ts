@@ -1,0 +1,18 @@
+/**
+ * The training stage: a training loop that reports through callbacks (it
+ * knows nothing of charts or progress bars; the `viz` stage provides those),
+ * the per-epoch `History` record, and evaluation (accuracy, confusion matrix,
+ * top-k predictions for one photo).
+ *
+ * @example A confusion matrix
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { confusionMatrix } from "./mod.ts";
+ *
+ * assert.deepEqual(confusionMatrix([0, 1, 1], [0, 1, 0], 2), [[1, 0], [1, 1]]);
+ * ```
+ *
+ * @module
+ */
+export * from "./train.ts";
+export * from "./evaluate.ts";

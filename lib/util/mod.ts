@@ -1,0 +1,20 @@
+/**
+ * Small pieces every stage shares: seeded random numbers (so the same seed
+ * gives the same split and the same augmentation), a progress bar that draws
+ * in a terminal, a notebook or a log, the notebook check, and files written
+ * atomically (a crash never leaves half a file under the real name).
+ *
+ * @example Same seed, same shuffle
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { seededPermutation } from "./mod.ts";
+ *
+ * assert.deepEqual(seededPermutation(5, 123), seededPermutation(5, 123));
+ * ```
+ *
+ * @module
+ */
+export * from "./random.ts";
+export * from "./progress.ts";
+export * from "./notebook.ts";
+export * from "./atomic.ts";

@@ -1,0 +1,134 @@
+import * as tf from "@tensorflow/tfjs";
+import assert from "node:assert/strict";
+import { ImageDataset } from "../../lib/dataset/image_folder.ts";
+import { createTutorialCnn } from "../../lib/model/cnn.ts";
+import { trainModel } from "../../lib/train/train.ts";
+
+/** n images of size×size: class 0 dark, class 1 bright (noisy), in memory. */
+function tinyDataset(n: number, size: number, seed: number): ImageDataset {
+  const slot = size * size * 3;
+  const pixels = new Uint8Array(n * slot);
+  const labels = new Int32Array(n);
+  let state = seed;
+  const noise = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) % 40);
+  for (let i = 0; i < n; i++) {
+    labels[i] = i % 2;
+    for (let j = 0; j < slot; j++) {
+      pixels[i * slot + j] = (labels[i] ? 200 : 30) + noise();
+    }
+  }
+  return new ImageDataset({
+    classNames: ["dark", "bright"],
+    paths: Array.from({ length: n }, (_, i) => `img${i}.png`),
+    labels,
+    pixels,
+    slots: Int32Array.from({ length: n }, (_, i) => i),
+    imageSize: [size, size],
+    batchSize: 4,
+    shuffle: true,
+    seed,
+  });
+}
+
+Deno.test("trainModel() returns normalised history and prints one line per epoch", async () => {
+  const train = tinyDataset(16, 8, 1);
+  const validation = tinyDataset(8, 8, 2);
+  const model = createTutorialCnn({
+    numClasses: 2,
+    imageSize: [8, 8],
+    augment: true,
+    dropout: 0.2,
+    learningRate: 0.01,
+  });
+  const lines: string[] = [];
+  const seen: number[] = [];
+  const history = await trainModel(model, train, {
+    epochs: 3,
+    validation,
+    progress: "plain",
+    log: (line) => lines.push(line),
+    onEpochEnd: (epoch) => {
+      seen.push(epoch);
+    },
+  });
+  assert.deepEqual(Object.keys(history).sort(), [
+    "acc",
+    "loss",
+    "seconds",
+    "val_acc",
+    "val_loss",
+  ]);
+  for (
+    const values of [
+      history.loss,
+      history.acc,
+      history.val_loss!,
+      history.val_acc!,
+    ]
+  ) {
+    assert.equal(values.length, 3);
+    values.forEach((v) => assert.ok(Number.isFinite(v)));
+  }
+  history.acc.forEach((a) => assert.ok(a >= 0 && a <= 1));
+  assert.deepEqual(seen, [1, 2, 3]);
+  assert.equal(lines.length, 3);
+  assert.match(
+    lines[2],
+    /^Epoch 3\/3 4\/4 - \d+s - loss: \d\.\d{4} - acc: \d\.\d{4} - val_loss: \d\.\d{4} - val_acc: \d\.\d{4}$/,
+  );
+  model.dispose();
+});
+
+Deno.test("trainModel() leaks no tensors across epochs", async () => {
+  const train = tinyDataset(8, 8, 3);
+  const model = createTutorialCnn({
+    numClasses: 2,
+    imageSize: [8, 8],
+    augment: true,
+  });
+  const quiet = { progress: "silent" as const, log: () => {}, chart: false };
+  // The first run creates the optimizer's slots; count after it.
+  await trainModel(model, train, { ...quiet, epochs: 1, validation: train });
+  const before = tf.memory().numTensors;
+  await trainModel(model, train, { ...quiet, epochs: 2, validation: train });
+  assert.equal(tf.memory().numTensors, before);
+  model.dispose();
+});
+
+Deno.test("trainModel() rewrites the chart file after every epoch", async () => {
+  const path = `${await Deno.makeTempDir()}/history.svg`;
+  const sizes: number[] = [];
+  await trainModel(
+    createTutorialCnn({ numClasses: 2, imageSize: [8, 8] }),
+    tinyDataset(8, 8, 4),
+    {
+      epochs: 2,
+      progress: "silent",
+      log: () => {},
+      chartPath: path,
+      onEpochEnd: async () => {
+        // Line segments ("L" commands) in the path data of the lines.
+        const svg = await Deno.readTextFile(path);
+        const paths = [...svg.matchAll(/ d="(M[^"]*)"/g)].map((m) => m[1]);
+        sizes.push(paths.join("").split("L").length);
+      },
+    },
+  );
+  // The chart grows by one segment per line and epoch.
+  assert.ok(sizes[1] > sizes[0]);
+});
+
+Deno.test("trainModel() rejects a bad epoch count", async () => {
+  await assert.rejects(
+    trainModel(
+      createTutorialCnn({ numClasses: 2, imageSize: [8, 8] }),
+      tinyDataset(4, 8, 1),
+      {
+        epochs: 0,
+      },
+    ),
+    new RangeError(
+      "Cannot train model: epochs must be a positive integer, received 0",
+    ),
+  );
+});
