@@ -3,8 +3,9 @@
  * one subfolder per class into (optionally split) datasets of resized images.
  *
  * The steps, as in Keras: index the folder (sorted class folders, sorted files)
- * → shuffle the file list with the seed → split off the last
- * `floor(validationSplit * n)` files for validation → decode and resize. Decoded
+ * → shuffle the file list with numpy's `RandomState(seed).shuffle` → split off
+ * the last `floor(validationSplit * n)` files for validation → decode and
+ * resize. So a seed selects the same training and validation files as Keras. Decoded
  * pixels are kept as uint8 (a quarter of float32's memory) and cached on disk;
  * float32 batch tensors are made on demand, one batch at a time.
  *
@@ -17,6 +18,7 @@ import { defaultDataDir } from "./data_dir.ts";
 import { IMAGE_EXTENSIONS, MAX_IMAGE_PIXELS } from "./image_decode.ts";
 import { ProgressBar, type ProgressMode } from "../util/progress.ts";
 import { seededPermutation } from "../util/random.ts";
+import { RandomState } from "./_numpy_random.ts";
 import { decodeFiles } from "./_decode_pool.ts";
 import {
   pixelCachePath,
@@ -35,8 +37,9 @@ export interface ImageDatasetOptions {
   /** Which part of the split to return; `"both"` returns `[training, validation]`.
    * @default undefined (all files) */
   subset?: Subset;
-  /** Seed for the split shuffle, the per-epoch shuffles and `limit`. Required
-   * when splitting with shuffling, so the two subsets never overlap.
+  /** Seed for the split shuffle, the per-epoch shuffles and `limit`, an
+   * integer in [0, 2^32 − 1] (numpy's range). Required when splitting with
+   * shuffling, so the two subsets never overlap.
    * @default undefined (a random seed when only shuffling) */
   seed?: number;
   /** Size `[height, width]` every image is resized to (bilinear).
@@ -86,6 +89,8 @@ export const DEFAULT_BATCH_SIZE = 32;
 const SKIPPED_NAMES_SHOWN = 3;
 /** Seed used for `limit` when no seed is given. */
 const DEFAULT_LIMIT_SEED = 0;
+/** Largest seed numpy's `RandomState`, and so Keras' split, accepts. */
+const MAX_SEED = 2 ** 32 - 1;
 /** Upper bound on default worker threads. */
 const MAX_DEFAULT_WORKERS = 4;
 
@@ -318,7 +323,42 @@ function isImageFile(name: string): boolean {
   return dot >= 0 && IMAGE_EXTENSIONS.includes(name.slice(dot).toLowerCase());
 }
 
-/** Image files under `dir`, walked recursively in sorted order as Keras does. */
+/**
+ * Python's string order (by code point), which Keras' `sorted()` uses. JS's
+ * default sort compares UTF-16 units instead, which puts characters beyond
+ * U+FFFF (emoji) before U+E000..U+FFFF (e.g. fullwidth letters).
+ */
+function byCodePoint(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
+  }
+  return a.length - b.length;
+}
+
+/** A UTF-16 unit's rank in code point order: surrogates after U+FFFF. */
+function codePointRank(unit: number): number {
+  if (unit >= 0xd800 && unit <= 0xdfff) return unit + 0x2000;
+  return unit >= 0xe000 ? unit - 0x800 : unit;
+}
+
+/** Whether a symbolic link leads to a folder (false when it is broken). */
+async function linksToFolder(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Image files under `dir`, listed as Keras' `os.walk` walk does: folders in
+ * path order, file names sorted within each; symlinks to files count as files
+ * (a broken one too, reported later as undecodable), symlinked subfolders are
+ * not entered. (Pipes and sockets, which Keras would also list, are left out.)
+ */
 async function listImages(dir: string): Promise<string[]> {
   const groups: [string, string[]][] = [];
   const walk = async (folder: string) => {
@@ -326,13 +366,17 @@ async function listImages(dir: string): Promise<string[]> {
     const subfolders: string[] = [];
     for await (const entry of Deno.readDir(folder)) {
       if (entry.isDirectory) subfolders.push(entry.name);
-      else if (entry.isFile && isImageFile(entry.name)) files.push(entry.name);
+      else if (!isImageFile(entry.name)) continue;
+      else if (entry.isFile) files.push(entry.name);
+      else if (
+        entry.isSymlink && !await linksToFolder(join(folder, entry.name))
+      ) files.push(entry.name);
     }
-    groups.push([folder, files.sort().map((f) => join(folder, f))]);
+    groups.push([folder, files.sort(byCodePoint).map((f) => join(folder, f))]);
     for (const sub of subfolders) await walk(join(folder, sub));
   };
   await walk(dir);
-  groups.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  groups.sort((a, b) => byCodePoint(a[0], b[0]));
   return groups.flatMap(([, files]) => files);
 }
 
@@ -384,6 +428,11 @@ function checkOptions(options: ImageDatasetOptions) {
       `Cannot shuffle dataset: seed must be an integer, received ${seed}`,
     );
   }
+  if (seed !== undefined && !(seed >= 0 && seed <= MAX_SEED)) {
+    throw new RangeError(
+      `Cannot shuffle dataset: seed must be in [0, 2^32 - 1] as numpy's RandomState (and so Keras) requires, received ${seed}`,
+    );
+  }
   if (imageSize !== undefined) {
     if (
       !Array.isArray(imageSize) || imageSize.length !== 2 ||
@@ -428,12 +477,17 @@ async function indexDirectory(dir: string) {
   }
   const classNames: string[] = [];
   for await (const entry of Deno.readDir(dir)) {
-    // Hidden folders (.git, .ipynb_checkpoints) are not classes.
-    if (entry.isDirectory && !entry.name.startsWith(".")) {
+    // Hidden folders (.git, .ipynb_checkpoints) are not classes; a symlink to
+    // a folder is one, as in Keras.
+    if (entry.name.startsWith(".")) continue;
+    if (
+      entry.isDirectory ||
+      (entry.isSymlink && await linksToFolder(join(dir, entry.name)))
+    ) {
       classNames.push(entry.name);
     }
   }
-  classNames.sort();
+  classNames.sort(byCodePoint);
   if (classNames.length === 0) {
     throw new Error(
       `Cannot load images from ${dir}: it has no class subfolders; put each class's images in its own subfolder (e.g. ${
@@ -524,6 +578,18 @@ function stratifiedSubset(
  * `floor(validationSplit * n)` files are the validation subset, so two calls
  * with the same seed (one per subset) never overlap. All files are decoded once
  * and cached, so the second call is fast.
+ *
+ * Keras parity: for the same folder, `validationSplit` and `seed` (and no
+ * `limit`), the training and validation subsets hold exactly the files Keras'
+ * `image_dataset_from_directory(dir, validation_split=..., subset="both",
+ * seed=...)` selects, in the same order. The folder is indexed as Keras'
+ * `index_directory` does (class folders and files in Python's sorted order,
+ * subfolders walked, symlinked class folders followed, symlinked subfolders
+ * not), and the list is shuffled with numpy's legacy `RandomState(seed).shuffle`
+ * (reimplemented bit for bit, so no Python is needed). Files that cannot be
+ * decoded are dropped after the split, so they never move other files between
+ * the subsets. The per-epoch batch order is our own (Keras leaves it to
+ * `tf.data`), as is the subset picked by `limit`.
  *
  * @param dir The dataset folder.
  * @param options Split, size, batching, cache and reporting options.
@@ -634,9 +700,12 @@ export async function imageDatasetFromDirectory(
     );
   }
 
-  // 3. Shuffle the file order with the seed (as Keras does before splitting).
-  let order: Int32Array = Int32Array.from({ length: n }, (_, i) => i);
-  if (shuffle) order = seededPermutation(n, seed);
+  // 3. Shuffle the file order as Keras does before splitting: numpy's
+  //    RandomState(seed).shuffle of the whole sorted list, so the same files
+  //    end up last (in validation) as in Keras.
+  const order = shuffle
+    ? new RandomState(seed).permutation(n)
+    : Int32Array.from({ length: n }, (_, i) => i);
 
   // 4. Split: the last floor(split * n) files are validation; then drop failures.
   const make = (indices: Int32Array, name: string) => {

@@ -5,6 +5,7 @@ import {
   imageDatasetFromDirectory,
   type ImageDatasetOptions,
 } from "../../lib/dataset/image_folder.ts";
+import { dirname, join, relative } from "node:path";
 import {
   jpegBytes,
   makeImageFolder,
@@ -90,6 +91,73 @@ Deno.test("imageDatasetFromDirectory() splits like Keras: last floor(split * n) 
       subset: "validation",
     });
     assert.notDeepEqual(val3.paths, val.paths);
+  });
+});
+
+/** Keras' split of a small tricky tree, written by tools/keras_split_reference.py. */
+interface KerasSplitReference {
+  images: string[];
+  other_files: string[];
+  symlinks: [string, string][];
+  index: string[];
+  cases: {
+    seed: number;
+    validation_split: number;
+    class_names: string[];
+    training: string[];
+    training_labels: number[];
+    validation: string[];
+    validation_labels: number[];
+  }[];
+}
+
+Deno.test("imageDatasetFromDirectory() selects the same files as Keras, in the same order", async () => {
+  const reference: KerasSplitReference = JSON.parse(
+    await Deno.readTextFile(
+      new URL("./testdata/keras_split.json", import.meta.url),
+    ),
+  );
+  await withDir(async (dir) => {
+    // The tree: nested, hidden and symlinked folders, odd names and extensions.
+    const png = pngBytes(solidRgb(2, 2, [10, 20, 30]), 2, 2);
+    for (
+      const [paths, bytes] of [
+        [reference.images, png],
+        [reference.other_files, new TextEncoder().encode("not an image")],
+      ] as const
+    ) {
+      for (const path of paths) {
+        await Deno.mkdir(dirname(join(dir, path)), { recursive: true });
+        await Deno.writeFile(join(dir, path), bytes);
+      }
+    }
+    for (const [link, target] of reference.symlinks) {
+      await Deno.symlink(target, join(dir, link));
+    }
+    const rel = (ds: ImageDataset) => ds.paths.map((p) => relative(dir, p));
+    const options = { ...QUIET, imageSize: [2, 2] as [number, number] };
+
+    // Without shuffling, Keras' index order: sorted classes, folders and files.
+    const all = await imageDatasetFromDirectory(dir, {
+      ...options,
+      shuffle: false,
+    });
+    assert.deepEqual(rel(all), reference.index);
+
+    for (const c of reference.cases) {
+      const [train, val] = await imageDatasetFromDirectory(dir, {
+        ...options,
+        validationSplit: c.validation_split,
+        subset: "both",
+        seed: c.seed,
+      });
+      const where = `seed ${c.seed}, validationSplit ${c.validation_split}`;
+      assert.deepEqual(train.classNames, c.class_names, where);
+      assert.deepEqual(rel(train), c.training, where);
+      assert.deepEqual([...train.labels], c.training_labels, where);
+      assert.deepEqual(rel(val), c.validation, where);
+      assert.deepEqual([...val.labels], c.validation_labels, where);
+    }
   });
 });
 
@@ -276,6 +344,14 @@ Deno.test("imageDatasetFromDirectory() throws clear errors for bad options", asy
         "Cannot split dataset: shuffling before a split needs a seed so the training and validation subsets do not overlap, pass seed (e.g. 123), received seed undefined",
       ),
     );
+    for (const seed of [-1, 2 ** 32]) {
+      await assert.rejects(
+        imageDatasetFromDirectory(dir, { ...QUIET, seed }),
+        new RangeError(
+          `Cannot shuffle dataset: seed must be in [0, 2^32 - 1] as numpy's RandomState (and so Keras) requires, received ${seed}`,
+        ),
+      );
+    }
     for (
       const imageSize of [[0, 180], [180.5, 180], [180]] as unknown as [
         number,
