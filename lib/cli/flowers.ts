@@ -21,6 +21,7 @@ import { createTutorialCnn, modelSummary } from "../model/cnn.ts";
 import { trainModel } from "../train/train.ts";
 import { evaluateClassifier } from "../train/evaluate.ts";
 import { plotConfusionMatrix, plotHistory } from "../viz/plot.ts";
+import { trainingDisplay } from "../viz/training_display.ts";
 import { saveModel } from "../model/save.ts";
 
 // ---------------------------------------------------------------- settings
@@ -248,7 +249,7 @@ async function run(settings: Settings): Promise<void> {
   const history = await trainModel(model, train, {
     epochs: settings.epochs,
     validation,
-    chartPath: historyPath,
+    callbacks: trainingDisplay({ chartPath: historyPath }),
   });
 
   const evaluation = await evaluateClassifier(model, validation);

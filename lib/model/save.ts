@@ -33,7 +33,6 @@ const DTYPE_BYTES: Record<string, number> = {
   uint16: 2,
 };
 
-
 /** Builds the `model.json` document for saved artifacts. */
 function modelJson(artifacts: tf.io.ModelArtifacts): tf.io.ModelJSON {
   return {

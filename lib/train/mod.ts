@@ -16,3 +16,5 @@
  */
 export * from "./train.ts";
 export * from "./evaluate.ts";
+export * from "./history.ts";
+export * from "./callbacks.ts";

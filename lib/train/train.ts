@@ -1,7 +1,7 @@
 /**
- * Training with feedback: a wrapper around `model.fitDataset` that shows a
- * progress bar per epoch, prints one Keras-style line per epoch, redraws a
- * loss/accuracy chart after every epoch (in a notebook, or into a file), and
+ * The training loop: a wrapper around `model.fitDataset` that reports through
+ * {@linkcode TrainingCallback}s (one line per epoch by default; the `viz`
+ * stage's `trainingDisplay()` adds a progress bar and a live chart) and
  * returns the history with uniform names (`loss`, `acc`, `val_loss`,
  * `val_acc`).
  *
@@ -13,9 +13,12 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { ProgressBar, type ProgressMode } from "../util/progress.ts";
-import { type HistoryData, plotHistory } from "../viz/plot.ts";
-import { isNotebook, LiveDisplay } from "../viz/display.ts";
+import {
+  type EpochMetrics,
+  normalizeMetrics,
+  type TrainingHistory,
+} from "./history.ts";
+import { epochLogger, type TrainingCallback } from "./callbacks.ts";
 
 /** A source of training batches (an `ImageDataset` fits). */
 export interface BatchSource {
@@ -25,16 +28,11 @@ export interface BatchSource {
   toTfDataset(): tf.data.Dataset<{ xs: tf.Tensor; ys: tf.Tensor }>;
 }
 
-/** The per-epoch record {@linkcode trainModel} returns. */
-export interface TrainingHistory extends HistoryData {
-  /** Seconds each epoch took (training plus validation). */
-  seconds: number[];
-}
-
 /** Options of {@linkcode trainModel}. */
 export interface TrainModelOptions {
   /**
-   * Passes over the training data.
+   * The epoch to end after (1-based); with `initialEpoch` the run does
+   * `epochs - initialEpoch` epochs, as in Keras.
    * @default {10}
    */
   epochs?: number;
@@ -44,61 +42,21 @@ export interface TrainModelOptions {
    */
   validation?: BatchSource;
   /**
-   * Where the per-epoch progress bar draws: "auto" picks a bar updated in
-   * place in a notebook or terminal and only the epoch lines in logs.
-   * @default {"auto"}
+   * Who hears about progress: epoch lines, progress bars, charts,
+   * checkpoints. Pass `[]` for a silent run.
+   * @default {[epochLogger()]}
    */
-  progress?: ProgressMode | "auto";
+  callbacks?: TrainingCallback[];
   /**
-   * Redraw the history chart after every epoch: in a notebook, one output
-   * updated in place; in a terminal only when `chartPath` is set.
-   * @default {true}
+   * Epochs already done (to continue a run); their history goes in `history`.
+   * @default {0}
    */
-  chart?: boolean;
+  initialEpoch?: number;
   /**
-   * SVG file rewritten after every epoch outside a notebook (e.g.
-   * `out/history.svg`), so the chart can be watched while training runs.
+   * The history of the epochs already done, continued by this run.
    * @default {undefined}
    */
-  chartPath?: string;
-  /**
-   * Receives the epoch summary lines in logs (plain mode).
-   * @default {console.log}
-   */
-  log?: (line: string) => void;
-  /**
-   * Called after each epoch with its number (from 1) and the history so far.
-   * @default {undefined}
-   */
-  onEpochEnd?: (
-    epoch: number,
-    history: TrainingHistory,
-  ) => void | Promise<void>;
-}
-
-/** Names tfjs may log for the accuracy metric, mapped to ours. */
-const METRIC_ALIASES: Record<string, keyof HistoryData> = {
-  loss: "loss",
-  acc: "acc",
-  accuracy: "acc",
-  val_loss: "val_loss",
-  val_acc: "val_acc",
-  val_accuracy: "val_acc",
-};
-/** Order of the numbers in an epoch line, as Keras prints them. */
-const LOG_ORDER: (keyof HistoryData)[] = ["loss", "acc", "val_loss", "val_acc"];
-/** Digits of the numbers in the epoch lines. */
-const DIGITS = 4;
-
-/** `loss: 0.9100 - acc: 0.6400 - val_loss: ...` from tfjs' epoch logs. */
-function formatLogs(logs: Record<string, number>): string {
-  const named: Partial<Record<keyof HistoryData, number>> = {};
-  for (const [name, value] of Object.entries(logs)) {
-    if (name in METRIC_ALIASES) named[METRIC_ALIASES[name]] = value;
-  }
-  return LOG_ORDER.filter((key) => named[key] !== undefined)
-    .map((key) => `${key}: ${named[key]!.toFixed(DIGITS)}`)
-    .join(" - ");
+  history?: TrainingHistory;
 }
 
 /**
@@ -111,7 +69,7 @@ function formatLogs(logs: Record<string, number>): string {
  *
  * @param model A compiled model (e.g. from `createTutorialCnn`).
  * @param train The training batches.
- * @param options Epochs, validation batches, progress and chart settings.
+ * @param options Epochs, validation batches and callbacks.
  * @returns Loss and accuracy per epoch (and validation ones), and epoch times.
  * @throws {RangeError} When `epochs` is not a positive integer.
  *
@@ -127,7 +85,7 @@ function formatLogs(logs: Record<string, number>): string {
  *   numBatches: 1,
  *   toTfDataset: () => tf.data.array([{ xs: tf.zeros([2, 8, 8, 3]), ys: tf.tensor1d([0, 1], "int32") }]),
  * };
- * const history = await trainModel(model, data, { epochs: 2, progress: "silent", log: () => {} });
+ * const history = await trainModel(model, data, { epochs: 2, callbacks: [] });
  * assert.equal(history.loss.length, 2);
  * ```
  */
@@ -139,83 +97,76 @@ export async function trainModel(
   const {
     epochs = 10,
     validation,
-    progress = "auto",
-    chart = true,
-    chartPath,
-    log = console.log,
-    onEpochEnd,
+    callbacks = [epochLogger()],
+    initialEpoch = 0,
   } = options;
   if (!Number.isInteger(epochs) || epochs < 1) {
     throw new RangeError(
       `Cannot train model: epochs must be a positive integer, received ${epochs}`,
     );
   }
-  const history: TrainingHistory = { loss: [], acc: [], seconds: [] };
-  if (validation) {
-    history.val_loss = [];
-    history.val_acc = [];
+  if (
+    !Number.isInteger(initialEpoch) || initialEpoch < 0 ||
+    initialEpoch > epochs
+  ) {
+    throw new RangeError(
+      `Cannot train model: initialEpoch must be an integer in [0, epochs], received ${initialEpoch}`,
+    );
   }
-  const live = chart && (isNotebook() || chartPath)
-    ? new LiveDisplay({ path: chartPath })
-    : undefined;
-
-  let bar: ProgressBar | undefined;
-  let epochStart = 0;
-  const newBar = (epoch: number) => {
-    const label = `Epoch ${epoch + 1}/${epochs}`;
-    let created = new ProgressBar(train.numBatches, {
-      label,
-      unit: "batches",
-      mode: progress,
-    });
-    // In logs a bar would print ten lines per epoch; the epoch line is enough.
-    if (created.mode === "plain") {
-      created = new ProgressBar(train.numBatches, { label, mode: "silent" });
-    }
-    return created;
+  const history: TrainingHistory = structuredClone(
+    options.history ?? { loss: [], acc: [], seconds: [] },
+  );
+  if (validation) {
+    history.val_loss ??= [];
+    history.val_acc ??= [];
+  }
+  const each = async (call: (callback: TrainingCallback) => unknown) => {
+    for (const callback of callbacks) await call(callback);
   };
-
-  await model.fitDataset(train.toTfDataset(), {
-    epochs,
-    // No batchesPerEpoch: tfjs then asks the dataset for a fresh iterator
-    // every epoch, which is when ImageDataset reshuffles.
-    validationData: validation?.toTfDataset(),
-    verbose: 0,
-    callbacks: {
-      onEpochBegin: (epoch) => {
-        bar = newBar(epoch);
-        epochStart = performance.now();
-        return Promise.resolve();
+  await each((c) =>
+    c.onTrainBegin?.({
+      epochs,
+      initialEpoch,
+      numBatches: train.numBatches,
+      history,
+    })
+  );
+  if (initialEpoch < epochs) {
+    let epochStart = 0;
+    await model.fitDataset(train.toTfDataset(), {
+      epochs,
+      initialEpoch,
+      // No batchesPerEpoch: tfjs then asks the dataset for a fresh iterator
+      // every epoch, which is when ImageDataset reshuffles.
+      validationData: validation?.toTfDataset(),
+      verbose: 0,
+      callbacks: {
+        // tfjs counts epochs and batches from 0; callbacks hear them from 1.
+        onEpochBegin: async (epoch) => {
+          epochStart = performance.now();
+          await each((c) => c.onEpochBegin?.(epoch + 1));
+        },
+        onBatchEnd: async (batch, logs) => {
+          const metrics: EpochMetrics = normalizeMetrics(logs);
+          await each((c) => c.onBatchEnd?.(batch + 1, metrics));
+        },
+        onEpochEnd: async (epoch, logs) => {
+          const metrics = normalizeMetrics(logs);
+          for (const [key, value] of Object.entries(metrics)) {
+            (history[key as keyof EpochMetrics] ??= []).push(value);
+          }
+          history.seconds.push((performance.now() - epochStart) / 1000);
+          let stop = false;
+          await each(async (c) => {
+            if ((await c.onEpochEnd?.(epoch + 1, history)) === "stop") {
+              stop = true;
+            }
+          });
+          if (stop) model.stopTraining = true;
+        },
       },
-      onBatchEnd: (batch, logs) => {
-        bar?.update(
-          batch + 1,
-          logs ? formatLogs(logs as Record<string, number>) : "",
-        );
-        return Promise.resolve();
-      },
-      onEpochEnd: async (epoch, logs = {}) => {
-        const seconds = (performance.now() - epochStart) / 1000;
-        for (const [name, value] of Object.entries(logs)) {
-          const key = METRIC_ALIASES[name];
-          if (key) (history[key] ??= []).push(value as number);
-        }
-        history.seconds.push(seconds);
-        const metrics = formatLogs(logs as Record<string, number>);
-        if (bar && bar.mode !== "silent") bar.done(`- ${metrics}`);
-        else {
-          log(
-            `Epoch ${
-              epoch + 1
-            }/${epochs} ${train.numBatches}/${train.numBatches} - ${
-              Math.round(seconds)
-            }s - ${metrics}`,
-          );
-        }
-        if (live) await live.update(plotHistory(history));
-        await onEpochEnd?.(epoch + 1, history);
-      },
-    },
-  });
+    });
+  }
+  await each((c) => c.onTrainEnd?.(history));
   return history;
 }

@@ -19,3 +19,4 @@
 export * from "./display.ts";
 export * from "./plot.ts";
 export * from "./image_grid.ts";
+export * from "./training_display.ts";

@@ -9,18 +9,7 @@
 import * as Plot from "@observablehq/plot";
 import { parseHTML } from "linkedom";
 import { type Figure, htmlFigure, svgFigure } from "./display.ts";
-
-/** Loss and accuracy per epoch, as returned by `trainModel`. */
-export interface HistoryData {
-  /** Training loss per epoch. */
-  loss: number[];
-  /** Training accuracy per epoch. */
-  acc: number[];
-  /** Validation loss per epoch, when validation data was given. */
-  val_loss?: number[];
-  /** Validation accuracy per epoch. */
-  val_acc?: number[];
-}
+import type { HistoryData } from "../train/history.ts";
 
 /** Width of one history panel, in pixels. */
 const PANEL_WIDTH = 420;

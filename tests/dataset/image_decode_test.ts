@@ -6,7 +6,10 @@ import {
   MAX_IMAGE_PIXELS,
   readImageHeader,
 } from "../../lib/dataset/image_decode.ts";
-import { centerCropWindow, resizeBilinearRgb } from "../../lib/dataset/_resize.ts";
+import {
+  centerCropWindow,
+  resizeBilinearRgb,
+} from "../../lib/dataset/_resize.ts";
 import { jpegBytes, patternRgb, pngBytes } from "../_image_fixtures.ts";
 
 /** A 24-bit bottom-up BMP file's bytes. */

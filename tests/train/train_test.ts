@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { ImageDataset } from "../../lib/dataset/image_folder.ts";
 import { createTutorialCnn } from "../../lib/model/cnn.ts";
 import { trainModel } from "../../lib/train/train.ts";
+import { epochLogger } from "../../lib/train/callbacks.ts";
 
 /** n images of size×size: class 0 dark, class 1 bright (noisy), in memory. */
 function tinyDataset(n: number, size: number, seed: number): ImageDataset {
@@ -30,7 +31,7 @@ function tinyDataset(n: number, size: number, seed: number): ImageDataset {
   });
 }
 
-Deno.test("trainModel() returns normalised history and prints one line per epoch", async () => {
+Deno.test("trainModel() returns normalised history and calls back once per epoch", async () => {
   const train = tinyDataset(16, 8, 1);
   const validation = tinyDataset(8, 8, 2);
   const model = createTutorialCnn({
@@ -45,11 +46,11 @@ Deno.test("trainModel() returns normalised history and prints one line per epoch
   const history = await trainModel(model, train, {
     epochs: 3,
     validation,
-    progress: "plain",
-    log: (line) => lines.push(line),
-    onEpochEnd: (epoch) => {
-      seen.push(epoch);
-    },
+    callbacks: [epochLogger((line) => lines.push(line)), {
+      onEpochEnd: (epoch) => {
+        seen.push(epoch);
+      },
+    }],
   });
   assert.deepEqual(Object.keys(history).sort(), [
     "acc",
@@ -74,7 +75,7 @@ Deno.test("trainModel() returns normalised history and prints one line per epoch
   assert.equal(lines.length, 3);
   assert.match(
     lines[2],
-    /^Epoch 3\/3 4\/4 - \d+s - loss: \d\.\d{4} - acc: \d\.\d{4} - val_loss: \d\.\d{4} - val_acc: \d\.\d{4}$/,
+    /^Epoch 3\/3  4\/4  \d+\.\ds \d+ms\/step  loss \d\.\d{4}  acc \d\.\d{4}  val_loss \d\.\d{4}  val_acc \d\.\d{4}$/,
   );
   model.dispose();
 });
@@ -86,7 +87,7 @@ Deno.test("trainModel() leaks no tensors across epochs", async () => {
     imageSize: [8, 8],
     augment: true,
   });
-  const quiet = { progress: "silent" as const, log: () => {}, chart: false };
+  const quiet = { callbacks: [] };
   // The first run creates the optimizer's slots; count after it.
   await trainModel(model, train, { ...quiet, epochs: 1, validation: train });
   const before = tf.memory().numTensors;
@@ -95,27 +96,33 @@ Deno.test("trainModel() leaks no tensors across epochs", async () => {
   model.dispose();
 });
 
-Deno.test("trainModel() rewrites the chart file after every epoch", async () => {
-  const path = `${await Deno.makeTempDir()}/history.svg`;
-  const sizes: number[] = [];
-  await trainModel(
+Deno.test("trainModel() stops after an epoch whose callback returns stop", async () => {
+  const history = await trainModel(
     createTutorialCnn({ numClasses: 2, imageSize: [8, 8] }),
     tinyDataset(8, 8, 4),
     {
-      epochs: 2,
-      progress: "silent",
-      log: () => {},
-      chartPath: path,
-      onEpochEnd: async () => {
-        // Line segments ("L" commands) in the path data of the lines.
-        const svg = await Deno.readTextFile(path);
-        const paths = [...svg.matchAll(/ d="(M[^"]*)"/g)].map((m) => m[1]);
-        sizes.push(paths.join("").split("L").length);
-      },
+      epochs: 5,
+      callbacks: [{ onEpochEnd: (epoch) => epoch === 2 ? "stop" : undefined }],
     },
   );
-  // The chart grows by one segment per line and epoch.
-  assert.ok(sizes[1] > sizes[0]);
+  assert.equal(history.loss.length, 2);
+});
+
+Deno.test("trainModel() continues a history from initialEpoch", async () => {
+  const began: number[] = [];
+  const history = await trainModel(
+    createTutorialCnn({ numClasses: 2, imageSize: [8, 8] }),
+    tinyDataset(8, 8, 4),
+    {
+      epochs: 3,
+      initialEpoch: 2,
+      history: { loss: [1, 0.9], acc: [0.5, 0.6], seconds: [1, 1] },
+      callbacks: [{ onEpochBegin: (epoch) => void began.push(epoch) }],
+    },
+  );
+  assert.deepEqual(began, [3]);
+  assert.equal(history.loss.length, 3);
+  assert.deepEqual(history.loss.slice(0, 2), [1, 0.9]);
 });
 
 Deno.test("trainModel() rejects a bad epoch count", async () => {
@@ -129,6 +136,19 @@ Deno.test("trainModel() rejects a bad epoch count", async () => {
     ),
     new RangeError(
       "Cannot train model: epochs must be a positive integer, received 0",
+    ),
+  );
+});
+
+Deno.test("trainModel() rejects an initialEpoch past the last epoch", async () => {
+  await assert.rejects(
+    trainModel(
+      createTutorialCnn({ numClasses: 2, imageSize: [8, 8] }),
+      tinyDataset(4, 8, 1),
+      { epochs: 2, initialEpoch: 3 },
+    ),
+    new RangeError(
+      "Cannot train model: initialEpoch must be an integer in [0, epochs], received 3",
     ),
   );
 });

@@ -1,0 +1,217 @@
+/**
+ * What a learner sees while a model trains, as training callbacks: a progress
+ * bar for the running epoch, one compact line per finished epoch, and the
+ * loss/accuracy chart redrawn after every epoch.
+ *
+ * In a notebook the lines and the bar are one output updated in place, and
+ * the chart a second one right below it, also updated in place — a cell's
+ * output does not grow with the epochs. In a terminal the bar is redrawn on
+ * one line and the chart is rewritten to a file (when `chartPath` is set); in
+ * logs (CI, pipes) only the epoch lines are printed.
+ *
+ * @module
+ */
+import {
+  formatDuration,
+  formatEpochLine,
+  formatMetrics,
+  lastMetrics,
+  type TrainingCallback,
+} from "../train/callbacks.ts";
+import type { EpochMetrics } from "../train/history.ts";
+import { isNotebook } from "../util/notebook.ts";
+import type { ProgressMode } from "../util/progress.ts";
+import { LiveDisplay } from "./display.ts";
+import { plotHistory } from "./plot.ts";
+
+/** Options of {@linkcode trainingDisplay}. */
+export interface TrainingDisplayOptions {
+  /**
+   * Where the bar and lines draw; "auto" picks jupyter in a notebook, tty in
+   * a terminal and plain (epoch lines only) otherwise.
+   * @default {"auto"}
+   */
+  progress?: ProgressMode | "auto";
+  /**
+   * Redraw the history chart after every epoch (in a notebook; in a terminal
+   * only into `chartPath`).
+   * @default {true}
+   */
+  chart?: boolean;
+  /**
+   * SVG file rewritten after every epoch outside a notebook, so the chart can
+   * be watched while training runs.
+   * @default {undefined}
+   */
+  chartPath?: string;
+  /**
+   * Receives the epoch lines in plain and tty modes.
+   * @default {console.log}
+   */
+  log?: (line: string) => void;
+  /**
+   * Receives the in-place bar text in tty mode (with `\r`).
+   * @default writes to stderr
+   */
+  write?: (text: string) => void;
+}
+
+/** Characters of the progress bar itself. */
+const BAR_WIDTH = 20;
+/** Minimum milliseconds between two redraws of the bar. */
+const REDRAW_MS = 250;
+
+let displayCounter = 0;
+
+function detectMode(): ProgressMode {
+  if (isNotebook()) return "jupyter";
+  try {
+    return Deno.stderr.isTerminal() ? "tty" : "plain";
+  } catch {
+    return "plain";
+  }
+}
+
+/**
+ * `Epoch 3/15 [=======>            ] 35/92 ETA 38s  loss 0.9100  acc 0.6400`.
+ *
+ * @param epoch The running epoch.
+ * @param epochs The last epoch.
+ * @param batch Batches done.
+ * @param numBatches Batches per epoch.
+ * @param seconds Seconds since the epoch began.
+ * @param metrics The last batch's metrics.
+ * @returns One line.
+ */
+export function formatEpochProgress(
+  epoch: number,
+  epochs: number,
+  batch: number,
+  numBatches: number,
+  seconds: number,
+  metrics: EpochMetrics,
+): string {
+  const fraction = numBatches > 0 ? Math.min(1, batch / numBatches) : 0;
+  const filled = Math.round(fraction * BAR_WIDTH);
+  const bar = "=".repeat(Math.max(0, filled - 1)) + (filled > 0 ? ">" : "") +
+    " ".repeat(BAR_WIDTH - filled);
+  const eta = batch > 0 ? (seconds / batch) * (numBatches - batch) : Infinity;
+  return `Epoch ${epoch}/${epochs} [${bar}] ${batch}/${numBatches} ETA ${
+    formatDuration(eta)
+  }  ${formatMetrics(metrics)}`.trimEnd();
+}
+
+/**
+ * The progress bar, epoch lines and live chart as training callbacks, for
+ * `trainModel(model, data, { callbacks: trainingDisplay() })`.
+ *
+ * @param options Where to draw, whether to chart, where to save the chart.
+ * @returns The callbacks.
+ *
+ * @example Epoch lines in a log
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { trainingDisplay } from "./training_display.ts";
+ *
+ * const lines: string[] = [];
+ * const [display] = trainingDisplay({ progress: "plain", chart: false, log: (l) => lines.push(l) });
+ * const history = { loss: [0.5], acc: [0.75], seconds: [2] };
+ * await display.onTrainBegin?.({ epochs: 1, initialEpoch: 0, numBatches: 4, history: { loss: [], acc: [], seconds: [] } });
+ * await display.onEpochBegin?.(1);
+ * await display.onEpochEnd?.(1, history);
+ * assert.equal(lines[0], "Epoch 1/1  4/4  2.0s 500ms/step  loss 0.5000  acc 0.7500");
+ * ```
+ */
+export function trainingDisplay(
+  options: TrainingDisplayOptions = {},
+): TrainingCallback[] {
+  const mode = !options.progress || options.progress === "auto"
+    ? detectMode()
+    : options.progress;
+  const log = options.log ?? console.log;
+  const encoder = new TextEncoder();
+  const write = options.write ??
+    ((text: string) => Deno.stderr.writeSync(encoder.encode(text)));
+  const chart = (options.chart ?? true) &&
+    (mode === "jupyter" || options.chartPath !== undefined);
+  const live = chart ? new LiveDisplay({ path: options.chartPath }) : undefined;
+
+  const displayId = `cnn-training-${Date.now()}-${displayCounter++}`;
+  const lines: string[] = [];
+  let shown = false;
+  let epochs = 0;
+  let numBatches = 0;
+  let epochStart = 0;
+  let lastDraw = -Infinity;
+  let current = 0;
+
+  /** The notebook output: finished epoch lines, then the running bar. */
+  const drawNotebook = (bar?: string) => {
+    const text = [...lines, ...(bar ? [bar] : [])].join("\n");
+    // deno-lint-ignore no-explicit-any
+    void (Deno as any).jupyter.display({ "text/plain": text }, {
+      raw: true,
+      display_id: displayId,
+      update: shown,
+    });
+    shown = true;
+  };
+
+  const display: TrainingCallback = {
+    onTrainBegin(info) {
+      epochs = info.epochs;
+      numBatches = info.numBatches;
+      if (info.initialEpoch > 0) {
+        lines.push(
+          `Resuming from epoch ${info.initialEpoch} of ${info.epochs}`,
+        );
+        if (mode !== "jupyter" && mode !== "silent") log(lines[0]);
+      }
+      // Shown first, so the chart (shown after epoch 1) stays below it.
+      if (mode === "jupyter") {
+        drawNotebook(`Epoch ${info.initialEpoch + 1}/${epochs} starting…`);
+      }
+    },
+    onEpochBegin(epoch) {
+      current = epoch;
+      epochStart = performance.now();
+      lastDraw = -Infinity;
+    },
+    onBatchEnd(batch, metrics) {
+      if (mode !== "jupyter" && mode !== "tty") return;
+      const now = performance.now();
+      if (now - lastDraw < REDRAW_MS && batch < numBatches) return;
+      lastDraw = now;
+      const bar = formatEpochProgress(
+        current,
+        epochs,
+        batch,
+        numBatches,
+        (now - epochStart) / 1000,
+        metrics,
+      );
+      if (mode === "jupyter") drawNotebook(bar);
+      else write(`\r${bar}\x1b[K`);
+    },
+    async onEpochEnd(epoch, history) {
+      const line = formatEpochLine(
+        epoch,
+        epochs,
+        numBatches,
+        history.seconds.at(-1) ?? 0,
+        lastMetrics(history),
+      );
+      if (mode === "jupyter") {
+        lines.push(line);
+        drawNotebook(
+          epoch < epochs ? `Epoch ${epoch + 1}/${epochs} starting…` : undefined,
+        );
+      } else if (mode === "tty") {
+        write(`\r\x1b[K`);
+        log(line);
+      } else if (mode === "plain") log(line);
+      if (live) await live.update(plotHistory(history));
+    },
+  };
+  return [display];
+}
