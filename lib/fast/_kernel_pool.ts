@@ -1,5 +1,7 @@
-// The kernel pool: kernels.wasm instantiated on one shared WebAssembly.Memory
-// by the main thread and by `threads - 1` worker threads. They are
+// The kernel pool: kernels.wasm instantiated on the tfjs wasm backend's own
+// heap, made shared by _shared_heap.ts, by the main thread and by
+// `threads - 1` worker threads, so every kernel reads and writes tfjs tensors
+// in place. They are
 // node:worker_threads workers (Deno runs them as module workers) because
 // those can be unref'd: idle kernel threads never keep a script from exiting.
 //
@@ -21,19 +23,35 @@ import {
 export const KERNEL_FUNCTIONS = [
   "conv_forward",
   "conv_filter_grad",
+  "max_pool",
   "max_pool_grad",
   "sum_parts",
   "gemm",
   "column_sum",
+  "bias_add",
+  "zero",
+  "relu",
+  "relu_grad",
+  "adam",
+  "reverse_axis",
+  "transform",
+  "fma_peak",
 ] as const;
 
 /** Name of one exported kernel. */
 export type KernelName = typeof KERNEL_FUNCTIONS[number];
 
-const WASM_PAGE_BYTES = 65536;
-const INITIAL_PAGES = 256; // 16 MiB; grows on demand
-const MAX_PAGES = 65536; // 4 GiB, the wasm32 limit
-const ALIGN_BYTES = 16; // one SIMD register
+const ALIGN_BYTES = 64; // one cache line
+/** Element-wise kernels split work in blocks of this many floats. */
+const ELEMENT_BLOCK = 64;
+/** Below this many elements a second thread costs more than it saves. */
+const MIN_THREADED_ELEMENTS = 1 << 15;
+
+/** The heap's allocator (the tfjs backend's malloc and free). */
+export interface HeapAllocator {
+  malloc(bytes: number): number;
+  free(pointer: number): void;
+}
 
 interface WorkerHandle {
   worker: Worker;
@@ -48,19 +66,25 @@ export class KernelPool {
   /** Whether the kernels use fused multiply-add (relaxed SIMD). */
   readonly fma: boolean;
   readonly #memory: WebAssembly.Memory;
+  readonly #heap: HeapAllocator;
   readonly #fns: Record<string, (...args: number[]) => void>;
   readonly #workers: WorkerHandle[];
+  /** Scratch block on the heap (padded copies, per-thread partial sums). */
+  #scratch = 0;
+  #scratchBytes = 0;
   #top = 0;
   #view: Float32Array;
 
   private constructor(
     memory: WebAssembly.Memory,
+    heap: HeapAllocator,
     instance: WebAssembly.Instance,
     workers: WorkerHandle[],
     fma: boolean,
   ) {
     this.fma = fma;
     this.#memory = memory;
+    this.#heap = heap;
     this.#fns = {};
     for (const name of KERNEL_FUNCTIONS) {
       this.#fns[name] = instance.exports[name] as (...args: number[]) => void;
@@ -72,9 +96,15 @@ export class KernelPool {
 
   /**
    * Loads the kernels (the fused multiply-add build when `preferFma` and the
-   * runtime has relaxed SIMD) and starts `threads - 1` workers.
+   * runtime has relaxed SIMD) on the shared `memory`, whose blocks `heap`
+   * hands out, and starts `threads - 1` workers.
    */
-  static async create(threads: number, preferFma = true): Promise<KernelPool> {
+  static async create(
+    memory: WebAssembly.Memory,
+    heap: HeapAllocator,
+    threads: number,
+    preferFma = true,
+  ): Promise<KernelPool> {
     const read = (name: string) =>
       Deno.readFile(new URL(name, import.meta.url));
     let fma = preferFma;
@@ -84,11 +114,6 @@ export class KernelPool {
       bytes = await read("./kernels.wasm");
     }
     const module = await WebAssembly.compile(bytes);
-    const memory = new WebAssembly.Memory({
-      initial: INITIAL_PAGES,
-      maximum: MAX_PAGES,
-      shared: true,
-    });
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
     const workers: WorkerHandle[] = [];
     const ready: Promise<void>[] = [];
@@ -124,25 +149,51 @@ export class KernelPool {
     // Blocked in Atomics.wait between jobs, the workers must not keep the
     // process alive.
     for (const w of workers) w.worker.unref();
-    return new KernelPool(memory, instance, workers, fma);
+    return new KernelPool(memory, heap, instance, workers, fma);
   }
 
-  /** Frees every allocation (call at the start of each kernel). */
-  reset(): void {
+  /**
+   * Frees the scratch allocations of the previous kernel and makes room for
+   * `floats` float32 slots of new ones (call at the start of each kernel,
+   * before creating its output tensor: growing the scratch block may grow
+   * the heap).
+   */
+  reset(floats = 0): void {
     this.#top = 0;
+    const bytes = floats * 4 + 8 * ALIGN_BYTES;
+    if (bytes > this.#scratchBytes) {
+      if (this.#scratch !== 0) this.#heap.free(this.#scratch);
+      // Room to spare, so that slightly larger calls do not reallocate.
+      this.#scratchBytes = Math.ceil(bytes * 1.25);
+      this.#scratch = this.#heap.malloc(this.#scratchBytes) >>> 0;
+      if (this.#scratch === 0) {
+        this.#scratchBytes = 0;
+        throw new RangeError(
+          `Cannot allocate kernel scratch memory: the heap is full, received a request for ${bytes} bytes`,
+        );
+      }
+    }
   }
 
-  /** Reserves `floats` float32 slots and returns their byte offset. */
+  /** Reserves `floats` float32 slots of scratch and returns their byte offset. */
   alloc(floats: number): number {
-    const at = this.#top;
+    const base = Math.ceil(this.#scratch / ALIGN_BYTES) * ALIGN_BYTES;
+    const at = base + this.#top;
     this.#top += Math.ceil((floats * 4) / ALIGN_BYTES) * ALIGN_BYTES;
-    const needed = Math.ceil(this.#top / WASM_PAGE_BYTES);
-    const have = this.#memory.buffer.byteLength / WASM_PAGE_BYTES;
-    if (needed > have) this.#memory.grow(needed - have);
+    if (this.#top + base > this.#scratch + this.#scratchBytes) {
+      throw new RangeError(
+        `Cannot allocate kernel scratch memory: reset() reserved ${this.#scratchBytes} bytes, received a request beyond them`,
+      );
+    }
     return at;
   }
 
-  /** A float32 view of the whole shared memory (valid until the next alloc). */
+  /** Calls kernel `name` once on the calling thread (any argument types). */
+  call(name: KernelName, ...args: number[]): void {
+    this.#fns[name](...args);
+  }
+
+  /** A float32 view of the whole heap (valid until the heap grows). */
   get f32(): Float32Array {
     if (this.#view.buffer.byteLength !== this.#memory.buffer.byteLength) {
       this.#view = new Float32Array(this.#memory.buffer);
@@ -183,8 +234,30 @@ export class KernelPool {
     }
   }
 
-  /** Stops the workers. */
+  /**
+   * Splits `n` elements into ranges of whole SIMD blocks, one per thread,
+   * and runs kernel `name` with `args(begin, end)` (element indices).
+   */
+  runElements(
+    name: KernelName,
+    n: number,
+    args: (begin: number, end: number) => number[],
+  ): void {
+    const blocks = Math.ceil(n / ELEMENT_BLOCK);
+    const threads = n < MIN_THREADED_ELEMENTS ? 1 : this.threads;
+    this.run(
+      name,
+      blocks,
+      (b, e) => args(b * ELEMENT_BLOCK, Math.min(e * ELEMENT_BLOCK, n)),
+      threads,
+    );
+  }
+
+  /** Stops the workers and frees the scratch memory. */
   close(): void {
+    if (this.#scratch !== 0) this.#heap.free(this.#scratch);
+    this.#scratch = 0;
+    this.#scratchBytes = 0;
     for (const w of this.#workers) {
       Atomics.store(w.slot, JOB_SEQ, -1);
       Atomics.notify(w.slot, JOB_SEQ);

@@ -2,18 +2,20 @@
 //
 // Data augmentation (random flips, rotations and zooms, per-image masks
 // broadcast over pixels) leans on these, and the wasm backend computes them
-// element by element with index arithmetic. Transform runs kernels_local.wasm
-// once per output pixel (not once per channel). Here Tile copies whole blocks and doubles them with
-// `copyWithin` (memcpy speed), and a one-axis Reverse copies contiguous runs
-// with kernels_local.wasm, both in place on the tfjs heap.
+// element by element with index arithmetic. Here Transform runs kernels.wasm
+// once per output pixel (not once per channel), Tile copies whole blocks and
+// doubles them with `copyWithin` (memcpy speed), and a one-axis Reverse
+// copies contiguous runs with kernels.wasm, all in place on the tfjs heap.
 
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import type { Original } from "./_dense.ts";
-import { type LocalKernels, pointer } from "./_local_kernels.ts";
-
-type Info = tf.TensorInfo;
-type Args = Parameters<Original>[0];
+import type { KernelPool } from "./_kernel_pool.ts";
+import {
+  type Info,
+  type KernelArgs as Args,
+  type Original,
+  pointer,
+} from "./_heap.ts";
 type Typed = Float32Array | Int32Array | Uint8Array;
 
 function view(backend: BackendWasm, t: Info): Typed {
@@ -26,6 +28,10 @@ function view(backend: BackendWasm, t: Info): Typed {
  * `copyWithin` until the block is repeated `reps[d]` times.
  */
 export function tile(original: Original, args: Args): Info {
+  return tileOf(original, args) as Info;
+}
+
+function tileOf(original: Original, args: Args): Info | Info[] {
   const { inputs, backend, attrs } = args;
   const { x } = inputs;
   const reps = attrs.reps as number[];
@@ -75,7 +81,7 @@ export function tile(original: Original, args: Args): Info {
  * run copies; several axes, or non-4-byte types, go to the original kernel.
  */
 export function reverse(
-  local: LocalKernels,
+  pool: KernelPool,
   original: Original,
   args: Args,
 ): Info {
@@ -84,14 +90,15 @@ export function reverse(
   const axes = tf.util.parseAxisParam(attrs.dims as number | number[], x.shape)
     .filter((d) => x.shape[d] > 1);
   if ((x.dtype !== "float32" && x.dtype !== "int32") || axes.length !== 1) {
-    return original(args);
+    return original(args) as Info;
   }
   const axis = axes[0];
   const outer = tf.util.sizeFromShape(x.shape.slice(0, axis));
   const n = x.shape[axis];
   const inner = tf.util.sizeFromShape(x.shape.slice(axis + 1));
   const out = backend.makeOutput(x.shape, x.dtype);
-  local.reverse_axis(
+  pool.call(
+    "reverse_axis",
     pointer(backend, x),
     pointer(backend, out),
     outer,
@@ -114,7 +121,7 @@ const FILL_MODES: Record<string, number> = {
  * heap; other dtypes go to the original kernel.
  */
 export function transform(
-  local: LocalKernels,
+  pool: KernelPool,
   original: Original,
   args: Args,
 ): Info {
@@ -127,12 +134,13 @@ export function transform(
     mode === undefined ||
     (interpolation !== "bilinear" && interpolation !== "nearest")
   ) {
-    return original(args);
+    return original(args) as Info;
   }
   const [batch, h, w, c] = image.shape;
   const [oh, ow] = (attrs.outputShape as [number, number] | null) ?? [h, w];
   const out = backend.makeOutput([batch, oh, ow, c], "float32");
-  local.transform(
+  pool.call(
+    "transform",
     pointer(backend, image),
     pointer(backend, transforms),
     transforms.shape[0] === 1 ? 0 : 1,
@@ -164,7 +172,7 @@ export function identity(original: Original, args: Args): Info {
     | { refCount: number; memoryOffset: number | null }
     | undefined;
   if (x.dtype === "string" || data == null || data.memoryOffset == null) {
-    return original(args);
+    return original(args) as Info;
   }
   data.refCount++;
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };

@@ -5,9 +5,9 @@
 # - kernels.wasm:       shared memory (env.memory), so our worker threads run
 #                       the same kernels on the same data; plain SIMD;
 # - kernels_fma.wasm:   the same with relaxed SIMD (fused multiply-add), used
-#                       when the runtime validates it;
-# - kernels_local.wasm: a plain (non-shared) memory import, instantiated on the
-#                       tfjs wasm backend's own heap for in-place kernels.
+#                       when the runtime validates it.
+# Both are instantiated on the tfjs wasm backend's heap, made shared by
+# _shared_heap.ts, so the kernels work on tfjs tensors in place.
 # None has data segments or uses the C stack, so they never write outside the
 # arrays they are given.
 set -eu
@@ -21,5 +21,3 @@ SHARED="-matomics -mbulk-memory -Wl,--shared-memory"
 "$CLANG" $FLAGS $SHARED -o kernels.wasm kernels.c
 # shellcheck disable=SC2086
 "$CLANG" $FLAGS $SHARED -mrelaxed-simd -o kernels_fma.wasm kernels.c
-# shellcheck disable=SC2086
-"$CLANG" $FLAGS -o kernels_local.wasm kernels.c

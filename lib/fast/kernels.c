@@ -36,16 +36,25 @@ static inline f4 madd(f4 acc, f4 a, f4 b) {
 #endif
 }
 
-// Forward convolution, strides `sh` x `sw`, on a zero-padded input.
-//   xp:  [batch, hp, wp, c]            padded input
-//   w:   [kh, kw * c, cop]             filter, output channels padded to 8
-//   out: [batch, ho, wo, cop]          written (not accumulated)
+// Forward convolution, strides `sh` x `sw`, on a zero-padded input, with an
+// optional per-channel bias and ReLU applied as the outputs are stored (one
+// pass writes the activated output).
+//   xp:   [batch, hp, wp, c]          padded input
+//   w:    [kh, kw * c, cop]           filter, output channels padded to 8
+//   bias: [cop] or 0 (no bias)        relu: 1 to clamp at zero
+//   out:  [batch, ho, wo, cop]        written (not accumulated)
 // Computes output rows r = b * ho + oy for r in [row_begin, row_end).
-// Register tile: 4 output columns x 8 output channels (8 accumulators).
+// Register tile: 6 output columns x 8 output channels (12 accumulators, the
+// most that fit x86's 16 SIMD registers next to two weights and a splat).
+static inline f4 finish(f4 v, f4 b, int relu) {
+  v = wasm_f32x4_add(v, b);
+  return relu ? wasm_f32x4_max(v, splat(0)) : v;
+}
+
 __attribute__((export_name("conv_forward"))) void conv_forward(
     const float* xp, int hp, int wp, int c, const float* w, int kh, int kw,
-    int cop, int sh, int sw, float* out, int ho, int wo, int row_begin,
-    int row_end) {
+    int cop, int sh, int sw, float* out, int ho, int wo, const float* bias,
+    int relu, int row_begin, int row_end) {
   const int k_row = kw * c;        // reduction length per kernel row
   const int col_step = sw * c;     // distance between output columns in xp
   for (int r = row_begin; r < row_end; r++) {
@@ -53,31 +62,46 @@ __attribute__((export_name("conv_forward"))) void conv_forward(
     const float* x_row0 = xp + ((b * hp + oy * sh) * wp) * c;
     float* out_row = out + r * wo * cop;
     int ox = 0;
-    for (; ox + 4 <= wo; ox += 4) {
+    for (; ox + 6 <= wo; ox += 6) {
       for (int co = 0; co < cop; co += 8) {
         f4 a00 = splat(0), a01 = splat(0), a10 = splat(0), a11 = splat(0);
         f4 a20 = splat(0), a21 = splat(0), a30 = splat(0), a31 = splat(0);
+        f4 a40 = splat(0), a41 = splat(0), a50 = splat(0), a51 = splat(0);
         for (int i = 0; i < kh; i++) {
           const float* x0 = x_row0 + i * wp * c + ox * col_step;
-          const float* x1 = x0 + col_step;
-          const float* x2 = x1 + col_step;
-          const float* x3 = x2 + col_step;
           const float* wk = w + i * k_row * cop + co;
           for (int k = 0; k < k_row; k++) {
-            const f4 w0 = load4(wk + k * cop), w1 = load4(wk + k * cop + 4);
-            const f4 v0 = splat(x0[k]), v1 = splat(x1[k]);
-            const f4 v2 = splat(x2[k]), v3 = splat(x3[k]);
-            a00 = madd(a00, v0, w0); a01 = madd(a01, v0, w1);
-            a10 = madd(a10, v1, w0); a11 = madd(a11, v1, w1);
-            a20 = madd(a20, v2, w0); a21 = madd(a21, v2, w1);
-            a30 = madd(a30, v3, w0); a31 = madd(a31, v3, w1);
+            const f4 w0 = load4(wk), w1 = load4(wk + 4);
+            const float* xk = x0 + k;
+            f4 v = splat(xk[0]);
+            a00 = madd(a00, v, w0); a01 = madd(a01, v, w1);
+            v = splat(xk[col_step]);
+            a10 = madd(a10, v, w0); a11 = madd(a11, v, w1);
+            v = splat(xk[2 * col_step]);
+            a20 = madd(a20, v, w0); a21 = madd(a21, v, w1);
+            v = splat(xk[3 * col_step]);
+            a30 = madd(a30, v, w0); a31 = madd(a31, v, w1);
+            v = splat(xk[4 * col_step]);
+            a40 = madd(a40, v, w0); a41 = madd(a41, v, w1);
+            v = splat(xk[5 * col_step]);
+            a50 = madd(a50, v, w0); a51 = madd(a51, v, w1);
+            wk += cop;
           }
         }
+        const f4 b0 = bias ? load4(bias + co) : splat(0);
+        const f4 b1 = bias ? load4(bias + co + 4) : splat(0);
         float* o = out_row + ox * cop + co;
-        store4(o, a00); store4(o + 4, a01);
-        store4(o + cop, a10); store4(o + cop + 4, a11);
-        store4(o + 2 * cop, a20); store4(o + 2 * cop + 4, a21);
-        store4(o + 3 * cop, a30); store4(o + 3 * cop + 4, a31);
+        store4(o, finish(a00, b0, relu)); store4(o + 4, finish(a01, b1, relu));
+        o += cop;
+        store4(o, finish(a10, b0, relu)); store4(o + 4, finish(a11, b1, relu));
+        o += cop;
+        store4(o, finish(a20, b0, relu)); store4(o + 4, finish(a21, b1, relu));
+        o += cop;
+        store4(o, finish(a30, b0, relu)); store4(o + 4, finish(a31, b1, relu));
+        o += cop;
+        store4(o, finish(a40, b0, relu)); store4(o + 4, finish(a41, b1, relu));
+        o += cop;
+        store4(o, finish(a50, b0, relu)); store4(o + 4, finish(a51, b1, relu));
       }
     }
     for (; ox < wo; ox++) {  // leftover columns, one at a time
@@ -92,8 +116,10 @@ __attribute__((export_name("conv_forward"))) void conv_forward(
             a1 = madd(a1, v, load4(wk + k * cop + 4));
           }
         }
+        const f4 b0 = bias ? load4(bias + co) : splat(0);
+        const f4 b1 = bias ? load4(bias + co + 4) : splat(0);
         float* o = out_row + ox * cop + co;
-        store4(o, a0); store4(o + 4, a1);
+        store4(o, finish(a0, b0, relu)); store4(o + 4, finish(a1, b1, relu));
       }
     }
   }
@@ -107,7 +133,8 @@ __attribute__((export_name("conv_forward"))) void conv_forward(
 //   xp: [batch, hp, wp, c]   dy: [batch, ho, wo, cop]   dw: [kh, kw * c, cop]
 // Rows r = b * ho + oy in [row_begin, row_end) are summed into dw, which the
 // caller zeroes (one private dw per thread, summed afterwards).
-// Register tile: 4 reduction positions x 8 output channels.
+// Register tile: 6 reduction positions x 8 output channels (12 accumulators),
+// then 3 x 8 and 1 x 8 for the leftover positions.
 __attribute__((export_name("conv_filter_grad"))) void conv_filter_grad(
     const float* xp, int hp, int wp, int c, const float* dy, int ho, int wo,
     int cop, int kh, int kw, int sh, int sw, float* dw, int row_begin,
@@ -121,30 +148,64 @@ __attribute__((export_name("conv_filter_grad"))) void conv_filter_grad(
       const float* x_row = xp + ((b * hp + oy * sh + i) * wp) * c;
       float* dwi = dw + i * k_row * cop;
       int k = 0;
-      for (; k + 4 <= k_row; k += 4) {
+      for (; k + 6 <= k_row; k += 6) {
         for (int co = 0; co < cop; co += 8) {
           float* g = dwi + k * cop + co;
           f4 a00 = load4(g), a01 = load4(g + 4);
           f4 a10 = load4(g + cop), a11 = load4(g + cop + 4);
           f4 a20 = load4(g + 2 * cop), a21 = load4(g + 2 * cop + 4);
           f4 a30 = load4(g + 3 * cop), a31 = load4(g + 3 * cop + 4);
-          const float* xk = x_row + k;
+          f4 a40 = load4(g + 4 * cop), a41 = load4(g + 4 * cop + 4);
+          f4 a50 = load4(g + 5 * cop), a51 = load4(g + 5 * cop + 4);
+          const float* xv = x_row + k;
           const float* d = dy_row + co;
           for (int ox = 0; ox < wo; ox++) {
             const f4 d0 = load4(d), d1 = load4(d + 4);
-            const float* xv = xk + ox * col_step;
-            const f4 v0 = splat(xv[0]), v1 = splat(xv[1]);
-            const f4 v2 = splat(xv[2]), v3 = splat(xv[3]);
-            a00 = madd(a00, v0, d0); a01 = madd(a01, v0, d1);
-            a10 = madd(a10, v1, d0); a11 = madd(a11, v1, d1);
-            a20 = madd(a20, v2, d0); a21 = madd(a21, v2, d1);
-            a30 = madd(a30, v3, d0); a31 = madd(a31, v3, d1);
+            f4 v = splat(xv[0]);
+            a00 = madd(a00, v, d0); a01 = madd(a01, v, d1);
+            v = splat(xv[1]);
+            a10 = madd(a10, v, d0); a11 = madd(a11, v, d1);
+            v = splat(xv[2]);
+            a20 = madd(a20, v, d0); a21 = madd(a21, v, d1);
+            v = splat(xv[3]);
+            a30 = madd(a30, v, d0); a31 = madd(a31, v, d1);
+            v = splat(xv[4]);
+            a40 = madd(a40, v, d0); a41 = madd(a41, v, d1);
+            v = splat(xv[5]);
+            a50 = madd(a50, v, d0); a51 = madd(a51, v, d1);
             d += cop;
+            xv += col_step;
           }
           store4(g, a00); store4(g + 4, a01);
           store4(g + cop, a10); store4(g + cop + 4, a11);
           store4(g + 2 * cop, a20); store4(g + 2 * cop + 4, a21);
           store4(g + 3 * cop, a30); store4(g + 3 * cop + 4, a31);
+          store4(g + 4 * cop, a40); store4(g + 4 * cop + 4, a41);
+          store4(g + 5 * cop, a50); store4(g + 5 * cop + 4, a51);
+        }
+      }
+      for (; k + 3 <= k_row; k += 3) {
+        for (int co = 0; co < cop; co += 8) {
+          float* g = dwi + k * cop + co;
+          f4 a00 = load4(g), a01 = load4(g + 4);
+          f4 a10 = load4(g + cop), a11 = load4(g + cop + 4);
+          f4 a20 = load4(g + 2 * cop), a21 = load4(g + 2 * cop + 4);
+          const float* xv = x_row + k;
+          const float* d = dy_row + co;
+          for (int ox = 0; ox < wo; ox++) {
+            const f4 d0 = load4(d), d1 = load4(d + 4);
+            f4 v = splat(xv[0]);
+            a00 = madd(a00, v, d0); a01 = madd(a01, v, d1);
+            v = splat(xv[1]);
+            a10 = madd(a10, v, d0); a11 = madd(a11, v, d1);
+            v = splat(xv[2]);
+            a20 = madd(a20, v, d0); a21 = madd(a21, v, d1);
+            d += cop;
+            xv += col_step;
+          }
+          store4(g, a00); store4(g + 4, a01);
+          store4(g + cop, a10); store4(g + cop + 4, a11);
+          store4(g + 2 * cop, a20); store4(g + 2 * cop + 4, a21);
         }
       }
       for (; k < k_row; k++) {  // leftover reduction positions
@@ -160,6 +221,49 @@ __attribute__((export_name("conv_filter_grad"))) void conv_filter_grad(
           }
           store4(g, a0); store4(g + 4, a1);
         }
+      }
+    }
+  }
+}
+
+// Max pooling: y = the largest input in each window (padding never wins).
+//   x: [batch, h, w, c]   y: [batch, ho, wo, c]
+// Rows r = b * ho + oy in [row_begin, row_end).
+__attribute__((export_name("max_pool"))) void max_pool(
+    const float* x, float* y, int h, int w, int c, int ho, int wo, int fh,
+    int fw, int sh, int sw, int pad_top, int pad_left, int row_begin,
+    int row_end) {
+  for (int r = row_begin; r < row_end; r++) {
+    const int b = r / ho, oy = r % ho;
+    for (int ox = 0; ox < wo; ox++) {
+      float* yv = y + (r * wo + ox) * c;
+      int ch = 0;
+      for (; ch + 4 <= c; ch += 4) {
+        f4 m = splat(-__builtin_inff());
+        for (int i = 0; i < fh; i++) {
+          const int iy = oy * sh - pad_top + i;
+          if (iy < 0 || iy >= h) continue;
+          for (int j = 0; j < fw; j++) {
+            const int ix = ox * sw - pad_left + j;
+            if (ix < 0 || ix >= w) continue;
+            m = wasm_f32x4_pmax(m, load4(x + ((b * h + iy) * w + ix) * c + ch));
+          }
+        }
+        store4(yv + ch, m);
+      }
+      for (; ch < c; ch++) {
+        float m = -__builtin_inff();
+        for (int i = 0; i < fh; i++) {
+          const int iy = oy * sh - pad_top + i;
+          if (iy < 0 || iy >= h) continue;
+          for (int j = 0; j < fw; j++) {
+            const int ix = ox * sw - pad_left + j;
+            if (ix < 0 || ix >= w) continue;
+            const float v = x[((b * h + iy) * w + ix) * c + ch];
+            if (v > m) m = v;
+          }
+        }
+        yv[ch] = m;
       }
     }
   }
@@ -334,9 +438,88 @@ __attribute__((export_name("bias_add"))) void bias_add(
   }
 }
 
+// ReLU: out[i] = max(x[i], 0) for i in [begin, end).
+__attribute__((export_name("relu"))) void relu(const float* x, float* out,
+                                              int begin, int end) {
+  int i = begin;
+  const f4 z = splat(0);
+  for (; i + 4 <= end; i += 4) store4(out + i, wasm_f32x4_max(load4(x + i), z));
+  for (; i < end; i++) out[i] = x[i] > 0 ? x[i] : 0;
+}
+
+// Gradient of ReLU in one pass: dx[i] = x[i] > 0 ? dy[i] : 0 (tfjs computes
+// dy * cast(step(x)) in three), for i in [begin, end).
+__attribute__((export_name("relu_grad"))) void relu_grad(
+    const float* dy, const float* x, float* dx, int begin, int end) {
+  int i = begin;
+  const f4 z = splat(0);
+  for (; i + 4 <= end; i += 4) {
+    store4(dx + i, wasm_v128_and(load4(dy + i), wasm_f32x4_gt(load4(x + i), z)));
+  }
+  for (; i < end; i++) dx[i] = x[i] > 0 ? dy[i] : 0;
+}
+
+// One Adam step for i in [begin, end), in one pass over the weights, both
+// moments and the gradient, with tfjs' AdamOptimizer arithmetic:
+//   m' = m * beta1 + g * (1 - beta1)      v' = v * beta2 + g^2 * (1 - beta2)
+//   w' = (m' / c1) / (sqrt(v' / c2) + eps) * -lr + w
+// c1 = 1 - beta1^t and c2 = 1 - beta2^t are the bias corrections.
+// p = [beta1, 1 - beta1, beta2, 1 - beta2, c1, c2, eps, -lr].
+__attribute__((export_name("adam"))) void adam(
+    const float* w, const float* m, const float* v, const float* g,
+    float* w_out, float* m_out, float* v_out, const float* p, int begin,
+    int end) {
+  const f4 b1 = splat(p[0]), nb1 = splat(p[1]), b2 = splat(p[2]);
+  const f4 nb2 = splat(p[3]), c1 = splat(p[4]), c2 = splat(p[5]);
+  const f4 eps = splat(p[6]), nlr = splat(p[7]);
+  int i = begin;
+  for (; i + 4 <= end; i += 4) {
+    const f4 gi = load4(g + i);
+    const f4 mi = wasm_f32x4_add(wasm_f32x4_mul(load4(m + i), b1), wasm_f32x4_mul(gi, nb1));
+    const f4 vi = wasm_f32x4_add(wasm_f32x4_mul(load4(v + i), b2),
+                                 wasm_f32x4_mul(wasm_f32x4_mul(gi, gi), nb2));
+    const f4 step = wasm_f32x4_div(
+        wasm_f32x4_div(mi, c1),
+        wasm_f32x4_add(wasm_f32x4_sqrt(wasm_f32x4_div(vi, c2)), eps));
+    store4(w_out + i, wasm_f32x4_add(wasm_f32x4_mul(step, nlr), load4(w + i)));
+    store4(m_out + i, mi);
+    store4(v_out + i, vi);
+  }
+  for (; i < end; i++) {
+    const float gi = g[i];
+    const float mi = m[i] * p[0] + gi * p[1];
+    const float vi = v[i] * p[2] + (gi * gi) * p[3];
+    const float step = (mi / p[4]) / (__builtin_sqrtf(vi / p[5]) + p[6]);
+    w_out[i] = step * p[7] + w[i];
+    m_out[i] = mi;
+    v_out[i] = vi;
+  }
+}
+
+// The machine's wasm SIMD peak: 12 independent chains of fused multiply-adds
+// on registers only (no memory traffic), `iters` rounds of 12 f32x4 FMAs
+// (96 flops a round). Writes the sum to out so nothing is optimised away.
+__attribute__((export_name("fma_peak"))) void fma_peak(float* out, int iters) {
+  const f4 x = splat(0.999999f), y = splat(1e-7f);
+  f4 a0 = splat(1), a1 = splat(2), a2 = splat(3), a3 = splat(4);
+  f4 a4 = splat(5), a5 = splat(6), a6 = splat(7), a7 = splat(8);
+  f4 a8 = splat(9), a9 = splat(10), a10 = splat(11), a11 = splat(12);
+  for (int i = 0; i < iters; i++) {
+    a0 = madd(y, a0, x); a1 = madd(y, a1, x); a2 = madd(y, a2, x);
+    a3 = madd(y, a3, x); a4 = madd(y, a4, x); a5 = madd(y, a5, x);
+    a6 = madd(y, a6, x); a7 = madd(y, a7, x); a8 = madd(y, a8, x);
+    a9 = madd(y, a9, x); a10 = madd(y, a10, x); a11 = madd(y, a11, x);
+  }
+  f4 s = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_add(a0, a1), wasm_f32x4_add(a2, a3)),
+                        wasm_f32x4_add(wasm_f32x4_add(a4, a5), wasm_f32x4_add(a6, a7)));
+  s = wasm_f32x4_add(s, wasm_f32x4_add(wasm_f32x4_add(a8, a9), wasm_f32x4_add(a10, a11)));
+  store4(out, s);
+}
+
 // Sets n floats to zero.
-__attribute__((export_name("zero"))) void zero(float* p, int n) {
-  int i = 0;
+__attribute__((export_name("zero"))) void zero(float* p, int begin, int end) {
+  int i = begin;
+  const int n = end;
   const f4 z = splat(0);
   for (; i + 4 <= n; i += 4) store4(p + i, z);
   for (; i < n; i++) p[i] = 0;

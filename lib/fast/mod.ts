@@ -1,19 +1,22 @@
 /**
- * The fast CPU training backend: tfjs' wasm backend (XNNPACK, SIMD) plus our
- * own SIMD gradient kernels, run on every core through module workers.
+ * The fast CPU training backend: tfjs' wasm backend (SIMD) with the whole
+ * training step of a CNN on our own SIMD kernels, run on every core.
  *
  * tfjs trains a CNN on its pure-JavaScript `cpu` backend at minutes per step,
  * and its `wasm` backend cannot train one at all (it has no
  * `Conv2DBackpropFilter`). {@linkcode useFastBackend} selects the wasm
- * backend and registers the gradient kernels a CNN needs, so training runs
- * faster than PyTorch on the same CPU (see `deno task bench`).
+ * backend and registers the kernels a CNN's training step needs (see
+ * `deno task bench` for the speed against the machine's peak and PyTorch).
  *
- * How: the compute-bound kernels are our own C compiled to wasm SIMD
- * (`kernels.c`, built by `build_kernels.sh`), run by the main thread and
- * worker threads on one shared WebAssembly.Memory; the memory-bound ones run
- * the same C in place on the tfjs heap. tfjs' own multi-threaded wasm build
- * is not used: its emscripten pthreads expect classic (or Node) workers and
- * only start in Deno with patches to its worker script.
+ * How: the kernels are our own C compiled to wasm SIMD with fused
+ * multiply-add (`kernels.c`, built by `build_kernels.sh`). The wasm backend
+ * is started on a shared heap (its binary is rewritten to import a shared
+ * memory), so the main thread and worker threads run the kernels on tfjs'
+ * tensors in place, with no copies in between. The ReLU gradient and Adam's
+ * update, many passes each in tfjs, are one pass each. tfjs' own
+ * multi-threaded wasm build is not used: its emscripten pthreads expect
+ * classic (or Node) workers and only start in Deno with patches to its
+ * worker script.
  *
  * Importing this module has no side effects; nothing happens until you call
  * {@linkcode useFastBackend}.
@@ -24,15 +27,20 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { KernelPool } from "./_kernel_pool.ts";
-import { add, batchMatMul, type Original, sum } from "./_dense.ts";
-import { createLocalKernels } from "./_local_kernels.ts";
+import type { KernelArgs, Original } from "./_heap.ts";
+import { withSharedHeap } from "./_shared_heap.ts";
+import { add, batchMatMul, sum } from "./_dense.ts";
 import { identity, reverse, tile, transform } from "./_layout.ts";
+import { conv2D, conv2DBackpropFilter, conv2DBackpropInput } from "./_conv.ts";
+import { maxPool, maxPoolGrad } from "./_max_pool.ts";
 import {
-  conv2D,
-  conv2DBackpropFilter,
-  conv2DBackpropInput,
-  maxPoolGrad,
-} from "./_gradients.ts";
+  ADAM_STEP,
+  adamStep,
+  installFusedTraining,
+  relu,
+  RELU_GRAD,
+  reluGrad,
+} from "./_elementwise.ts";
 
 /** What {@linkcode useFastBackend} set up. */
 export interface FastBackendInfo {
@@ -64,9 +72,9 @@ export interface UseFastBackendOptions {
    */
   wasmPath?: string;
   /**
-   * Also replace the forward Conv2D (XNNPACK, one thread) with ours on all
-   * threads. Off by default: on 2 cores the two measure about the same.
-   * @default false
+   * Run the forward Conv2D and FusedConv2D on our kernels on all threads;
+   * `false` leaves them to XNNPACK (one thread).
+   * @default true
    */
   forwardConv?: boolean;
   /**
@@ -79,12 +87,13 @@ export interface UseFastBackendOptions {
 
 const WASM_PACKAGE = "@tensorflow/tfjs-backend-wasm";
 const WASM_BINARY = "tfjs-backend-wasm-simd.wasm";
+/** The priority tfjs-backend-wasm registers itself with. */
+const WASM_PRIORITY = 2;
 
-type KernelArgs = Parameters<Original>[0];
 type FastKernel = (
   original: Original,
   args: KernelArgs,
-) => tf.TensorInfo;
+) => tf.TensorInfo | tf.TensorInfo[];
 
 /** A stand-in for a kernel the wasm backend lacks (it only runs if a fast kernel declines). */
 function missing(kernelName: string): Original {
@@ -100,6 +109,8 @@ interface FastState {
   info: FastBackendInfo;
   /** The wasm backend's own kernels we replaced, restored on close. */
   replaced: tf.KernelConfig[];
+  /** Restores tfjs' ReLU gradient and Adam update. */
+  uninstall: () => void;
 }
 
 let state: FastState | null = null;
@@ -149,16 +160,36 @@ async function findGpu(): Promise<string | null> {
   }
 }
 
-async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
-  const threads = Math.max(
-    1,
-    Math.floor(options.threads ?? navigator.hardwareConcurrency ?? 1),
-  );
-  const wasmDir = options.wasmPath ?? await findWasmDir();
+/** The heap of the wasm backend, if it runs on a shared memory. */
+function sharedHeapOf(backend: tf.KernelBackend | undefined) {
+  const memory = (backend as unknown as {
+    wasm?: { asm?: { memory?: WebAssembly.Memory } };
+  })?.wasm?.asm?.memory;
+  return memory?.buffer instanceof SharedArrayBuffer ? memory : null;
+}
+
+/**
+ * Selects the wasm backend started on a shared heap; returns that heap. A
+ * wasm backend someone else started (on a private heap) is replaced by a
+ * fresh one: tensors it held are lost, so call useFastBackend before
+ * creating any.
+ */
+async function startOnSharedHeap(
+  wasmDir: string,
+): Promise<WebAssembly.Memory> {
   // Importing the wasm backend registers it (with a higher priority than
   // `cpu`), so it is imported here rather than at the top of the module:
   // importing lib/ must not change which backend plain tfjs code uses.
   const { setWasmPaths } = await import("@tensorflow/tfjs-backend-wasm");
+  const registry = (tf.engine() as unknown as {
+    registry: Record<string, tf.KernelBackend>;
+  }).registry;
+  const running = registry.wasm;
+  if (running != null && sharedHeapOf(running) == null) {
+    const factory = tf.findBackendFactory("wasm");
+    tf.removeBackend("wasm");
+    tf.registerBackend("wasm", factory, WASM_PRIORITY);
+  }
   // Point the wasm backend at the local binaries (no network) before it is
   // first initialized.
   try {
@@ -166,37 +197,66 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
   } catch {
     // The wasm backend was already initialized by someone else: keep it.
   }
-  if (!(await tf.setBackend("wasm"))) {
+  await withSharedHeap(() => tf.setBackend("wasm"));
+  await tf.ready();
+  const memory = tf.getBackend() === "wasm" ? sharedHeapOf(tf.backend()) : null;
+  if (memory == null) {
     throw new Error(
-      `Cannot select the wasm backend: its initialization failed, received wasm path ${wasmDir}`,
+      `Cannot start the wasm backend on a shared heap: initialization failed or kept a private heap, received wasm path ${wasmDir}`,
     );
   }
-  await tf.ready();
+  return memory;
+}
+
+async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
+  const threads = Math.max(
+    1,
+    Math.floor(options.threads ?? navigator.hardwareConcurrency ?? 1),
+  );
+  const wasmDir = options.wasmPath ?? await findWasmDir();
+  const memory = await startOnSharedHeap(wasmDir);
+  const backend = tf.backend() as BackendWasm;
   const simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) as boolean;
-  const pool = await KernelPool.create(threads, options.fma ?? true);
-  const local = await createLocalKernels(tf.backend() as BackendWasm);
-  // Compute-bound kernels run on the pool's threads; memory-bound ones in
-  // place on the tfjs heap. Each gets the wasm backend's own kernel (if any)
-  // to hand the cases it does not cover to.
+  const wasm = backend.wasm as unknown as {
+    _malloc(bytes: number): number;
+    _free(pointer: number): void;
+  };
+  const pool = await KernelPool.create(
+    memory,
+    {
+      malloc: (bytes) => wasm._malloc(bytes),
+      free: (pointer) => wasm._free(pointer),
+    },
+    threads,
+    options.fma ?? true,
+  );
+  // Each kernel gets the wasm backend's own kernel (if any) to hand the
+  // cases it does not cover to.
   const kernels: Record<string, FastKernel> = {
+    ...(options.forwardConv ?? true
+      ? {
+        [tf.Conv2D]: (original: Original, args: KernelArgs) =>
+          conv2D(pool, original, args),
+        [tf.FusedConv2D]: (original: Original, args: KernelArgs) =>
+          conv2D(pool, original, args),
+      }
+      : {}),
     [tf.Conv2DBackpropFilter]: (_original, args) =>
       conv2DBackpropFilter(pool, args),
     [tf.Conv2DBackpropInput]: (_original, args) =>
       conv2DBackpropInput(pool, args),
-    [tf.MaxPoolGrad]: (_original, args) => maxPoolGrad(local, args),
-    ...(options.forwardConv
-      ? {
-        [tf.Conv2D]: (original: Original, args: KernelArgs) =>
-          conv2D(pool, original, args),
-      }
-      : {}),
+    [tf.MaxPool]: (original, args) => maxPool(pool, original, args),
+    [tf.MaxPoolGrad]: (_original, args) => maxPoolGrad(pool, args),
     [tf.BatchMatMul]: (original, args) => batchMatMul(pool, original, args),
-    [tf.Sum]: (original, args) => sum(local, original, args),
-    [tf.Add]: (original, args) => add(local, original, args),
+    [tf.Sum]: (original, args) => sum(pool, original, args),
+    [tf.Add]: (original, args) => add(pool, original, args),
+    [tf.Relu]: (original, args) => relu(pool, original, args),
+    [RELU_GRAD]: (_original, args) => reluGrad(pool, args),
+    [ADAM_STEP]: (_original, args) => adamStep(pool, args),
     [tf.Tile]: tile,
     [tf.Identity]: identity,
-    [tf.Reverse]: (original, args) => reverse(local, original, args),
-    [tf.Transform]: (original, args) => transform(local, original, args),
+    [tf.Reverse]: (original, args) => reverse(pool, original, args),
+    [tf.Transform]: (original, args) => transform(pool, original, args),
   };
   const replaced: tf.KernelConfig[] = [];
   for (const [kernelName, fn] of Object.entries(kernels)) {
@@ -212,6 +272,7 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
       kernelFunc: (args) => fn(fallback, args as unknown as KernelArgs),
     });
   }
+  const uninstall = installFusedTraining();
   const info: FastBackendInfo = {
     backend: tf.getBackend(),
     simd,
@@ -220,7 +281,7 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
     kernels: Object.keys(kernels),
     gpu: await findGpu(),
   };
-  state = { pool, info, replaced };
+  state = { pool, info, replaced, uninstall };
   return info;
 }
 
@@ -299,6 +360,7 @@ export function closeFastBackend(): void {
     tf.unregisterKernel(kernelName, "wasm");
   }
   for (const original of state.replaced) tf.registerKernel(original);
+  state.uninstall();
   state.pool.close();
   state = null;
 }

@@ -4,7 +4,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import { closeFastBackend, useFastBackend } from "../lib/fast/mod.ts";
+import { closeFastBackend, useFastBackend } from "../../lib/fast/mod.ts";
 
 /** Largest allowed error, relative to the reference's largest magnitude. */
 const MAX_RELATIVE_ERROR = 1e-4;

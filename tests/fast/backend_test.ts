@@ -4,7 +4,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import { closeFastBackend, useFastBackend } from "../lib/fast/mod.ts";
+import { closeFastBackend, useFastBackend } from "../../lib/fast/mod.ts";
 
 const SEED = 11;
 const IMAGE = 12; // small images keep the cpu reference fast
@@ -79,10 +79,16 @@ Deno.test("useFastBackend() selects the wasm backend and reports its features", 
     assert.deepEqual(info.kernels.toSorted(), [
       "Add",
       "BatchMatMul",
+      "Conv2D",
       "Conv2DBackpropFilter",
       "Conv2DBackpropInput",
+      "FastAdamStep",
+      "FastReluGrad",
+      "FusedConv2D",
       "Identity",
+      "MaxPool",
       "MaxPoolGrad",
+      "Relu",
       "Reverse",
       "Sum",
       "Tile",
@@ -149,7 +155,7 @@ Deno.test("useFastBackend() training steps leave tf.memory().numTensors unchange
 Deno.test("useFastBackend() kernel threads do not keep a finished script alive", async () => {
   // A script that trains through the fast kernels and never calls
   // closeFastBackend() must still exit on its own.
-  const mod = new URL("../lib/fast/mod.ts", import.meta.url).href;
+  const mod = new URL("../../lib/fast/mod.ts", import.meta.url).href;
   const script = `
     import * as tf from "@tensorflow/tfjs";
     import { useFastBackend } from "${mod}";

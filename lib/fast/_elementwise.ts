@@ -1,0 +1,224 @@
+// The element-wise passes of a training step on all threads: ReLU, its
+// gradient in one pass, and Adam's update in one pass.
+//
+// tfjs computes the ReLU gradient as dy * cast(step(x)) (three passes, two
+// temporary tensors) and an Adam step as a dozen whole-tensor operations per
+// weight (for the tutorial CNN's 4-million-weight dense kernel, most of the
+// step's memory traffic). Here the ReLU gradient is replaced (through tfjs'
+// gradient registry) by one kernel, and AdamOptimizer.applyGradients by one
+// kernel per variable that reads the weights, both moments and the gradient
+// once and writes the three new tensors, with tfjs' arithmetic in the same
+// order so the results agree to float rounding. Both are undone by
+// uninstall().
+
+import * as tf from "@tensorflow/tfjs";
+import type { KernelPool } from "./_kernel_pool.ts";
+import { type Info, type KernelArgs, type Original, pointer } from "./_heap.ts";
+
+/** The custom kernel computing the ReLU gradient. */
+export const RELU_GRAD = "FastReluGrad";
+/** The custom kernel computing one Adam step of one variable. */
+export const ADAM_STEP = "FastAdamStep";
+/** Floats of Adam's parameter block (see `adam` in kernels.c). */
+const ADAM_PARAMS = 8;
+
+/** Relu: max(x, 0) on all threads (float32); else the original kernel. */
+export function relu(
+  pool: KernelPool,
+  original: Original,
+  args: KernelArgs,
+): Info {
+  const { inputs, backend } = args;
+  const { x } = inputs;
+  if (x.dtype !== "float32") return original(args) as Info;
+  const n = tf.util.sizeFromShape(x.shape);
+  const out = backend.makeOutput(x.shape, "float32");
+  const xAt = pointer(backend, x);
+  const outAt = pointer(backend, out);
+  pool.runElements("relu", n, (begin, end) => [xAt, outAt, begin, end]);
+  return out;
+}
+
+/** FastReluGrad: dx = x > 0 ? dy : 0 in one pass. */
+export function reluGrad(pool: KernelPool, args: KernelArgs): Info {
+  const { inputs, backend } = args;
+  const { dy, x } = inputs;
+  const n = tf.util.sizeFromShape(x.shape);
+  const out = backend.makeOutput(x.shape, "float32");
+  const dyAt = pointer(backend, dy);
+  const xAt = pointer(backend, x);
+  const outAt = pointer(backend, out);
+  pool.runElements(
+    "relu_grad",
+    n,
+    (begin, end) => [dyAt, xAt, outAt, begin, end],
+  );
+  return out;
+}
+
+/**
+ * FastAdamStep: inputs value, m, v, gradient; attrs beta1, beta2, epsilon,
+ * learningRate and the bias corrections c1 = 1 - beta1^t, c2 = 1 - beta2^t.
+ * Returns the new value, m and v.
+ */
+export function adamStep(pool: KernelPool, args: KernelArgs): Info[] {
+  const { inputs, backend, attrs } = args;
+  const { value, m, v, gradient } = inputs;
+  const n = tf.util.sizeFromShape(value.shape);
+  const beta1 = attrs.beta1 as number;
+  const beta2 = attrs.beta2 as number;
+  pool.reset(ADAM_PARAMS);
+  const params = pool.alloc(ADAM_PARAMS);
+  pool.f32.set(
+    [
+      beta1,
+      1 - beta1,
+      beta2,
+      1 - beta2,
+      attrs.c1 as number,
+      attrs.c2 as number,
+      attrs.epsilon as number,
+      -(attrs.learningRate as number),
+    ],
+    params / 4,
+  );
+  const outs = [value, m, v].map((t) => backend.makeOutput(t.shape, "float32"));
+  const at = [value, m, v, gradient, ...outs].map((t) => pointer(backend, t));
+  pool.runElements("adam", n, (begin, end) => [...at, params, begin, end]);
+  return outs;
+}
+
+/** A gradient as optimizers receive it in list form. */
+interface NamedTensor {
+  name: string;
+  tensor: tf.Tensor;
+}
+
+type Gradients = tf.NamedTensorMap | NamedTensor[];
+
+/** The fields of tfjs' AdamOptimizer the fused step reads and updates. */
+interface AdamInternals {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  accBeta1: tf.Variable;
+  accBeta2: tf.Variable;
+  accumulatedFirstMoment: { originalName: string; variable: tf.Variable }[];
+  accumulatedSecondMoment: { originalName: string; variable: tf.Variable }[];
+  incrementIterations(): void;
+  applyGradients(variableGradients: Gradients): void;
+}
+
+/**
+ * AdamOptimizer.applyGradients with one FastAdamStep kernel per variable:
+ * the same state (moments named `<var>/m` and `<var>/v`, accumulated beta
+ * powers) and the same arithmetic as tfjs' own.
+ */
+function fusedApplyGradients(
+  this: AdamInternals,
+  variableGradients: Gradients,
+): void {
+  const names = Array.isArray(variableGradients)
+    ? variableGradients.map((v) => v.name)
+    : Object.keys(variableGradients);
+  // Bias corrections as tfjs computes them: 1 - accBeta in float32.
+  const c1 = Math.fround(1 - this.accBeta1.dataSync()[0]);
+  const c2 = Math.fround(1 - this.accBeta2.dataSync()[0]);
+  tf.tidy(() => {
+    names.forEach((name, i) => {
+      const value = tf.engine().registeredVariables[name];
+      if (this.accumulatedFirstMoment[i] == null) {
+        this.accumulatedFirstMoment[i] = {
+          originalName: `${name}/m`,
+          variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+        };
+      }
+      if (this.accumulatedSecondMoment[i] == null) {
+        this.accumulatedSecondMoment[i] = {
+          originalName: `${name}/v`,
+          variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+        };
+      }
+      const gradient = Array.isArray(variableGradients)
+        ? variableGradients[i].tensor
+        : variableGradients[name];
+      if (gradient == null) return;
+      const m = this.accumulatedFirstMoment[i].variable;
+      const v = this.accumulatedSecondMoment[i].variable;
+      const [newValue, newM, newV] = tf.engine().runKernel(
+        ADAM_STEP,
+        { value, m, v, gradient },
+        {
+          beta1: this.beta1,
+          beta2: this.beta2,
+          epsilon: this.epsilon,
+          learningRate: this.learningRate,
+          c1,
+          c2,
+        },
+      ) as tf.Tensor[];
+      m.assign(newM);
+      v.assign(newV);
+      value.assign(newValue);
+    });
+    this.accBeta1.assign(tf.mul(this.accBeta1, this.beta1));
+    this.accBeta2.assign(tf.mul(this.accBeta2, this.beta2));
+  });
+  this.incrementIterations();
+}
+
+/** Whether the fused paths can run: wasm backend active and every tensor float32. */
+function fusedReady(kernelName: string, tensors: Info[]): boolean {
+  return tf.getBackend() === "wasm" &&
+    tf.getKernel(kernelName, "wasm") != null &&
+    tensors.every((t) => t.dtype === "float32");
+}
+
+/**
+ * Installs the ReLU gradient and the fused Adam step (both fall back to
+ * tfjs' own code when the wasm backend is not active); returns the function
+ * that restores tfjs' originals.
+ */
+export function installFusedTraining(): () => void {
+  const reluGradient = tf.getGradient(tf.Relu);
+  if (reluGradient != null) {
+    tf.registerGradient({
+      kernelName: tf.Relu,
+      inputsToSave: ["x"],
+      gradFunc: (dy, saved, attrs) => {
+        const [x] = saved;
+        const d = dy as tf.Tensor;
+        if (!fusedReady(RELU_GRAD, [d, x])) {
+          return reluGradient.gradFunc(dy, saved, attrs);
+        }
+        return {
+          x: () =>
+            tf.engine().runKernel(RELU_GRAD, { dy: d, x }, {}) as tf.Tensor,
+        };
+      },
+    });
+  }
+  const proto = tf.AdamOptimizer.prototype as unknown as AdamInternals;
+  const applyGradients = proto.applyGradients;
+  proto.applyGradients = function (
+    this: AdamInternals,
+    variableGradients: Gradients,
+  ) {
+    const grads = Array.isArray(variableGradients)
+      ? variableGradients.map((v) => v.tensor)
+      : Object.values(variableGradients);
+    const names = Array.isArray(variableGradients)
+      ? variableGradients.map((v) => v.name)
+      : Object.keys(variableGradients);
+    const values = names.map((n) => tf.engine().registeredVariables[n]);
+    if (!fusedReady(ADAM_STEP, [...grads, ...values])) {
+      return applyGradients.call(this, variableGradients);
+    }
+    return fusedApplyGradients.call(this, variableGradients);
+  };
+  return () => {
+    if (reluGradient != null) tf.registerGradient(reluGradient);
+    proto.applyGradients = applyGradients;
+  };
+}

@@ -1,0 +1,35 @@
+// Where a tfjs tensor lives on the wasm backend's heap, and the argument
+// types every fast kernel receives.
+
+import type * as tf from "@tensorflow/tfjs";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+
+/** A tensor as kernels see it. */
+export type Info = tf.TensorInfo;
+
+/** What tfjs passes to a kernel function. */
+export interface KernelArgs {
+  inputs: Record<string, Info>;
+  backend: BackendWasm;
+  attrs: tf.NamedAttrMap;
+}
+
+/** The wasm backend's own kernel, used where ours does not apply. */
+export type Original = (args: KernelArgs) => Info | Info[];
+
+/** Byte offset of a tensor's data in the (shared) tfjs heap. */
+export function pointer(backend: BackendWasm, t: Info): number {
+  return (backend.dataIdMap.get(t.dataId) as unknown as {
+    memoryOffset: number;
+  }).memoryOffset;
+}
+
+/** Float32 view of a tensor's data inside the tfjs heap. */
+export function heap(backend: BackendWasm, t: Info): Float32Array {
+  return backend.typedArrayFromHeap(t) as Float32Array;
+}
+
+/** `n` rounded up to a multiple of `to`. */
+export function roundUp(n: number, to: number): number {
+  return Math.ceil(n / to) * to;
+}

@@ -1,0 +1,112 @@
+// Max pooling and its gradient on all of the kernel pool's threads, in place
+// on the tfjs heap (the wasm backend runs both on one thread, the gradient
+// in scalar code).
+
+import * as tf from "@tensorflow/tfjs";
+import type { KernelPool } from "./_kernel_pool.ts";
+import { runOnCpu } from "./_cpu_fallback.ts";
+import { type Info, type KernelArgs, type Original, pointer } from "./_heap.ts";
+
+function poolInfo(
+  shape: number[],
+  attrs: tf.NamedAttrMap,
+): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computePool2DInfo(
+    shape as [number, number, number, number],
+    attrs.filterSize as [number, number],
+    attrs.strides as [number, number],
+    1,
+    attrs.pad as "same" | "valid",
+    attrs.dimRoundingMode as "floor" | "round" | "ceil" | undefined,
+  );
+}
+
+/** MaxPool: the largest input of each window (float32 NHWC); else the original kernel. */
+export function maxPool(
+  pool: KernelPool,
+  original: Original,
+  args: KernelArgs,
+): Info {
+  const { inputs, backend, attrs } = args;
+  const { x } = inputs;
+  if (x.dtype !== "float32" || x.shape.length !== 4) {
+    return original(args) as Info;
+  }
+  const info = poolInfo(x.shape, attrs);
+  const { batchSize: b, inHeight: h, inWidth: w, inChannels: c } = info;
+  const { outHeight: ho, outWidth: wo, filterHeight: fh } = info;
+  const { filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
+  const out = backend.makeOutput([b, ho, wo, c], "float32");
+  const xAt = pointer(backend, x);
+  const yAt = pointer(backend, out);
+  pool.run("max_pool", b * ho, (begin, end) => [
+    xAt,
+    yAt,
+    h,
+    w,
+    c,
+    ho,
+    wo,
+    fh,
+    fw,
+    sh,
+    sw,
+    info.padInfo.top,
+    info.padInfo.left,
+    begin,
+    end,
+  ]);
+  return out;
+}
+
+/**
+ * MaxPoolGrad: each pooled output's gradient goes to the input position that
+ * won the max (the first one, on ties), everything else gets zero. Threads
+ * split the output rows when windows do not overlap vertically (window
+ * height ≤ stride), so each writes its own input rows.
+ */
+export function maxPoolGrad(pool: KernelPool, args: KernelArgs): Info {
+  const { inputs, backend, attrs } = args;
+  const { dy, input, output } = inputs;
+  if (
+    input.dtype !== "float32" || dy.dtype !== "float32" ||
+    input.shape.length !== 4
+  ) {
+    return runOnCpu(tf.MaxPoolGrad, inputs, attrs, backend);
+  }
+  const info = poolInfo(input.shape, attrs);
+  const { batchSize: b, inHeight: h, inWidth: w, inChannels: c } = info;
+  const { outHeight: ho, outWidth: wo, filterHeight: fh } = info;
+  const { filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
+  const out = backend.makeOutput([b, h, w, c], "float32");
+  const dx = pointer(backend, out);
+  pool.runElements("zero", b * h * w * c, (begin, end) => [dx, begin, end]);
+  const xAt = pointer(backend, input);
+  const yAt = pointer(backend, output);
+  const dyAt = pointer(backend, dy);
+  pool.run(
+    "max_pool_grad",
+    b * ho,
+    (begin, end) => [
+      xAt,
+      yAt,
+      dyAt,
+      dx,
+      h,
+      w,
+      c,
+      ho,
+      wo,
+      fh,
+      fw,
+      sh,
+      sw,
+      info.padInfo.top,
+      info.padInfo.left,
+      begin,
+      end,
+    ],
+    fh <= sh ? pool.threads : 1,
+  );
+  return out;
+}
