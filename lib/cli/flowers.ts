@@ -8,14 +8,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
-import {
-  type ImageDataset,
-  imageDatasetFromDirectory,
-} from "../dataset/image_folder.ts";
-import { FLOWER_DEFAULTS, loadFlowerPhotos } from "../dataset/flowers.ts";
-import { fetchFile } from "../dataset/fetch.ts";
-import { extractArchive } from "../dataset/archive.ts";
-import { defaultDataDir } from "../dataset/data_dir.ts";
+import type { ImageDataset } from "../dataset/image_folder.ts";
+import { FLOWER_DEFAULTS } from "../dataset/flowers.ts";
+import { loadDataset } from "../dataset/load_dataset.ts";
 import { closeFastBackend, useFastBackend } from "../fast/mod.ts";
 import { createTutorialCnn, modelSummary } from "../model/cnn.ts";
 import { trainModel } from "../train/train.ts";
@@ -35,8 +30,6 @@ const QUICK_LIMIT = 200;
 const QUICK_EPOCHS = 2;
 /** --quick: image side in pixels. */
 const QUICK_IMAGE_SIZE = 64;
-/** Fraction held out for validation, as in the tutorial. */
-const VALIDATION_SPLIT = FLOWER_DEFAULTS.validationSplit;
 /** Exit status for a bad command line. */
 const EXIT_USAGE = 2;
 /** Exit status for any other failure. */
@@ -157,55 +150,14 @@ function parseSettings(args: string[]): Settings | "help" {
   };
 }
 
-/** True when `dir` holds only one folder and no files: an archive's top folder. */
-async function singleSubfolder(dir: string): Promise<string | undefined> {
-  const entries = [];
-  for await (const entry of Deno.readDir(dir)) {
-    if (!entry.name.startsWith(".")) entries.push(entry);
-  }
-  const folders = entries.filter((e) => e.isDirectory);
-  const files = entries.filter((e) => e.isFile && !/\.(txt|md)$/i.test(e.name));
-  return folders.length === 1 && files.length === 0
-    ? `${dir}/${folders[0].name}`
-    : undefined;
-}
-
-/** Turns `--data` (folder, archive file or URL) into a folder of class subfolders. */
-async function dataFolder(data: string): Promise<string> {
-  const isUrl = /^(https?|file):\/\//i.test(data);
-  if (!isUrl) {
-    const info = await Deno.stat(data);
-    if (info.isDirectory) return data;
-  }
-  const archive = await fetchFile(data);
-  const name = archive.split("/").pop()!.replace(
-    /\.(tar\.gz|tgz|tar|zip)$/i,
-    "",
-  );
-  const target = `${defaultDataDir()}/datasets/${name}`;
-  let dir = await extractArchive(archive, target);
-  // Archives usually wrap the class folders in one top folder (flower_photos/).
-  for (let inner = await singleSubfolder(dir); inner;) {
-    dir = inner;
-    inner = await singleSubfolder(dir);
-  }
-  return dir;
-}
-
 async function loadData(
   settings: Settings,
 ): Promise<[ImageDataset, ImageDataset]> {
-  const options = {
+  return await loadDataset(settings.data, {
     imageSize: settings.imageSize,
     batchSize: settings.batchSize,
     seed: settings.seed,
     limit: settings.limit,
-  };
-  if (settings.data === undefined) return await loadFlowerPhotos(options);
-  return await imageDatasetFromDirectory(await dataFolder(settings.data), {
-    ...options,
-    validationSplit: VALIDATION_SPLIT,
-    subset: "both",
   });
 }
 

@@ -28,7 +28,24 @@ export async function loadResized(
   path: string,
   spec: ResizeSpec,
 ): Promise<Uint8Array> {
-  const bytes = await Deno.readFile(path);
+  return await decodeResized(await Deno.readFile(path), spec);
+}
+
+/**
+ * Decodes an image file's bytes and resizes it (bilinear, optionally
+ * center-cropped to the target's aspect ratio): the one way every photo in
+ * this project becomes model input — the loader, `predictImage` and the
+ * notebooks all go through it.
+ *
+ * @param bytes The file's bytes (JPEG, PNG, GIF or BMP).
+ * @param spec Target size, crop flag and pixel limit.
+ * @returns `height * width * 3` RGB bytes.
+ * @throws {TypeError} When the bytes are not a supported image.
+ */
+export async function decodeResized(
+  bytes: Uint8Array,
+  spec: ResizeSpec,
+): Promise<Uint8Array> {
   const image = await decodeImage(bytes, { maxPixels: spec.maxPixels });
   const crop = spec.cropToAspectRatio
     ? centerCropWindow(image.height, image.width, spec.height, spec.width)

@@ -9,8 +9,7 @@
 
 import { join } from "node:path";
 import { defaultDataDir } from "./data_dir.ts";
-import { fetchFile } from "./fetch.ts";
-import { extractArchive } from "./archive.ts";
+import { resolveDataFolder } from "./source.ts";
 import type { ProgressMode } from "../util/progress.ts";
 import {
   type ImageDataset,
@@ -73,26 +72,27 @@ export interface LoadFlowerPhotosOptions extends ImageDatasetOptions {
 export async function flowerPhotosDir(
   options: FlowerPhotosDirOptions = {},
 ): Promise<string> {
-  const dataDir = options.dataDir ?? defaultDataDir();
-  const target = join(dataDir, "flower_photos");
+  const fromEnv = Deno.env.get(FLOWER_PHOTOS_URL_ENV);
+  const url = options.url ?? fromEnv ?? FLOWER_PHOTOS_URL;
   try {
-    // Already extracted: no need to look at the archive at all.
-    if ((await Deno.stat(target)).isDirectory) return target;
+    const dataDir = options.dataDir ?? defaultDataDir();
+    return await resolveDataFolder(url, {
+      dataDir,
+      // The archive's top folder flower_photos/ is dropped: the classes land here.
+      target: join(dataDir, "flower_photos"),
+      strip: 1,
+      progress: options.progress,
+    });
   } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    if (options.url !== undefined || fromEnv !== undefined) throw error;
+    // Offline, or the URL moved: say how to use a local copy.
+    throw new Error(
+      `${
+        (error as Error).message
+      }. To use a copy of flower_photos.tgz you have, set ${FLOWER_PHOTOS_URL_ENV}, e.g. ${FLOWER_PHOTOS_URL_ENV}=file:///path/to/flower_photos.tgz deno task flowers`,
+      { cause: error },
+    );
   }
-  const url = options.url ?? Deno.env.get(FLOWER_PHOTOS_URL_ENV) ??
-    FLOWER_PHOTOS_URL;
-  const archive = await fetchFile(url, {
-    cacheDir: dataDir,
-    fileName: "flower_photos.tgz",
-    progress: options.progress,
-  });
-  // The archive holds one top folder, flower_photos/; strip it so the classes land in `target`.
-  return await extractArchive(archive, target, {
-    strip: 1,
-    progress: options.progress,
-  });
 }
 
 /**

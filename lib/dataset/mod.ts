@@ -33,3 +33,6 @@ export * from "./archive.ts";
 export * from "./image_decode.ts";
 export * from "./image_folder.ts";
 export * from "./flowers.ts";
+export * from "./source.ts";
+export * from "./load_image.ts";
+export * from "./load_dataset.ts";

@@ -9,8 +9,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { decodeImage } from "../dataset/image_decode.ts";
-import { resizeBilinearRgb } from "../dataset/_resize.ts";
+import { loadImage } from "../dataset/load_image.ts";
 
 /** A labelled dataset that yields batches (an `ImageDataset` fits). */
 export interface LabelledBatches {
@@ -185,25 +184,6 @@ export interface PredictImageOptions {
   k?: number;
 }
 
-/** Reads an image given as bytes, a local path, or an http(s)/file URL. */
-async function readImageBytes(
-  image: string | URL | Uint8Array,
-): Promise<Uint8Array> {
-  if (image instanceof Uint8Array) return image;
-  const text = image.toString();
-  if (/^https?:\/\//.test(text)) {
-    const response = await fetch(text);
-    if (!response.ok) {
-      await response.body?.cancel();
-      throw new Error(
-        `Cannot read image: the server answered ${response.status} ${response.statusText}, received ${text}`,
-      );
-    }
-    return new Uint8Array(await response.arrayBuffer());
-  }
-  return await Deno.readFile(image instanceof URL ? image : text);
-}
-
 /**
  * Predicts the `k` most likely classes for one image: decodes it, resizes
  * it to the model's input size (bilinear, as the dataset loader does) and
@@ -246,25 +226,7 @@ export async function predictImage(
       }`,
     );
   }
-  const name = image instanceof Uint8Array
-    ? `${image.length} bytes`
-    : `${image}`;
-  let decoded;
-  try {
-    decoded = await decodeImage(await readImageBytes(image));
-  } catch (error) {
-    const ErrorClass = (error as Error).constructor as ErrorConstructor;
-    throw new ErrorClass(
-      `Cannot predict image: ${(error as Error).message}, received ${name}`,
-    );
-  }
-  const pixels = resizeBilinearRgb(
-    decoded.data,
-    decoded.height,
-    decoded.width,
-    height,
-    width,
-  );
+  const { data: pixels } = await loadImage(image, { size: [height, width] });
   const probabilities = tf.tidy(() => {
     const x = tf.tensor4d(Float32Array.from(pixels), [1, height, width, 3]);
     return tf.softmax(model.predict(x) as tf.Tensor2D);

@@ -136,7 +136,7 @@ Deno.test("predictImage() names a file that is not an image", async () => {
       assert.ok(error instanceof TypeError);
       assert.match(
         error.message,
-        /^Cannot predict image: .*, received .*notes\.txt$/,
+        /^Cannot load image: .*, received .*notes\.txt$/,
       );
       return true;
     },

@@ -1,0 +1,79 @@
+/**
+ * The one call the CLI and the notebooks use to get their data: flower_photos
+ * by default, or any folder, archive or URL of class subfolders (`--data`,
+ * `CNN_DATA`), split 80/20 with the tutorial's seed the way Keras splits it.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { defaultDataDir } from "./data_dir.ts";
+import {
+  FLOWER_DEFAULTS,
+  loadFlowerPhotos,
+  type LoadFlowerPhotosOptions,
+} from "./flowers.ts";
+import {
+  type ImageDataset,
+  imageDatasetFromDirectory,
+} from "./image_folder.ts";
+import { resolveDataFolder } from "./source.ts";
+
+/** Environment variable the notebooks read their data source from. */
+export const DATA_ENV = "CNN_DATA";
+
+/** Options of {@linkcode loadDataset}: the dataset options plus the cache folder. */
+export type LoadDatasetOptions = Omit<LoadFlowerPhotosOptions, "url">;
+
+/**
+ * Loads `[training, validation]` from a source: flower_photos when `source` is
+ * undefined or empty, otherwise a folder of class subfolders, a `.zip`/`.tgz`/
+ * `.tar` archive, or a URL of one. The tutorial's settings apply (80/20 split
+ * with seed 123, 180×180, batches of 32) unless overridden, and the split is
+ * the one Keras' `image_dataset_from_directory` makes.
+ *
+ * @param source Where the photos are; `undefined` for flower_photos.
+ * @param options Dataset options (size, batch size, seed, limit, …).
+ * @returns `[training, validation]`.
+ * @throws {Deno.errors.NotFound} When a local path does not exist.
+ * @throws {Error} When a folder has no images, only one class, or an archive
+ *   cannot be read; the message names the path and says what to do.
+ *
+ * @example Your own photos
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encode } from "fast-png";
+ * import { loadDataset } from "./load_dataset.ts";
+ *
+ * const dir = await Deno.makeTempDir();
+ * for (const name of ["red roses", "white roses"]) {
+ *   await Deno.mkdir(`${dir}/${name}`);
+ *   for (let i = 0; i < 5; i++) {
+ *     const png = encode({ width: 4, height: 4, data: new Uint8Array(48).fill(i * 40), channels: 3 });
+ *     await Deno.writeFile(`${dir}/${name}/${i}.png`, png);
+ *   }
+ * }
+ * const [train, validation] = await loadDataset(dir, {
+ *   imageSize: [4, 4], cache: false, workers: 0, log: () => {}, progress: "silent",
+ * });
+ * assert.deepEqual(train.classNames, ["red roses", "white roses"]);
+ * assert.equal(train.size + validation.size, 10);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function loadDataset(
+  source: string | undefined,
+  options: LoadDatasetOptions = {},
+): Promise<[ImageDataset, ImageDataset]> {
+  if (!source) return await loadFlowerPhotos(options);
+  const { dataDir, ...datasetOptions } = options;
+  const dir = await resolveDataFolder(source, {
+    dataDir,
+    progress: datasetOptions.progress,
+  });
+  return await imageDatasetFromDirectory(dir, {
+    ...FLOWER_DEFAULTS,
+    cacheDir: join(dataDir ?? defaultDataDir(), "cache"),
+    ...datasetOptions,
+    subset: "both",
+  });
+}
