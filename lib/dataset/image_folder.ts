@@ -278,10 +278,18 @@ export class ImageDataset {
    * loss floors its targets, which it only accepts as float32. tfjs-layers
    * disposes each batch after its training step.
    *
+   * The shuffle of an iteration depends only on the seed and its epoch
+   * number (`firstEpoch` for the first iteration, then one more for each
+   * new one), so a run resumed at `initialEpoch` (pass it here) sees the same
+   * batches as one that never stopped.
+   *
+   * @param firstEpoch Epoch number of the first iteration.
    * @returns A dataset of `{xs, ys}` batches.
    */
-  toTfDataset(): tf.data.Dataset<{ xs: tf.Tensor4D; ys: tf.Tensor1D }> {
-    let epoch = 0;
+  toTfDataset(
+    firstEpoch = 0,
+  ): tf.data.Dataset<{ xs: tf.Tensor4D; ys: tf.Tensor1D }> {
+    let epoch = firstEpoch;
     // tf.data.generator calls this function again for each new iterator, i.e. each epoch.
     return tf.data.generator(() =>
       this.#batches(epoch++, "float32")

@@ -24,8 +24,14 @@ import { epochLogger, type TrainingCallback } from "./callbacks.ts";
 export interface BatchSource {
   /** Batches per epoch. */
   numBatches: number;
-  /** A tf.data dataset of `{xs, ys}` batches, reshuffled each epoch. */
-  toTfDataset(): tf.data.Dataset<{ xs: tf.Tensor; ys: tf.Tensor }>;
+  /**
+   * A tf.data dataset of `{xs, ys}` batches, reshuffled each epoch; a
+   * resumed run passes its `initialEpoch`, so the shuffles continue as if it
+   * had never stopped (`ImageDataset.toTfDataset(firstEpoch)`).
+   */
+  toTfDataset(
+    firstEpoch?: number,
+  ): tf.data.Dataset<{ xs: tf.Tensor; ys: tf.Tensor }>;
 }
 
 /** Options of {@linkcode trainModel}. */
@@ -133,12 +139,12 @@ export async function trainModel(
   );
   if (initialEpoch < epochs) {
     let epochStart = 0;
-    await model.fitDataset(train.toTfDataset(), {
+    await model.fitDataset(train.toTfDataset(initialEpoch), {
       epochs,
       initialEpoch,
       // No batchesPerEpoch: tfjs then asks the dataset for a fresh iterator
       // every epoch, which is when ImageDataset reshuffles.
-      validationData: validation?.toTfDataset(),
+      validationData: validation?.toTfDataset(initialEpoch),
       verbose: 0,
       callbacks: {
         // tfjs counts epochs and batches from 0; callbacks hear them from 1.
