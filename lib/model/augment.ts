@@ -52,10 +52,80 @@ const FULL_TURN = 2 * Math.PI;
 const HEIGHT_AXIS = 1;
 /** Axis of image width in a `[batch, height, width, channels]` tensor. */
 const WIDTH_AXIS = 2;
-/** Backend whose Transform kernel handles a whole batch correctly (see AffineAugmentation.call). */
-const BATCHED_TRANSFORM_BACKEND = "wasm";
+/**
+ * Backends whose stock Transform kernel fills only the first image of a batch
+ * (tfjs-backend-cpu 4.22 returns inside its batch loop): there, images are
+ * transformed one at a time (see AffineAugmentation.call).
+ */
+const FIRST_IMAGE_ONLY_TRANSFORM = new Set(["cpu"]);
 /** Default seed of the augmentation layers, so runs are reproducible without one. */
 const DEFAULT_SEED = 0;
+
+/**
+ * A layer whose randomness can be saved and put back, so that a training run
+ * stopped after an epoch continues with the same augmentation as one that
+ * never stopped: a checkpoint stores `getRandomState()` and a resumed run
+ * calls `setRandomState()` with it. The augmentation layers here implement
+ * it; the state is the count of numbers drawn from the layer's seeded
+ * generator.
+ *
+ * @example Restoring the state repeats the same flips
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import assert from "node:assert/strict";
+ * import { randomFlip } from "./augment.ts";
+ *
+ * const flip = randomFlip({ mode: "horizontal", seed: 5 });
+ * const x = tf.tensor4d([...Array(32).keys()], [8, 2, 2, 1]);
+ * const state = flip.getRandomState();
+ * const first = await (flip.apply(x, { training: true }) as tf.Tensor).data();
+ * flip.setRandomState(state);
+ * const again = await (flip.apply(x, { training: true }) as tf.Tensor).data();
+ * assert.deepEqual(again, first);
+ * assert.equal(flip.getRandomState(), state + 8);
+ * ```
+ */
+export interface RandomStateful {
+  /** The position of the layer's random generator (a non-negative integer). */
+  getRandomState(): number;
+  /** Puts the generator back to a position from `getRandomState()`. */
+  setRandomState(state: number): void;
+}
+
+/**
+ * A seeded generator that counts its draws, so its whole state is one
+ * number, and it can be put back there by replaying that many draws from the
+ * seed (microseconds for the draws of a whole training run).
+ */
+class ReplayableRandom {
+  #seed: number;
+  #next: () => number;
+  /** Numbers drawn so far. */
+  draws = 0;
+
+  constructor(seed: number) {
+    this.#seed = seed;
+    this.#next = mulberry32(seed);
+  }
+
+  /** The next number in [0, 1). */
+  next = (): number => {
+    this.draws++;
+    return this.#next();
+  };
+
+  /** Moves to the point after `draws` numbers. */
+  seek(layer: string, draws: number): void {
+    if (!Number.isSafeInteger(draws) || draws < 0) {
+      throw new RangeError(
+        `Cannot set the random state of ${layer}: state must be a non-negative integer, received ${draws}`,
+      );
+    }
+    this.#next = mulberry32(this.#seed);
+    for (let i = 0; i < draws; i++) this.#next();
+    this.draws = draws;
+  }
+}
 
 /** Mixes a per-layer-kind salt into the seed so two kinds of layer with the same seed do not draw the same numbers. */
 function saltedSeed(seed: number, salt: number): number {
@@ -206,14 +276,14 @@ export interface RandomFlipOptions {
  * Mirrors each training image left-right and/or top-bottom with probability
  * 1/2 per axis. Identity at inference. Build it with {@linkcode randomFlip}.
  */
-export class RandomFlip extends tf.layers.Layer {
+export class RandomFlip extends tf.layers.Layer implements RandomStateful {
   /** Name used to register the class for model (de)serialization. */
   static className = "RandomFlip";
   /** Allowed mirrors. */
   readonly mode: FlipMode;
   /** Seed of the random generator. */
   readonly seed: number;
-  #random: () => number;
+  #random: ReplayableRandom;
 
   /**
    * Creates the layer; prefer {@linkcode randomFlip}.
@@ -234,7 +304,22 @@ export class RandomFlip extends tf.layers.Layer {
     this.mode = mode;
     this.seed = args.seed ?? DEFAULT_SEED;
     checkSeed("RandomFlip", this.seed);
-    this.#random = mulberry32(saltedSeed(this.seed, 0xf11b));
+    this.#random = new ReplayableRandom(saltedSeed(this.seed, 0xf11b));
+  }
+
+  /** Numbers drawn so far (see {@linkcode RandomStateful}). */
+  getRandomState(): number {
+    return this.#random.draws;
+  }
+
+  /**
+   * Puts the generator where `getRandomState()` once was.
+   *
+   * @param state A value of `getRandomState()`.
+   * @throws {RangeError} When `state` is not a non-negative integer.
+   */
+  setRandomState(state: number): void {
+    this.#random.seek("RandomFlip", state);
   }
 
   /** The output has the shape of the input. */
@@ -262,7 +347,7 @@ export class RandomFlip extends tf.layers.Layer {
     const coins = axes.map(() => new Array<boolean>(n));
     for (let i = 0; i < n; i++) {
       for (let a = 0; a < axes.length; a++) {
-        coins[a][i] = this.#random() < FLIP_PROBABILITY;
+        coins[a][i] = this.#random.next() < FLIP_PROBABILITY;
       }
     }
     return tf.tidy(() => {
@@ -361,12 +446,14 @@ export interface RandomRotationOptions extends AffineOptions {
  * 0, 0]` matrix per image (mapping each output pixel to the input pixel it
  * is read from) and applies them with `tf.image.transform`.
  */
-abstract class AffineAugmentation extends tf.layers.Layer {
+abstract class AffineAugmentation extends tf.layers.Layer
+  implements RandomStateful {
   readonly fillMode: FillMode;
   readonly interpolation: Interpolation;
   readonly fillValue: number;
   readonly seed: number;
   protected random: () => number;
+  #generator: ReplayableRandom;
 
   constructor(
     layer: string,
@@ -380,7 +467,23 @@ abstract class AffineAugmentation extends tf.layers.Layer {
     this.seed = args.seed ?? DEFAULT_SEED;
     checkFill(layer, this.fillMode, this.interpolation, this.fillValue);
     checkSeed(layer, this.seed);
-    this.random = mulberry32(saltedSeed(this.seed, salt));
+    this.#generator = new ReplayableRandom(saltedSeed(this.seed, salt));
+    this.random = this.#generator.next;
+  }
+
+  /** Numbers drawn so far (see {@linkcode RandomStateful}). */
+  getRandomState(): number {
+    return this.#generator.draws;
+  }
+
+  /**
+   * Puts the generator where `getRandomState()` once was.
+   *
+   * @param state A value of `getRandomState()`.
+   * @throws {RangeError} When `state` is not a non-negative integer.
+   */
+  setRandomState(state: number): void {
+    this.#generator.seek(this.getClassName(), state);
   }
 
   /** One inverse transform (output → input coordinates) for an image of size h×w. */
@@ -409,12 +512,10 @@ abstract class AffineAugmentation extends tf.layers.Layer {
           this.fillValue,
         );
       return tf.tidy(() => {
-        if (tf.getBackend() === BATCHED_TRANSFORM_BACKEND) {
+        if (!FIRST_IMAGE_ONLY_TRANSFORM.has(tf.getBackend())) {
           return apply(batch, rows);
         }
-        // tfjs-backend-cpu 4.22's Transform kernel only fills the first image
-        // of a batch (it returns inside its batch loop), so elsewhere we
-        // transform one image at a time and stack the results.
+        // A tfjs bug workaround: one image at a time, then stacked.
         const parts = tf.split<tf.Tensor4D>(batch, n, 0).map((image, i) =>
           apply(image, [rows[i]])
         );

@@ -267,3 +267,33 @@ Deno.test("randomFlip() randomRotation() randomZoom() train inside model.fit wit
   assert.equal(history.history.loss.length, 2);
   assert.equal(tf.memory().numTensors, before);
 });
+
+Deno.test("setRandomState() puts a layer's generator back, so the same augmentation follows", async () => {
+  const x = batch(4, 5, 5);
+  for (
+    const layer of [
+      randomFlip({ seed: 3 }),
+      randomRotation({ factor: 0.3, seed: 3 }),
+      randomZoom({ heightFactor: 0.3, widthFactor: 0.2, seed: 3 }),
+    ]
+  ) {
+    (layer.apply(x, { training: true }) as tf.Tensor).dispose();
+    const state = layer.getRandomState();
+    assert.ok(state > 0);
+    const first = await images(layer.apply(x, { training: true }) as tf.Tensor);
+    const second = await images(
+      layer.apply(x, { training: true }) as tf.Tensor,
+    );
+    assert.notDeepEqual(second, first);
+    layer.setRandomState(state);
+    assert.deepEqual(
+      await images(layer.apply(x, { training: true }) as tf.Tensor),
+      first,
+    );
+    assert.throws(() => layer.setRandomState(-1), {
+      name: "RangeError",
+      message:
+        `Cannot set the random state of ${layer.getClassName()}: state must be a non-negative integer, received -1`,
+    });
+  }
+});
