@@ -156,6 +156,11 @@ export async function resolveDataFolder(
   source: string,
   options: ResolveDataFolderOptions = {},
 ): Promise<string> {
+  if (options.target !== undefined) {
+    // Extracted before: no need to look at (or download) the archive again.
+    const done = await unwrapped(options.target);
+    if (done) return done;
+  }
   const path = localPath(source);
   if (path !== undefined) {
     let info;
@@ -170,11 +175,6 @@ export async function resolveDataFolder(
     if (info.isDirectory) return path;
   }
   const dataDir = options.dataDir ?? defaultDataDir();
-  if (options.target !== undefined) {
-    // Extracted before: no need to look at (or download) the archive again.
-    const done = await unwrapped(options.target);
-    if (done) return done;
-  }
   const archive = await fetchFile(source, {
     cacheDir: dataDir,
     progress: options.progress,

@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import {
+  epochLogger,
+  formatDuration,
+  formatEpochLine,
+  formatMetrics,
+  formatStepTime,
+  lastMetrics,
+} from "../../lib/train/callbacks.ts";
+
+Deno.test("formatDuration() shows seconds, minutes and hours compactly", () => {
+  assert.equal(formatDuration(4.25), "4.3s");
+  assert.equal(formatDuration(42.4), "42s");
+  assert.equal(formatDuration(62), "1m02s");
+  assert.equal(formatDuration(3 * 3600 + 5 * 60), "3h05m");
+  assert.equal(formatDuration(Infinity), "?");
+});
+
+Deno.test("formatStepTime() uses ms below a second", () => {
+  assert.equal(formatStepTime(0.6744), "674ms/step");
+  assert.equal(formatStepTime(1.31), "1.3s/step");
+});
+
+Deno.test("formatMetrics() keeps Keras' order and skips missing ones", () => {
+  assert.equal(
+    formatMetrics({ val_acc: 0.5, loss: 1.23456 }),
+    "loss 1.2346  val_acc 0.5000",
+  );
+});
+
+Deno.test("formatEpochLine() fits a 95-column output area at 15 epochs", () => {
+  const line = formatEpochLine(15, 15, 92, 3600 * 2, {
+    loss: 1.123,
+    acc: 0.99,
+    val_loss: 12.5,
+    val_acc: 0.75,
+  });
+  assert.ok(line.length <= 95, `${line.length}: ${line}`);
+});
+
+Deno.test("epochLogger() prints the last epoch of the history", async () => {
+  const lines: string[] = [];
+  const logger = epochLogger((l) => lines.push(l));
+  const history = { loss: [2, 1], acc: [0.25, 0.5], seconds: [10, 8] };
+  await logger.onTrainBegin?.({
+    epochs: 2,
+    initialEpoch: 0,
+    numBatches: 8,
+    history,
+  });
+  await logger.onEpochEnd?.(2, history);
+  assert.deepEqual(lines, [
+    "Epoch 2/2  8/8  8.0s 1.0s/step  loss 1.0000  acc 0.5000",
+  ]);
+  assert.deepEqual(lastMetrics(history), { loss: 1, acc: 0.5 });
+});
