@@ -17,3 +17,4 @@
 export * from "./augment.ts";
 export * from "./cnn.ts";
 export * from "./save.ts";
+export * from "./receptive_field.ts";

@@ -18,3 +18,5 @@ export * from "./train.ts";
 export * from "./evaluate.ts";
 export * from "./history.ts";
 export * from "./callbacks.ts";
+export * from "./predict_dataset.ts";
+export * from "./accuracy_noise.ts";

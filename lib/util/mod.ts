@@ -18,3 +18,4 @@ export * from "./random.ts";
 export * from "./progress.ts";
 export * from "./notebook.ts";
 export * from "./atomic.ts";
+export * from "./check_answer.ts";

@@ -20,3 +20,5 @@ export * from "./display.ts";
 export * from "./plot.ts";
 export * from "./image_grid.ts";
 export * from "./training_display.ts";
+export * from "./draw_squares.ts";
+export * from "./plot_accuracy_band.ts";

@@ -1,0 +1,20 @@
+import assert from "node:assert/strict";
+import { plotAccuracyBand } from "../../lib/viz/plot_accuracy_band.ts";
+
+Deno.test("plotAccuracyBand() draws a band and a labelled line per run", () => {
+  const fig = plotAccuracyBand({
+    baseline: { loss: [1, 1], acc: [0.5, 0.9], val_acc: [0.5, 0.6] },
+    regularised: { loss: [1, 1], acc: [0.5, 0.7], val_acc: [0.55, 0.7] },
+  }, 734);
+  assert.ok(fig.svg?.includes("baseline"));
+  assert.ok(fig.svg?.includes("regularised"));
+  assert.equal((fig.svg?.match(/<path/g) ?? []).length >= 4, true);
+});
+
+Deno.test("plotAccuracyBand() needs validation accuracy", () => {
+  assert.throws(() => plotAccuracyBand({ a: { loss: [1], acc: [0.5] } }, 10), {
+    name: "RangeError",
+    message:
+      "Cannot plot accuracy band: no run has validation accuracy, received none",
+  });
+});
