@@ -1,7 +1,8 @@
 /**
  * The training stage: a training loop that reports through callbacks (it
  * knows nothing of charts or progress bars; the `viz` stage provides those),
- * the per-epoch `History` record, and evaluation (accuracy, confusion matrix,
+ * the per-epoch `History` record, checkpoints that let a stopped run
+ * continue exactly where it was (`trainWithCheckpoints`), and evaluation (accuracy, confusion matrix,
  * top-k predictions for one photo).
  *
  * @example A confusion matrix
@@ -18,5 +19,6 @@ export * from "./train.ts";
 export * from "./evaluate.ts";
 export * from "./history.ts";
 export * from "./callbacks.ts";
+export * from "./checkpoint.ts";
 export * from "./predict_dataset.ts";
 export * from "./accuracy_noise.ts";
