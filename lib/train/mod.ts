@@ -1,9 +1,9 @@
 /**
  * The training stage: a training loop that reports through callbacks (it
  * knows nothing of charts or progress bars; the `viz` stage provides those),
- * the per-epoch `History` record, checkpoints that let a stopped run
- * continue exactly where it was (`trainWithCheckpoints`), and evaluation (accuracy, confusion matrix,
- * top-k predictions for one photo).
+ * the per-epoch `History` record, checkpoints that let a stopped run continue
+ * exactly where it was (`trainWithCheckpoints`), and evaluation (accuracy,
+ * confusion matrix, top-k predictions for one photo).
  *
  * @example A confusion matrix
  * ```ts
