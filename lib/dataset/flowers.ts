@@ -11,11 +11,6 @@ import { join } from "node:path";
 import { defaultDataDir } from "./data_dir.ts";
 import { resolveDataFolder } from "./source.ts";
 import type { ProgressMode } from "../util/progress.ts";
-import {
-  type ImageDataset,
-  imageDatasetFromDirectory,
-  type ImageDatasetOptions,
-} from "./image_folder.ts";
 
 /** The official archive, as used by TensorFlow's tutorial. */
 export const FLOWER_PHOTOS_URL =
@@ -41,16 +36,6 @@ export interface FlowerPhotosDirOptions {
   /** How to show download/extraction progress.
    * @default "auto" */
   progress?: ProgressMode | "auto";
-}
-
-/** Options for {@link loadFlowerPhotos}: the dataset options plus where the data comes from. */
-export interface LoadFlowerPhotosOptions extends ImageDatasetOptions {
-  /** Where the archive comes from.
-   * @default `$FLOWER_PHOTOS_URL`, else {@link FLOWER_PHOTOS_URL} */
-  url?: string;
-  /** Cache folder for the download, the extracted photos and the pixel cache.
-   * @default defaultDataDir() */
-  dataDir?: string;
 }
 
 /**
@@ -93,38 +78,4 @@ export async function flowerPhotosDir(
       { cause: error },
     );
   }
-}
-
-/**
- * Loads the flower photos as TensorFlow's tutorial does: `[training, validation]`
- * with an 80/20 split, seed 123, 180×180 images and batches of 32 (each can be
- * overridden). Downloads and extracts once; decoded pixels are cached.
- *
- * @param options Dataset options plus `url` and `dataDir`.
- * @returns `[training, validation]` datasets (2,936 and 734 photos by default).
- * @throws {Error} When the download, extraction or loading fails.
- *
- * @example The tutorial's split
- * ```ts ignore
- * import { loadFlowerPhotos } from "./flowers.ts";
- *
- * const [train, validation] = await loadFlowerPhotos();
- * console.log(train.size, validation.size); // 2936 734
- * ```
- */
-export async function loadFlowerPhotos(
-  options: LoadFlowerPhotosOptions = {},
-): Promise<[ImageDataset, ImageDataset]> {
-  const { url, dataDir, ...datasetOptions } = options;
-  const dir = await flowerPhotosDir({
-    url,
-    dataDir,
-    progress: datasetOptions.progress,
-  });
-  return await imageDatasetFromDirectory(dir, {
-    ...FLOWER_DEFAULTS,
-    cacheDir: join(dataDir ?? defaultDataDir(), "cache"),
-    ...datasetOptions,
-    subset: "both",
-  });
 }

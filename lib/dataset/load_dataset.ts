@@ -7,19 +7,26 @@
  */
 import { join } from "node:path";
 import { defaultDataDir } from "./data_dir.ts";
-import {
-  FLOWER_DEFAULTS,
-  loadFlowerPhotos,
-  type LoadFlowerPhotosOptions,
-} from "./flowers.ts";
+import { FLOWER_DEFAULTS, flowerPhotosDir } from "./flowers.ts";
 import {
   type ImageDataset,
   imageDatasetFromDirectory,
+  type ImageDatasetOptions,
 } from "./image_folder.ts";
 import { resolveDataFolder } from "./source.ts";
 
 /** Environment variable the notebooks read their data source from. */
 export const DATA_ENV = "CNN_DATA";
+
+/** Options for {@link loadFlowerPhotos}: the dataset options plus where the data comes from. */
+export interface LoadFlowerPhotosOptions extends ImageDatasetOptions {
+  /** Where the archive comes from.
+   * @default `$FLOWER_PHOTOS_URL`, else {@link FLOWER_PHOTOS_URL} */
+  url?: string;
+  /** Cache folder for the download, the extracted photos and the pixel cache.
+   * @default defaultDataDir() */
+  dataDir?: string;
+}
 
 /** Options of {@linkcode loadDataset}: the dataset options plus the cache folder. */
 export type LoadDatasetOptions = Omit<LoadFlowerPhotosOptions, "url">;
@@ -65,11 +72,48 @@ export async function loadDataset(
   options: LoadDatasetOptions = {},
 ): Promise<[ImageDataset, ImageDataset]> {
   if (!source) return await loadFlowerPhotos(options);
-  const { dataDir, ...datasetOptions } = options;
   const dir = await resolveDataFolder(source, {
-    dataDir,
-    progress: datasetOptions.progress,
+    dataDir: options.dataDir,
+    progress: options.progress,
   });
+  return await tutorialSplit(dir, options);
+}
+
+/**
+ * Loads the flower photos as TensorFlow's tutorial does: `[training, validation]`
+ * with an 80/20 split, seed 123, 180×180 images and batches of 32 (each can be
+ * overridden). Downloads and extracts once; decoded pixels are cached.
+ *
+ * @param options Dataset options plus `url` and `dataDir`.
+ * @returns `[training, validation]` datasets (2,936 and 734 photos by default).
+ * @throws {Error} When the download, extraction or loading fails.
+ *
+ * @example The tutorial's split
+ * ```ts ignore
+ * import { loadFlowerPhotos } from "./load_dataset.ts";
+ *
+ * const [train, validation] = await loadFlowerPhotos();
+ * console.log(train.size, validation.size); // 2936 734
+ * ```
+ */
+export async function loadFlowerPhotos(
+  options: LoadFlowerPhotosOptions = {},
+): Promise<[ImageDataset, ImageDataset]> {
+  const { url, ...rest } = options;
+  const dir = await flowerPhotosDir({
+    url,
+    dataDir: rest.dataDir,
+    progress: rest.progress,
+  });
+  return await tutorialSplit(dir, rest);
+}
+
+/** The tutorial's split of a folder, with the pixel cache under the data folder. */
+async function tutorialSplit(
+  dir: string,
+  options: LoadDatasetOptions,
+): Promise<[ImageDataset, ImageDataset]> {
+  const { dataDir, ...datasetOptions } = options;
   return await imageDatasetFromDirectory(dir, {
     ...FLOWER_DEFAULTS,
     cacheDir: join(dataDir ?? defaultDataDir(), "cache"),

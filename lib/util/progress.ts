@@ -45,7 +45,21 @@ const REDRAW_INTERVAL_MS = 250;
 
 let displayCounter = 0;
 
-function detectMode(): ProgressMode {
+/**
+ * Where progress should draw here: "jupyter" inside Deno's Jupyter kernel,
+ * "tty" when stderr is a terminal, "plain" otherwise (logs, pipes, CI).
+ *
+ * @returns The mode `"auto"` stands for.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { detectProgressMode } from "./progress.ts";
+ *
+ * assert.ok(["jupyter", "tty", "plain"].includes(detectProgressMode()));
+ * ```
+ */
+export function detectProgressMode(): ProgressMode {
   if (isNotebook()) return "jupyter";
   try {
     return Deno.stderr.isTerminal() ? "tty" : "plain";
@@ -130,7 +144,7 @@ export class ProgressBar {
     this.width = width;
     this.unit = options.unit ?? "";
     const mode = options.mode ?? "auto";
-    this.mode = mode === "auto" ? detectMode() : mode;
+    this.mode = mode === "auto" ? detectProgressMode() : mode;
     const encoder = new TextEncoder();
     this.#write = options.write ??
       ((text) => Deno.stderr.writeSync(encoder.encode(text)));

@@ -19,8 +19,7 @@ import {
   type TrainingCallback,
 } from "../train/callbacks.ts";
 import type { EpochMetrics } from "../train/history.ts";
-import { isNotebook } from "../util/notebook.ts";
-import type { ProgressMode } from "../util/progress.ts";
+import { detectProgressMode, type ProgressMode } from "../util/progress.ts";
 import { LiveDisplay } from "./display.ts";
 import { plotHistory } from "./plot.ts";
 
@@ -62,15 +61,6 @@ const BAR_WIDTH = 20;
 const REDRAW_MS = 250;
 
 let displayCounter = 0;
-
-function detectMode(): ProgressMode {
-  if (isNotebook()) return "jupyter";
-  try {
-    return Deno.stderr.isTerminal() ? "tty" : "plain";
-  } catch {
-    return "plain";
-  }
-}
 
 /**
  * `Epoch 3/15 [=======>            ] 35/92 ETA 38s  loss 0.9100  acc 0.6400`.
@@ -126,7 +116,7 @@ export function trainingDisplay(
   options: TrainingDisplayOptions = {},
 ): TrainingCallback[] {
   const mode = !options.progress || options.progress === "auto"
-    ? detectMode()
+    ? detectProgressMode()
     : options.progress;
   const log = options.log ?? console.log;
   const encoder = new TextEncoder();

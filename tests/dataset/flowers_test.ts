@@ -3,8 +3,8 @@ import { packTar, type TarEntry } from "modern-tar";
 import {
   FLOWER_PHOTOS_URL_ENV,
   flowerPhotosDir,
-  loadFlowerPhotos,
 } from "../../lib/dataset/flowers.ts";
+import { loadFlowerPhotos } from "../../lib/dataset/load_dataset.ts";
 import { jpegBytes, solidRgb } from "../_image_fixtures.ts";
 
 async function gzip(bytes: Uint8Array): Promise<Uint8Array> {
