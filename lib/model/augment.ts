@@ -323,7 +323,9 @@ export class RandomFlip extends tf.layers.Layer implements RandomStateful {
   }
 
   /** The output has the shape of the input. */
-  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]) {
+  override computeOutputShape(
+    inputShape: tf.Shape | tf.Shape[],
+  ): tf.Shape | tf.Shape[] {
     return inputShape;
   }
 
@@ -337,6 +339,7 @@ export class RandomFlip extends tf.layers.Layer implements RandomStateful {
     return onBatch("RandomFlip", x, (batch) => this.flipBatch(batch));
   }
 
+  /** Flips each image of a batch with probability 1/2 along the chosen axes. */
   private flipBatch(batch: tf.Tensor4D): tf.Tensor4D {
     const n = batch.shape[0];
     const axes: number[] = [];
@@ -489,7 +492,9 @@ abstract class AffineAugmentation extends tf.layers.Layer
   /** One inverse transform (output → input coordinates) for an image of size h×w. */
   protected abstract matrix(height: number, width: number): number[];
 
-  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]) {
+  override computeOutputShape(
+    inputShape: tf.Shape | tf.Shape[],
+  ): tf.Shape | tf.Shape[] {
     return inputShape;
   }
 
@@ -564,6 +569,7 @@ export class RandomRotation extends AffineAugmentation {
     );
   }
 
+  /** A random rotation about the image centre, as tfjs' 8-number transform. */
   protected matrix(height: number, width: number): number[] {
     const angle = uniform(this.random, this.factor) * FULL_TURN;
     const cos = Math.cos(angle);
@@ -670,6 +676,7 @@ export class RandomZoom extends AffineAugmentation {
     );
   }
 
+  /** A random zoom about the image centre, as tfjs' 8-number transform. */
   protected matrix(height: number, width: number): number[] {
     // A zoom of z reads the output pixel x from input x·z (+ offset to keep
     // the centre fixed): z > 1 covers more of the input, i.e. zooms out.

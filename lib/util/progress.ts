@@ -110,10 +110,15 @@ function formatSeconds(s: number): string {
  * ```
  */
 export class ProgressBar {
+  /** The count that means "complete" (0 or less: unknown). */
   readonly total: number;
+  /** Text shown before the bar. */
   readonly label: string;
+  /** Width of the bar in characters. */
   readonly width: number;
+  /** Unit of the counts (`"B"` formats them as bytes). */
   readonly unit: string;
+  /** Where the bar draws (`"auto"` already resolved). */
   readonly mode: ProgressMode;
   #write: (text: string) => void;
   #now: () => number;
