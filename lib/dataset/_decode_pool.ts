@@ -1,8 +1,10 @@
 /**
- * Decode and resize many images into one preallocated uint8 buffer, spread over
- * worker threads (JPEG decoding is CPU-bound, so two cores decode about twice
- * as fast as one). Files that fail are recorded with their reason, never
- * aborting the rest.
+ * Decode and resize many images, spread over worker threads (JPEG decoding is
+ * CPU-bound, so two cores decode about twice as fast as one), handing each
+ * file's pixels to a callback as soon as it is ready: the caller writes them
+ * to the pixel cache or a buffer, so the whole dataset never has to sit in
+ * memory. Files that fail are recorded with their reason, never aborting the
+ * rest.
  *
  * @module
  */
@@ -10,51 +12,47 @@
 import { loadResized, type ResizeSpec } from "./_load_resized.ts";
 import type { DecodeRequest, DecodeResponse } from "./_decode_worker.ts";
 
-/** What decoding a list of files produced. */
-export interface DecodedBatch {
-  /** `files.length * height * width * 3` bytes; slot i holds file i. */
-  pixels: Uint8Array;
-  /** Index of each file that failed, with the reason. */
-  failed: Map<number, string>;
-}
-
 /** Requests kept in flight per worker, so a worker never waits for the next path. */
 const IN_FLIGHT_PER_WORKER = 2;
 
 /**
- * Decodes and resizes `files` into slots of one buffer.
+ * Decodes and resizes `files`, calling `onImage(i, pixels)` for each file that
+ * decoded (in completion order, not necessarily file order).
  *
  * @param files Image paths.
  * @param spec Target size and crop flag.
  * @param workers Worker threads to use (0: decode on this thread).
+ * @param onImage Receives file index and its `height * width * 3` RGB bytes;
+ *   an error it throws stops decoding and is re-thrown.
  * @param onProgress Called with (files done, total) after each file.
- * @returns The pixel buffer and the failures.
+ * @returns Index of each file that failed, with the reason.
  */
 export async function decodeFiles(
   files: string[],
   spec: ResizeSpec,
   workers: number,
+  onImage: (index: number, pixels: Uint8Array) => void,
   onProgress: (done: number, total: number) => void,
-): Promise<DecodedBatch> {
-  const slot = spec.height * spec.width * 3;
-  const pixels = new Uint8Array(files.length * slot);
+): Promise<Map<number, string>> {
   const failed = new Map<number, string>();
   let done = 0;
   const store = (id: number, result: Uint8Array | string) => {
     if (typeof result === "string") failed.set(id, result);
-    else pixels.set(result, id * slot);
+    else onImage(id, result);
     onProgress(++done, files.length);
   };
 
   if (workers <= 0 || files.length === 0) {
     for (let i = 0; i < files.length; i++) {
+      let result: Uint8Array | string;
       try {
-        store(i, await loadResized(files[i], spec));
+        result = await loadResized(files[i], spec);
       } catch (error) {
-        store(i, (error as Error).message ?? String(error));
+        result = (error as Error).message ?? String(error);
       }
+      store(i, result);
     }
-    return { pixels, failed };
+    return failed;
   }
 
   const count = Math.min(workers, files.length);
@@ -73,17 +71,20 @@ export async function decodeFiles(
       for (let w = 0; w < count; w++) {
         const worker = new Worker(
           new URL("./_decode_worker.ts", import.meta.url),
-          {
-            type: "module",
-          },
+          { type: "module" },
         );
         pool.push(worker);
         worker.onmessage = (event: MessageEvent<DecodeResponse>) => {
           const response = event.data;
-          store(
-            response.id,
-            "data" in response ? response.data : response.error,
-          );
+          try {
+            store(
+              response.id,
+              "data" in response ? response.data : response.error,
+            );
+          } catch (error) {
+            reject(error);
+            return;
+          }
           if (done === files.length) resolve();
           else feed(worker);
         };
@@ -102,5 +103,5 @@ export async function decodeFiles(
   } finally {
     for (const worker of pool) worker.terminate();
   }
-  return { pixels, failed };
+  return failed;
 }

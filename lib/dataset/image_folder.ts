@@ -7,7 +7,10 @@
  * the last `floor(validationSplit * n)` files for validation → decode and
  * resize. So a seed selects the same training and validation files as Keras. Decoded
  * pixels are kept as uint8 (a quarter of float32's memory) and cached on disk;
- * float32 batch tensors are made on demand, one batch at a time.
+ * float32 batch tensors are made on demand, one batch at a time. A dataset
+ * larger than `maxMemoryBytes` is not loaded at all: its batches are read from
+ * the cache file as they are needed (a thread reads the next ones ahead), as
+ * Keras streams from disk, so folders larger than memory train too.
  *
  * @module
  */
@@ -21,10 +24,17 @@ import { seededPermutation } from "../util/random.ts";
 import { RandomState } from "./_numpy_random.ts";
 import { decodeFiles } from "./_decode_pool.ts";
 import {
+  checkPixelCache,
+  evictPixelCaches,
+  listPixelCaches,
   pixelCachePath,
-  readPixelCache,
+  readAllRecords,
+  readRecordsSync,
+  touchPixelCache,
   writePixelCache,
 } from "./_pixel_cache.ts";
+import { readAhead } from "./_read_ahead.ts";
+import { DATA_DIR_ENV } from "./data_dir.ts";
 
 /** Which part of a split to return. */
 export type Subset = "training" | "validation" | "both";
@@ -65,6 +75,16 @@ export interface ImageDatasetOptions {
   /** Folder for the pixel cache.
    * @default `<data dir>/cache` (see `defaultDataDir()`) */
   cacheDir?: string;
+  /** Most bytes of decoded pixels held in memory: a dataset needing more
+   * (`files × height × width × 3`) streams its batches from the cache file
+   * instead (this needs `cache`). Batches are the same either way.
+   * @default {DEFAULT_MAX_MEMORY_BYTES} (1 GiB) */
+  maxMemoryBytes?: number;
+  /** Bound on the total size of the cache folder's files: before a new cache
+   * file is written, the least recently used ones are removed until it fits
+   * (never the one in use, nor one another run used in the last 10 minutes).
+   * @default `$CNN_MAX_CACHE_BYTES` (e.g. `20GB`), else {DEFAULT_MAX_CACHE_BYTES} (10 GiB) */
+  maxCacheBytes?: number;
   /** Worker threads used to decode (0 decodes on the calling thread).
    * @default min(4, navigator.hardwareConcurrency) */
   workers?: number;
@@ -93,6 +113,24 @@ const DEFAULT_LIMIT_SEED = 0;
 const MAX_SEED = 2 ** 32 - 1;
 /** Upper bound on default worker threads. */
 const MAX_DEFAULT_WORKERS = 4;
+/** Default {@link ImageDatasetOptions.maxMemoryBytes}: 1 GiB of uint8 pixels. */
+export const DEFAULT_MAX_MEMORY_BYTES = 2 ** 30;
+/** Default {@link ImageDatasetOptions.maxCacheBytes}: 10 GiB. */
+export const DEFAULT_MAX_CACHE_BYTES = 10 * 2 ** 30;
+/** Environment variable that sets the pixel cache's size bound (`20GB`, `500MB`, bytes). */
+export const MAX_CACHE_BYTES_ENV = "CNN_MAX_CACHE_BYTES";
+/** Streaming refreshes its cache file's time at most this often (it marks the file in use). */
+const TOUCH_INTERVAL_MS = 60 * 1000;
+
+/** Pixels read from a cache file per batch instead of held in memory. */
+export interface PixelFile {
+  /** The cache file. */
+  path: string;
+  /** Byte offset of record (slot) 0. */
+  offset: number;
+  /** Number of records (slots) in the file. */
+  count: number;
+}
 
 /** What the constructor of {@link ImageDataset} needs. */
 export interface ImageDatasetInit {
@@ -102,8 +140,11 @@ export interface ImageDatasetInit {
   paths: string[];
   /** Label of each sample. */
   labels: Int32Array;
-  /** Shared pixel buffer, `slot * height * width * 3` bytes per slot. */
-  pixels: Uint8Array;
+  /** Shared pixel buffer, `slot * height * width * 3` bytes per slot; give
+   * either this or `pixelFile`. */
+  pixels?: Uint8Array;
+  /** A pixel cache file whose records are the slots, read per batch (streaming). */
+  pixelFile?: PixelFile;
   /** Slot in `pixels` of each sample. */
   slots: Int32Array;
   /** `[height, width]`. */
@@ -154,24 +195,36 @@ export class ImageDataset {
   readonly shuffle: boolean;
   /** Seed of the per-epoch shuffles (epoch e uses seed + e). */
   readonly seed: number;
-  #pixels: Uint8Array;
+  #pixels: Uint8Array | undefined;
+  #file: PixelFile | undefined;
   #slots: Int32Array;
+  #lastTouch = 0;
 
   /**
    * Wraps decoded pixels; normally made by {@link imageDatasetFromDirectory}.
    *
-   * @param init Class names, samples, pixel buffer and batching settings.
-   * @throws {RangeError} When the arrays disagree in length or a slot is outside the buffer.
+   * @param init Class names, samples, pixels (a buffer or a cache file) and batching settings.
+   * @throws {TypeError} When not exactly one of `pixels` and `pixelFile` is given.
+   * @throws {RangeError} When the arrays disagree in length or a slot is outside the pixels.
    */
   constructor(init: ImageDatasetInit) {
     const [h, w] = init.imageSize;
     const n = init.paths.length;
+    if ((init.pixels === undefined) === (init.pixelFile === undefined)) {
+      throw new TypeError(
+        `Cannot create dataset: give exactly one of pixels and pixelFile, received ${
+          init.pixels ? "both" : "neither"
+        }`,
+      );
+    }
     if (init.labels.length !== n || init.slots.length !== n) {
       throw new RangeError(
         `Cannot create dataset: paths, labels and slots must have one entry per sample, received ${n}, ${init.labels.length} and ${init.slots.length}`,
       );
     }
-    const slotCount = init.pixels.length / (h * w * 3);
+    const slotCount = init.pixels
+      ? init.pixels.length / (h * w * 3)
+      : init.pixelFile!.count;
     if (init.slots.some((s) => s < 0 || s >= slotCount)) {
       throw new RangeError(
         `Cannot create dataset: a slot is outside the pixel buffer of ${slotCount} images, received slots up to ${
@@ -187,7 +240,14 @@ export class ImageDataset {
     this.shuffle = init.shuffle;
     this.seed = init.seed;
     this.#pixels = init.pixels;
+    this.#file = init.pixelFile;
     this.#slots = init.slots;
+  }
+
+  /** Whether batches are read from the cache file (the dataset exceeded
+   * `maxMemoryBytes`) rather than from memory. */
+  get streaming(): boolean {
+    return this.#file !== undefined;
   }
 
   /** Number of samples. */
@@ -201,10 +261,11 @@ export class ImageDataset {
   }
 
   /**
-   * The RGB pixels of sample `i` as a `height * width * 3` view (no copy).
+   * The RGB pixels of sample `i`, `height * width * 3` bytes: a view into the
+   * pixel buffer (no copy), or read from the cache file when streaming.
    *
    * @param i Sample index.
-   * @returns A view into the dataset's pixel buffer.
+   * @returns The sample's pixels.
    * @throws {RangeError} When `i` is not a sample index.
    */
   image(i: number): Uint8Array {
@@ -214,8 +275,26 @@ export class ImageDataset {
       );
     }
     const slot = this.imageSize[0] * this.imageSize[1] * 3;
+    if (this.#file) return this.#readSync(this.#slots.subarray(i, i + 1));
     const start = this.#slots[i] * slot;
-    return this.#pixels.subarray(start, start + slot);
+    return this.#pixels!.subarray(start, start + slot);
+  }
+
+  /** Reads the given slots (in that order) from the cache file. */
+  #readSync(slots: Int32Array): Uint8Array {
+    const slot = this.imageSize[0] * this.imageSize[1] * 3;
+    const into = new Uint8Array(slots.length * slot);
+    this.#touch();
+    readRecordsSync(this.#file!.path, this.#file!.offset, slot, slots, into);
+    return into;
+  }
+
+  /** Marks the cache file in use, so no other run's cache bound evicts it. */
+  #touch() {
+    const now = Date.now();
+    if (now - this.#lastTouch < TOUCH_INTERVAL_MS) return;
+    this.#lastTouch = now;
+    touchPixelCache(this.#file!.path);
   }
 
   /**
@@ -235,7 +314,9 @@ export class ImageDataset {
   /**
    * Float32 batches `{xs: [b, h, w, 3] in 0..255, ys: int32 [b]}`, made one at a
    * time. The caller owns (and must dispose) each batch's tensors; nothing
-   * else is kept, so no tensor outlives its batch.
+   * else is kept, so no tensor outlives its batch. When streaming, each batch
+   * is read from the cache file as it is asked for (no read-ahead here;
+   * {@link ImageDataset.toTfDataset}, which training uses, reads ahead).
    *
    * @param epoch Epoch number, which picks the shuffle order.
    * @returns A generator of batches.
@@ -248,26 +329,69 @@ export class ImageDataset {
     epoch: number,
     labelDtype: "int32" | "float32",
   ): Generator<{ xs: tf.Tensor4D; ys: tf.Tensor1D }> {
+    for (const indices of this.#batchIndices(epoch)) {
+      const pixels = this.#file
+        ? this.#readSync(indices.map((i) => this.#slots[i]))
+        : undefined;
+      yield this.#makeBatch(indices, pixels, labelDtype);
+    }
+  }
+
+  /** The same batches, streamed from the cache file with read-ahead. */
+  async *#streamBatches(
+    epoch: number,
+    labelDtype: "int32" | "float32",
+  ): AsyncGenerator<{ xs: tf.Tensor4D; ys: tf.Tensor1D }> {
+    const batches = this.#batchIndices(epoch);
+    const { path, offset } = this.#file!;
+    const slot = this.imageSize[0] * this.imageSize[1] * 3;
+    const slots = batches.map((indices) => indices.map((i) => this.#slots[i]));
+    let b = 0;
+    for await (const pixels of readAhead(path, offset, slot, slots)) {
+      this.#touch();
+      yield this.#makeBatch(batches[b++], pixels, labelDtype);
+    }
+  }
+
+  /** Sample indices of each batch of an epoch, in batch order. */
+  #batchIndices(epoch: number): Int32Array[] {
+    const order = this.order(epoch);
+    const batches: Int32Array[] = [];
+    for (let start = 0; start < order.length; start += this.batchSize) {
+      batches.push(order.subarray(start, start + this.batchSize));
+    }
+    return batches;
+  }
+
+  /**
+   * One batch's tensors from its sample indices; `pixels` holds their records
+   * in batch order when streaming, else they come from the pixel buffer.
+   */
+  #makeBatch(
+    indices: Int32Array,
+    pixels: Uint8Array | undefined,
+    labelDtype: "int32" | "float32",
+  ): { xs: tf.Tensor4D; ys: tf.Tensor1D } {
     const [h, w] = this.imageSize;
     const slot = h * w * 3;
-    const order = this.order(epoch);
-    for (let start = 0; start < order.length; start += this.batchSize) {
-      const end = Math.min(start + this.batchSize, order.length);
-      const xs = new Float32Array((end - start) * slot);
-      const ys = new Int32Array(end - start);
-      for (let k = start; k < end; k++) {
-        const i = order[k];
-        // uint8 → float32 happens here, per batch, so only one batch of floats exists.
-        xs.set(this.image(i), (k - start) * slot);
-        ys[k - start] = this.labels[i];
-      }
-      yield {
-        xs: tf.tensor4d(xs, [end - start, h, w, 3], "float32"),
-        ys: labelDtype === "int32"
-          ? tf.tensor1d(ys, "int32")
-          : tf.tensor1d(Float32Array.from(ys)),
-      };
+    const n = indices.length;
+    const xs = new Float32Array(n * slot);
+    const ys = new Int32Array(n);
+    for (let k = 0; k < n; k++) {
+      const i = indices[k];
+      // uint8 → float32 happens here, per batch, so only one batch of floats exists.
+      xs.set(
+        pixels ? pixels.subarray(k * slot, (k + 1) * slot) : this.image(i),
+        k * slot,
+      );
+      ys[k] = this.labels[i];
     }
+    return {
+      xs: tf.tensor4d(xs, [n, h, w, 3], "float32"),
+      ys: labelDtype === "int32"
+        ? tf.tensor1d(ys, "int32")
+        : tf.tensor1d(Float32Array.from(ys)),
+    };
   }
 
   /**
@@ -283,6 +407,9 @@ export class ImageDataset {
    * new one), so a run resumed at `initialEpoch` (pass it here) sees the same
    * batches as one that never stopped.
    *
+   * When streaming, a worker thread reads the next batches from the cache file
+   * while the current one trains, so training does not wait for the disk.
+   *
    * @param firstEpoch Epoch number of the first iteration.
    * @returns A dataset of `{xs, ys}` batches.
    */
@@ -292,7 +419,9 @@ export class ImageDataset {
     let epoch = firstEpoch;
     // tf.data.generator calls this function again for each new iterator, i.e. each epoch.
     return tf.data.generator(() =>
-      this.#batches(epoch++, "float32")
+      this.#file
+        ? this.#streamBatches(epoch++, "float32")
+        : this.#batches(epoch++, "float32")
     ) as unknown as tf.data.Dataset<
       { xs: tf.Tensor4D; ys: tf.Tensor1D }
     >;
@@ -317,6 +446,7 @@ export class ImageDataset {
       paths: this.paths.slice(0, k),
       labels: this.labels.slice(0, k),
       pixels: this.#pixels,
+      pixelFile: this.#file,
       slots: this.#slots.slice(0, k),
       imageSize: this.imageSize,
       batchSize: this.batchSize,
@@ -463,6 +593,14 @@ function checkOptions(options: ImageDatasetOptions) {
   positive("batchSize", batchSize, 1);
   positive("limit", limit, 1);
   positive("workers", workers, 0);
+  for (const name of ["maxMemoryBytes", "maxCacheBytes"] as const) {
+    const value = options[name];
+    if (value !== undefined && !(typeof value === "number" && value >= 0)) {
+      throw new RangeError(
+        `Cannot load dataset: ${name} must be a number of bytes >= 0, received ${value}`,
+      );
+    }
+  }
 }
 
 /** Index the folder: sorted class subfolders and their image files. */
@@ -686,7 +824,7 @@ export async function imageDatasetFromDirectory(
 
   // 2. Decode and resize every file once (or read the cache), keeping uint8 pixels.
   const n = paths.length;
-  const decoded = await decodeAll(dir, paths, { ...options, imageSize });
+  const decoded = await decodeAll(dir, paths, { ...options, imageSize, log });
   if (decoded.failed.size > 0) {
     const shown = [...decoded.failed].slice(0, SKIPPED_NAMES_SHOWN).map((
       [i, why],
@@ -731,6 +869,7 @@ export async function imageDatasetFromDirectory(
       paths: Array.from(kept, (i) => paths[i]),
       labels: Int32Array.from(kept, (i) => labels[i]),
       pixels: decoded.pixels,
+      pixelFile: decoded.file,
       slots: kept,
       imageSize: [height, width],
       batchSize,
@@ -746,45 +885,276 @@ export async function imageDatasetFromDirectory(
   return subset === "training" ? training() : validation();
 }
 
+/** Decoded pixels: in memory, or a cache file to stream batches from. */
+interface Decoded {
+  pixels?: Uint8Array;
+  file?: PixelFile;
+  failed: Map<number, string>;
+}
+
+/**
+ * Decodes every file once, or finds them in the pixel cache. Pixels that fit
+ * in `maxMemoryBytes` are returned in one buffer; larger datasets are written
+ * to the cache image by image and returned as the cache file to stream from,
+ * so neither the first load nor a later one holds the whole dataset.
+ */
 async function decodeAll(
   dir: string,
   paths: string[],
-  options: ImageDatasetOptions & { imageSize: [number, number] },
-) {
+  options: ImageDatasetOptions & {
+    imageSize: [number, number];
+    log: (line: string) => void;
+  },
+): Promise<Decoded> {
+  const { log } = options;
   const [height, width] = options.imageSize;
   const crop = options.cropToAspectRatio ?? false;
-  const cacheEnabled = options.cache ?? true;
-  let cachePath: string | undefined;
-  if (cacheEnabled) {
-    const cacheDir = options.cacheDir ?? join(defaultDataDir(), "cache");
-    cachePath = await pixelCachePath(cacheDir, dir, paths, height, width, crop);
-    const cached = await readPixelCache(cachePath, paths.length, height, width);
-    if (cached) return cached;
-  }
+  const count = paths.length;
+  const recordBytes = height * width * 3;
+  const totalBytes = count * recordBytes;
+  const maxMemoryBytes = options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES;
+  const inMemory = totalBytes <= maxMemoryBytes;
   const workers = options.workers ??
     Math.max(
       1,
       Math.min(MAX_DEFAULT_WORKERS, navigator.hardwareConcurrency ?? 1),
     );
-  const bar = new ProgressBar(paths.length, {
-    label: "Decoding images",
-    unit: "files",
-    mode: options.progress ?? "auto",
-  });
-  const decoded = await decodeFiles(
-    paths,
-    {
-      height,
-      width,
-      cropToAspectRatio: crop,
-      maxPixels: options.maxPixels ?? MAX_IMAGE_PIXELS,
-    },
-    workers,
-    (done) => bar.update(done),
-  );
-  bar.done();
-  if (cachePath) {
-    await writePixelCache(cachePath, decoded, paths.length, height, width);
+  const decode = async (onImage: (i: number, pixels: Uint8Array) => void) => {
+    const bar = new ProgressBar(count, {
+      label: "Decoding images",
+      unit: "files",
+      mode: options.progress ?? "auto",
+    });
+    const failed = await decodeFiles(
+      paths,
+      {
+        height,
+        width,
+        cropToAspectRatio: crop,
+        maxPixels: options.maxPixels ?? MAX_IMAGE_PIXELS,
+      },
+      workers,
+      onImage,
+      (done) => bar.update(done),
+    );
+    bar.done();
+    return failed;
+  };
+
+  if (!(options.cache ?? true)) {
+    if (!inMemory) {
+      throw new RangeError(
+        `Cannot load dataset: its ${count} images of ${height}x${width} need ${
+          formatBytes(totalBytes)
+        }, over maxMemoryBytes (${
+          formatBytes(maxMemoryBytes)
+        }), and streaming them from disk needs the pixel cache; pass cache: true or a larger maxMemoryBytes, received cache false`,
+      );
+    }
+    const pixels = new Uint8Array(totalBytes);
+    const failed = await decode((i, image) =>
+      pixels.set(image, i * recordBytes)
+    );
+    return { pixels, failed };
   }
-  return decoded;
+
+  const cacheDir = options.cacheDir ?? join(defaultDataDir(), "cache");
+  const maxCacheBytes = options.maxCacheBytes ?? maxCacheBytesFromEnv();
+  const path = await pixelCachePath(cacheDir, dir, paths, height, width, crop);
+  const check = checkPixelCache(path, count, height, width);
+  let pixels: Uint8Array | undefined;
+  let contents: { offset: number; failed: Map<number, string> };
+  if (check.ok) {
+    contents = check;
+    touchPixelCache(path);
+    // The limit may have been lowered since; a read-only folder is fine here.
+    await evict(cacheDir, maxCacheBytes, path, log).catch(() => {});
+    if (inMemory) {
+      pixels = await readAllRecords(path, check.offset, totalBytes);
+    }
+  } else {
+    if (check.reason) {
+      log(`Rebuilding the pixel cache ${path}: ${check.reason}.`);
+    }
+    try {
+      const incoming = totalBytes + recordBytes; // records plus a bound on header and trailer
+      await evict(cacheDir, maxCacheBytes, path, log, incoming);
+      if (inMemory) pixels = new Uint8Array(totalBytes);
+      // Each image goes to the cache file as soon as it is decoded (and to
+      // memory when the dataset fits), so the dataset is never held twice.
+      contents = await writePixelCache(
+        path,
+        count,
+        height,
+        width,
+        (put) =>
+          decode((i, image) => {
+            put(i, image);
+            pixels?.set(image, i * recordBytes);
+          }),
+      );
+    } catch (error) {
+      throw cacheFolderError(error, cacheDir);
+    }
+  }
+  if (pixels) return { pixels, failed: contents.failed };
+  log(
+    `Streaming batches from the pixel cache ${path}: the ${count} images need ${
+      formatBytes(totalBytes)
+    }, over maxMemoryBytes (${formatBytes(maxMemoryBytes)}).`,
+  );
+  return {
+    file: { path, offset: contents.offset, count },
+    failed: contents.failed,
+  };
+}
+
+/** Applies the cache bound and reports what it removed. */
+async function evict(
+  cacheDir: string,
+  maxCacheBytes: number,
+  keep: string,
+  log: (line: string) => void,
+  incoming?: number,
+) {
+  if (incoming === undefined) incoming = (await Deno.stat(keep)).size;
+  const removed = await evictPixelCaches(
+    cacheDir,
+    maxCacheBytes,
+    keep,
+    incoming,
+  );
+  const caches = removed.filter((f) => !f.partial);
+  if (caches.length > 0) {
+    log(
+      `Removed ${caches.length} least recently used pixel-cache files (${
+        formatBytes(caches.reduce((sum, f) => sum + f.bytes, 0))
+      }) to keep ${cacheDir} within maxCacheBytes (${
+        formatBytes(maxCacheBytes)
+      }).`,
+    );
+  }
+}
+
+/** Error codes meaning the cache folder cannot be written. */
+const READ_ONLY_CODES = ["EACCES", "EPERM", "EROFS", "ENOTDIR", "EEXIST"];
+/** Error codes meaning the disk is full. */
+const FULL_CODES = ["ENOSPC", "EDQUOT", "EFBIG"];
+
+/** Explains a cache folder that cannot be written, naming it and CNN_DATA_DIR. */
+function cacheFolderError(error: unknown, cacheDir: string): unknown {
+  const code = (error as { code?: string }).code ?? "";
+  const message = (error as Error).message;
+  let why: string;
+  if (FULL_CODES.includes(code)) {
+    why =
+      `the disk is full; free space (deno task clean removes the pixel caches) or set ${DATA_DIR_ENV} (or cacheDir) to a folder on a disk with room`;
+  } else if (READ_ONLY_CODES.includes(code)) {
+    why =
+      `the folder is read-only or not a folder; set ${DATA_DIR_ENV} (or cacheDir) to a writable folder, or pass cache: false`;
+  } else {
+    return error;
+  }
+  const ErrorClass = (error as Error).constructor as new (
+    message: string,
+    options?: ErrorOptions,
+  ) => Error;
+  return new ErrorClass(
+    `Cannot write the pixel cache in ${cacheDir}: ${why}, received ${message}`,
+    { cause: error },
+  );
+}
+
+/** Byte units of {@link parseByteSize}, by their lowercase name. */
+const BYTE_UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
+};
+
+/**
+ * Parses a size such as `20GB`, `1.5 GiB`, `500MB` or `1000000` (bytes).
+ *
+ * @param text The size.
+ * @returns Bytes, or `undefined` when `text` is not a size.
+ */
+function parseByteSize(text: string): number | undefined {
+  const match = text.trim().match(/^(\d+(?:\.\d+)?)\s*([a-z]*)$/i);
+  const unit = match && BYTE_UNITS[match[2].toLowerCase()];
+  return unit ? Math.floor(Number(match[1]) * unit) : undefined;
+}
+
+/** The cache bound from `$CNN_MAX_CACHE_BYTES`, else the default. */
+function maxCacheBytesFromEnv(): number {
+  const text = Deno.env.get(MAX_CACHE_BYTES_ENV);
+  if (!text) return DEFAULT_MAX_CACHE_BYTES;
+  const bytes = parseByteSize(text);
+  if (bytes === undefined) {
+    throw new RangeError(
+      `Cannot bound the pixel cache: ${MAX_CACHE_BYTES_ENV} must be a size such as 20GB, 500MB or a number of bytes, received "${text}"`,
+    );
+  }
+  return bytes;
+}
+
+/** Formats bytes as `357.1 MB` / `3.57 GB` (powers of 1000). */
+function formatBytes(bytes: number): string {
+  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`;
+  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
+  if (bytes >= 1e3) return `${(bytes / 1e3).toFixed(1)} kB`;
+  return `${bytes} B`;
+}
+
+/** What {@link removePixelCaches} removed. */
+export interface RemovedCaches {
+  /** Number of files removed. */
+  files: number;
+  /** Their total size in bytes. */
+  bytes: number;
+}
+
+/**
+ * Removes every pixel-cache file from a cache folder (and the temporary files
+ * of interrupted writes); the next load decodes the images again. Used by
+ * `deno task clean`.
+ *
+ * @param cacheDir The cache folder.
+ * @returns How many files and bytes were removed (0 when the folder is missing).
+ *
+ * @example Empty a cache folder
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { removePixelCaches } from "./image_folder.ts";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeFile(`${dir}/photos-8x8-0123456789abcdef.u8`, new Uint8Array(100));
+ * await Deno.writeTextFile(`${dir}/notes.txt`, "kept");
+ * assert.deepEqual(await removePixelCaches(dir), { files: 1, bytes: 100 });
+ * assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["notes.txt"]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function removePixelCaches(
+  cacheDir: string,
+): Promise<RemovedCaches> {
+  let files = 0;
+  let bytes = 0;
+  for (const file of await listPixelCaches(cacheDir)) {
+    try {
+      await Deno.remove(file.path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) continue;
+      throw error;
+    }
+    files++;
+    bytes += file.bytes;
+  }
+  return { files, bytes };
 }
