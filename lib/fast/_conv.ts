@@ -241,11 +241,12 @@ export function conv2D(
   // A scalar bias is broadcast to every channel.
   const biasValues = bias == null ? null : heap(backend, bias);
   pool.reset(
-    paddedInputFloats(info, hp, wp) +
-      (padded ? kh * kw * c * cop + b * ho * wo * cop : 0) + cop,
+    paddedInputFloats(info, hp, wp) + kh * kw * c * cop +
+      (padded ? b * ho * wo * cop : 0) + cop,
   );
   const xp = paddedInput(pool, backend, x, info, hp, wp);
-  const wt = channelPadded(pool, backend, filter, kh * kw * c, co, cop);
+  const wt = pool.alloc(kh * kw * c * cop);
+  pool.call("pack_weights", pointer(backend, filter), kh * kw * c, co, cop, wt);
   let biasAt = 0;
   if (biasValues != null) {
     biasAt = pool.alloc(cop);
@@ -419,16 +420,19 @@ export function conv2DBackpropInput(
     sy: sh,
     sx: sw,
   });
-  // wt[i, j, o, k] = filter[kh-1-i, kw-1-j, k, o], k padded to cip.
+  // wt[i, j, o, k] = filter[kh-1-i, kw-1-j, k, o], k padded to cip, in
+  // conv_forward's packed layout: blocks of 8 k, [cip / 8, kh * kw * co, 8].
   const f = heap(backend, filter);
-  mem.fill(0, wt / 4, wt / 4 + kh * kw * co * cip);
+  const rows = kh * kw * co;
+  mem.fill(0, wt / 4, wt / 4 + rows * cip);
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
       const src = ((kh - 1 - i) * kw + (kw - 1 - j)) * c * co;
-      const dst = wt / 4 + (i * kw + j) * co * cip;
+      const row0 = (i * kw + j) * co;
       for (let k = 0; k < c; k++) {
+        const dst = wt / 4 + (k >> 3) * rows * 8 + (k & 7);
         for (let o = 0; o < co; o++) {
-          mem[dst + o * cip + k] = f[src + k * co + o];
+          mem[dst + (row0 + o) * 8] = f[src + k * co + o];
         }
       }
     }

@@ -22,6 +22,7 @@ import {
 /** The exported kernels of kernels.wasm, in job-slot numbering. */
 export const KERNEL_FUNCTIONS = [
   "conv_forward",
+  "pack_weights",
   "conv_filter_grad",
   "max_pool",
   "max_pool_grad",

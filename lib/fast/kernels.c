@@ -40,12 +40,16 @@ static inline f4 madd(f4 acc, f4 a, f4 b) {
 // optional per-channel bias and ReLU applied as the outputs are stored (one
 // pass writes the activated output).
 //   xp:   [batch, hp, wp, c]          padded input
-//   w:    [kh, kw * c, cop]           filter, output channels padded to 8
+//   w:    [cop / 8, kh * kw * c, 8]   filter packed by pack_weights
 //   bias: [cop] or 0 (no bias)        relu: 1 to clamp at zero
 //   out:  [batch, ho, wo, cop]        written (not accumulated)
 // Computes output rows r = b * ho + oy for r in [row_begin, row_end).
-// Register tile: 6 output columns x 8 output channels (12 accumulators, the
-// most that fit x86's 16 SIMD registers next to two weights and a splat).
+// Register tile: FWD_TILE output columns x 8 output channels (2 * FWD_TILE
+// accumulators next to two weight registers and a splat; x86 has 16).
+#ifndef FWD_TILE
+#define FWD_TILE 4
+#endif
+
 static inline f4 finish(f4 v, f4 b, int relu) {
   v = wasm_f32x4_add(v, b);
   return relu ? wasm_f32x4_max(v, splat(0)) : v;
@@ -57,69 +61,72 @@ __attribute__((export_name("conv_forward"))) void conv_forward(
     int relu, int row_begin, int row_end) {
   const int k_row = kw * c;        // reduction length per kernel row
   const int col_step = sw * c;     // distance between output columns in xp
+  const int strip = kh * k_row * 8;  // one block of 8 channels of packed w
   for (int r = row_begin; r < row_end; r++) {
     const int b = r / ho, oy = r % ho;
     const float* x_row0 = xp + ((b * hp + oy * sh) * wp) * c;
     float* out_row = out + r * wo * cop;
-    int ox = 0;
-    for (; ox + 6 <= wo; ox += 6) {
-      for (int co = 0; co < cop; co += 8) {
-        f4 a00 = splat(0), a01 = splat(0), a10 = splat(0), a11 = splat(0);
-        f4 a20 = splat(0), a21 = splat(0), a30 = splat(0), a31 = splat(0);
-        f4 a40 = splat(0), a41 = splat(0), a50 = splat(0), a51 = splat(0);
+    // Channel blocks outermost: one block's weights stay in L1 for the row.
+    for (int co = 0; co < cop; co += 8) {
+      const float* wb = w + (co / 8) * strip;
+      const f4 b0 = bias ? load4(bias + co) : splat(0);
+      const f4 b1 = bias ? load4(bias + co + 4) : splat(0);
+      int ox = 0;
+      for (; ox + FWD_TILE <= wo; ox += FWD_TILE) {
+        f4 a0[FWD_TILE], a1[FWD_TILE];
+#pragma clang loop unroll(full)
+        for (int t = 0; t < FWD_TILE; t++) a0[t] = a1[t] = splat(0);
+        const float* wk = wb;
         for (int i = 0; i < kh; i++) {
-          const float* x0 = x_row0 + i * wp * c + ox * col_step;
-          const float* wk = w + i * k_row * cop + co;
+          const float* xk = x_row0 + i * wp * c + ox * col_step;
           for (int k = 0; k < k_row; k++) {
             const f4 w0 = load4(wk), w1 = load4(wk + 4);
-            const float* xk = x0 + k;
-            f4 v = splat(xk[0]);
-            a00 = madd(a00, v, w0); a01 = madd(a01, v, w1);
-            v = splat(xk[col_step]);
-            a10 = madd(a10, v, w0); a11 = madd(a11, v, w1);
-            v = splat(xk[2 * col_step]);
-            a20 = madd(a20, v, w0); a21 = madd(a21, v, w1);
-            v = splat(xk[3 * col_step]);
-            a30 = madd(a30, v, w0); a31 = madd(a31, v, w1);
-            v = splat(xk[4 * col_step]);
-            a40 = madd(a40, v, w0); a41 = madd(a41, v, w1);
-            v = splat(xk[5 * col_step]);
-            a50 = madd(a50, v, w0); a51 = madd(a51, v, w1);
-            wk += cop;
+#pragma clang loop unroll(full)
+            for (int t = 0; t < FWD_TILE; t++) {
+              const f4 v = splat(xk[t * col_step]);
+              a0[t] = madd(a0[t], v, w0);
+              a1[t] = madd(a1[t], v, w1);
+            }
+            wk += 8;
+            xk++;
           }
         }
-        const f4 b0 = bias ? load4(bias + co) : splat(0);
-        const f4 b1 = bias ? load4(bias + co + 4) : splat(0);
         float* o = out_row + ox * cop + co;
-        store4(o, finish(a00, b0, relu)); store4(o + 4, finish(a01, b1, relu));
-        o += cop;
-        store4(o, finish(a10, b0, relu)); store4(o + 4, finish(a11, b1, relu));
-        o += cop;
-        store4(o, finish(a20, b0, relu)); store4(o + 4, finish(a21, b1, relu));
-        o += cop;
-        store4(o, finish(a30, b0, relu)); store4(o + 4, finish(a31, b1, relu));
-        o += cop;
-        store4(o, finish(a40, b0, relu)); store4(o + 4, finish(a41, b1, relu));
-        o += cop;
-        store4(o, finish(a50, b0, relu)); store4(o + 4, finish(a51, b1, relu));
+#pragma clang loop unroll(full)
+        for (int t = 0; t < FWD_TILE; t++) {
+          store4(o + t * cop, finish(a0[t], b0, relu));
+          store4(o + t * cop + 4, finish(a1[t], b1, relu));
+        }
       }
-    }
-    for (; ox < wo; ox++) {  // leftover columns, one at a time
-      for (int co = 0; co < cop; co += 8) {
+      for (; ox < wo; ox++) {  // leftover columns, one at a time
         f4 a0 = splat(0), a1 = splat(0);
+        const float* wk = wb;
         for (int i = 0; i < kh; i++) {
-          const float* x0 = x_row0 + i * wp * c + ox * col_step;
-          const float* wk = w + i * k_row * cop + co;
+          const float* xk = x_row0 + i * wp * c + ox * col_step;
           for (int k = 0; k < k_row; k++) {
-            const f4 v = splat(x0[k]);
-            a0 = madd(a0, v, load4(wk + k * cop));
-            a1 = madd(a1, v, load4(wk + k * cop + 4));
+            const f4 v = splat(xk[k]);
+            a0 = madd(a0, v, load4(wk));
+            a1 = madd(a1, v, load4(wk + 4));
+            wk += 8;
           }
         }
-        const f4 b0 = bias ? load4(bias + co) : splat(0);
-        const f4 b1 = bias ? load4(bias + co + 4) : splat(0);
         float* o = out_row + ox * cop + co;
         store4(o, finish(a0, b0, relu)); store4(o + 4, finish(a1, b1, relu));
+      }
+    }
+  }
+}
+
+// Packs a [rows, co] weight matrix into blocks of 8 output channels,
+// [cop / 8, rows, 8], zero-filling channels co..cop-1: the layout
+// conv_forward reads (each block's weights contiguous).
+__attribute__((export_name("pack_weights"))) void pack_weights(
+    const float* w, int rows, int co, int cop, float* out) {
+  for (int cb = 0; cb < cop; cb += 8) {
+    float* o = out + cb * rows;
+    for (int r = 0; r < rows; r++) {
+      for (int j = 0; j < 8; j++) {
+        o[r * 8 + j] = cb + j < co ? w[r * co + cb + j] : 0.0f;
       }
     }
   }
@@ -133,8 +140,11 @@ __attribute__((export_name("conv_forward"))) void conv_forward(
 //   xp: [batch, hp, wp, c]   dy: [batch, ho, wo, cop]   dw: [kh, kw * c, cop]
 // Rows r = b * ho + oy in [row_begin, row_end) are summed into dw, which the
 // caller zeroes (one private dw per thread, summed afterwards).
-// Register tile: 6 reduction positions x 8 output channels (12 accumulators),
-// then 3 x 8 and 1 x 8 for the leftover positions.
+// Register tile: FG_TILE reduction positions x 8 output channels, then one
+// position at a time for the leftovers.
+#ifndef FG_TILE
+#define FG_TILE 4
+#endif
 __attribute__((export_name("conv_filter_grad"))) void conv_filter_grad(
     const float* xp, int hp, int wp, int c, const float* dy, int ho, int wo,
     int cop, int kh, int kw, int sh, int sw, float* dw, int row_begin,
@@ -148,64 +158,33 @@ __attribute__((export_name("conv_filter_grad"))) void conv_filter_grad(
       const float* x_row = xp + ((b * hp + oy * sh + i) * wp) * c;
       float* dwi = dw + i * k_row * cop;
       int k = 0;
-      for (; k + 6 <= k_row; k += 6) {
+      for (; k + FG_TILE <= k_row; k += FG_TILE) {
         for (int co = 0; co < cop; co += 8) {
           float* g = dwi + k * cop + co;
-          f4 a00 = load4(g), a01 = load4(g + 4);
-          f4 a10 = load4(g + cop), a11 = load4(g + cop + 4);
-          f4 a20 = load4(g + 2 * cop), a21 = load4(g + 2 * cop + 4);
-          f4 a30 = load4(g + 3 * cop), a31 = load4(g + 3 * cop + 4);
-          f4 a40 = load4(g + 4 * cop), a41 = load4(g + 4 * cop + 4);
-          f4 a50 = load4(g + 5 * cop), a51 = load4(g + 5 * cop + 4);
+          f4 a0[FG_TILE], a1[FG_TILE];
+#pragma clang loop unroll(full)
+          for (int t = 0; t < FG_TILE; t++) {
+            a0[t] = load4(g + t * cop);
+            a1[t] = load4(g + t * cop + 4);
+          }
           const float* xv = x_row + k;
           const float* d = dy_row + co;
           for (int ox = 0; ox < wo; ox++) {
             const f4 d0 = load4(d), d1 = load4(d + 4);
-            f4 v = splat(xv[0]);
-            a00 = madd(a00, v, d0); a01 = madd(a01, v, d1);
-            v = splat(xv[1]);
-            a10 = madd(a10, v, d0); a11 = madd(a11, v, d1);
-            v = splat(xv[2]);
-            a20 = madd(a20, v, d0); a21 = madd(a21, v, d1);
-            v = splat(xv[3]);
-            a30 = madd(a30, v, d0); a31 = madd(a31, v, d1);
-            v = splat(xv[4]);
-            a40 = madd(a40, v, d0); a41 = madd(a41, v, d1);
-            v = splat(xv[5]);
-            a50 = madd(a50, v, d0); a51 = madd(a51, v, d1);
+#pragma clang loop unroll(full)
+            for (int t = 0; t < FG_TILE; t++) {
+              const f4 v = splat(xv[t]);
+              a0[t] = madd(a0[t], v, d0);
+              a1[t] = madd(a1[t], v, d1);
+            }
             d += cop;
             xv += col_step;
           }
-          store4(g, a00); store4(g + 4, a01);
-          store4(g + cop, a10); store4(g + cop + 4, a11);
-          store4(g + 2 * cop, a20); store4(g + 2 * cop + 4, a21);
-          store4(g + 3 * cop, a30); store4(g + 3 * cop + 4, a31);
-          store4(g + 4 * cop, a40); store4(g + 4 * cop + 4, a41);
-          store4(g + 5 * cop, a50); store4(g + 5 * cop + 4, a51);
-        }
-      }
-      for (; k + 3 <= k_row; k += 3) {
-        for (int co = 0; co < cop; co += 8) {
-          float* g = dwi + k * cop + co;
-          f4 a00 = load4(g), a01 = load4(g + 4);
-          f4 a10 = load4(g + cop), a11 = load4(g + cop + 4);
-          f4 a20 = load4(g + 2 * cop), a21 = load4(g + 2 * cop + 4);
-          const float* xv = x_row + k;
-          const float* d = dy_row + co;
-          for (int ox = 0; ox < wo; ox++) {
-            const f4 d0 = load4(d), d1 = load4(d + 4);
-            f4 v = splat(xv[0]);
-            a00 = madd(a00, v, d0); a01 = madd(a01, v, d1);
-            v = splat(xv[1]);
-            a10 = madd(a10, v, d0); a11 = madd(a11, v, d1);
-            v = splat(xv[2]);
-            a20 = madd(a20, v, d0); a21 = madd(a21, v, d1);
-            d += cop;
-            xv += col_step;
+#pragma clang loop unroll(full)
+          for (int t = 0; t < FG_TILE; t++) {
+            store4(g + t * cop, a0[t]);
+            store4(g + t * cop + 4, a1[t]);
           }
-          store4(g, a00); store4(g + 4, a01);
-          store4(g + cop, a10); store4(g + cop + 4, a11);
-          store4(g + 2 * cop, a20); store4(g + 2 * cop + 4, a21);
         }
       }
       for (; k < k_row; k++) {  // leftover reduction positions
