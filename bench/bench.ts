@@ -1,17 +1,32 @@
 /**
- * `deno task bench`: times one training step of the TensorFlow "Image
- * classification" tutorial CNN on the fast backend and, when
- * `python3 -c "import torch"` works, the same model in PyTorch
- * (bench/torch_ref.py), in the same run, and prints ms/step and the ratio.
+ * `deno task bench`: how fast the tutorial CNN trains on the fast backend,
+ * measured against the machine itself and against PyTorch, in one run.
+ *
+ * - The step: the model `createTutorialCnn()` builds (batch 32, 180×180,
+ *   augmentation off), trained by `trainModel` itself (its loss, Adam and
+ *   metrics) on repeats of one batch, on all threads and on one.
+ * - The yardstick: the machine's wasm SIMD peak on the same threads
+ *   (`measureSimdPeak`, a register-only kernel of independent fused
+ *   multiply-adds on every thread at once), and `efficiency` = the step's
+ *   flops (from the model's layer shapes) per second / that peak.
+ * - PyTorch (`bench/torch_ref.py`, when `python3 -c "import torch"` works)
+ *   on the same number of threads, and on one. Its speed depends a lot on
+ *   the CPU and on how it was built, so it is a second opinion, not the
+ *   yardstick.
+ * - One epoch of flower_photos through `trainModel` (time and peak RSS),
+ *   when the photos are available (see `--data`).
  *
  * Flags:
- *   --steps N      timed steps (default 10)
- *   --warmup N     untimed steps first (default 2)
+ *   --steps N      timed steps per configuration (default 10)
+ *   --warmup N     untimed steps first (default 3)
  *   --batch N      batch size (default 32)
  *   --threads N    kernel threads (default: all cores)
+ *   --data URL     flower_photos archive or folder (default: FLOWER_PHOTOS_URL,
+ *                  else ../shared/data/flower_photos.tgz when present, else the
+ *                  loader's download)
  *   --profile      also print the per-kernel time of one step (tf.profile)
- *   --no-torch     skip the PyTorch reference
- *   --no-epoch     skip the full flower_photos epoch
+ *   --no-torch     skip PyTorch
+ *   --no-epoch     skip the flower_photos epoch
  *   --json         print one JSON object instead of text
  *
  * @module
@@ -19,48 +34,25 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
-import { closeFastBackend, useFastBackend } from "../lib/fast/mod.ts";
-import { loadFlowerPhotos } from "../lib/flowers.ts";
+import {
+  closeFastBackend,
+  createTutorialCnn,
+  loadFlowerPhotos,
+  measureSimdPeak,
+  trainModel,
+  useFastBackend,
+} from "../lib/mod.ts";
 
 const IMAGE_SIZE = 180; // the tutorial resizes every photo to 180x180
 const NUM_CLASSES = 5; // daisy, dandelion, roses, sunflowers, tulips
 const PIXEL_MAX = 255;
-const LEARNING_RATE = 1e-3; // Keras' Adam default
 const SEED = 42;
 const TORCH_SCRIPT = new URL("./torch_ref.py", import.meta.url);
+const SHARED_PHOTOS = new URL(
+  "../../shared/data/flower_photos.tgz",
+  import.meta.url,
+);
 const PYTHON = "/usr/bin/python3";
-
-/** The tutorial model: Rescaling -> 3x (Conv 3x3 same relu -> MaxPool) -> Dense 128 -> Dense 5. */
-function tutorialCnn(): tf.Sequential {
-  const model = tf.sequential();
-  model.add(tf.layers.rescaling({
-    scale: 1 / PIXEL_MAX,
-    inputShape: [IMAGE_SIZE, IMAGE_SIZE, 3],
-  }));
-  for (const filters of [16, 32, 64]) {
-    model.add(tf.layers.conv2d({
-      filters,
-      kernelSize: 3,
-      padding: "same",
-      activation: "relu",
-      kernelInitializer: tf.initializers.glorotUniform({
-        seed: SEED + filters,
-      }),
-    }));
-    model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-  }
-  model.add(tf.layers.flatten());
-  model.add(tf.layers.dense({
-    units: 128,
-    activation: "relu",
-    kernelInitializer: tf.initializers.glorotUniform({ seed: SEED + 1 }),
-  }));
-  model.add(tf.layers.dense({
-    units: NUM_CLASSES,
-    kernelInitializer: tf.initializers.glorotUniform({ seed: SEED + 2 }),
-  }));
-  return model;
-}
 
 /** Median of a list of numbers. */
 function median(values: number[]): number {
@@ -69,21 +61,80 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-interface StepTiming {
-  msPerStep: number;
-  msMean: number;
-  profile?: { kernel: string; ms: number }[];
+/** The CPU's model name, as lscpu prints it. */
+function cpuName(): string {
+  try {
+    const info = Deno.readTextFileSync("/proc/cpuinfo");
+    return info.match(/^model name\s*:\s*(.+)$/m)?.[1].trim() ?? "unknown";
+  } catch {
+    return "unknown";
+  }
 }
 
-/** Times `steps` Adam steps of the tutorial CNN on the current backend. */
-export async function timeTfjs(
+/**
+ * Flops of one training step, from the layer shapes: each convolution and
+ * dense layer costs 2 × its multiply-adds forward, as much again for its
+ * weight gradient, and as much again for its input gradient unless no layer
+ * before it has weights (then nothing needs that gradient and tfjs skips it).
+ * Element-wise work (bias, ReLU, pooling, Adam) is memory traffic, not flops.
+ */
+export function stepGflop(model: tf.LayersModel, batch: number): number {
+  let multiplyAdds = 0;
+  let weightsBefore = false;
+  for (const layer of model.layers) {
+    const kernel = layer.getWeights()[0];
+    if (kernel == null) continue;
+    const out = layer.outputShape as number[];
+    let perPass = 0;
+    if (kernel.rank === 4) {
+      const [kh, kw, ci] = kernel.shape;
+      perPass = batch * out[1] * out[2] * out[3] * kh * kw * ci;
+    } else if (kernel.rank === 2) {
+      const [units, inputs] = [kernel.shape[1]!, kernel.shape[0]];
+      perPass = batch * inputs * units;
+    }
+    multiplyAdds += perPass * (weightsBefore ? 3 : 2);
+    weightsBefore = true;
+  }
+  return (2 * multiplyAdds) / 1e9;
+}
+
+interface StepTiming {
+  /** Median ms per step. */
+  ms: number;
+  /** Fastest and slowest step. */
+  min: number;
+  max: number;
+  profile?: { kernel: string; calls: number; ms: number }[];
+}
+
+/**
+ * `count` copies of one batch as a `trainModel` batch source (like
+ * ImageDataset: float32 pixels in 0..255, float32 class ids).
+ */
+function repeatedBatch(x: tf.Tensor, y: tf.Tensor, count: number) {
+  return {
+    numBatches: count,
+    toTfDataset: () =>
+      tf.data.generator(function* () {
+        // fitDataset disposes each batch after its step; clones share data.
+        for (let i = 0; i < count; i++) yield { xs: x.clone(), ys: y.clone() };
+      }) as unknown as tf.data.Dataset<{ xs: tf.Tensor; ys: tf.Tensor }>,
+  };
+}
+
+/**
+ * Times `steps` training steps of the tutorial CNN on the current backend,
+ * run by `trainModel` itself (one epoch of `warmup + steps` batches); a
+ * step's time is the gap between two batch-end callbacks.
+ */
+async function timeStep(
   batch: number,
   steps: number,
   warmup: number,
   profile: boolean,
-): Promise<StepTiming> {
-  const model = tutorialCnn();
-  const optimizer = tf.train.adam(LEARNING_RATE);
+): Promise<StepTiming & { gflop: number }> {
+  const model = createTutorialCnn({ numClasses: NUM_CLASSES, seed: SEED });
   const x = tf.randomUniform(
     [batch, IMAGE_SIZE, IMAGE_SIZE, 3],
     0,
@@ -91,114 +142,113 @@ export async function timeTfjs(
     "float32",
     SEED,
   );
-  const labels = tf.randomUniform([batch], 0, NUM_CLASSES, "int32", SEED);
-  const oneHot = tf.oneHot(labels, NUM_CLASSES);
-  // Sparse categorical cross-entropy from logits = softmax cross-entropy
-  // against the one-hot labels.
-  const step = () => {
-    const loss = optimizer.minimize(
-      () => tf.losses.softmaxCrossEntropy(oneHot, model.apply(x) as tf.Tensor),
-      true,
-    )!;
-    loss.dataSync();
-    loss.dispose();
-  };
-  const times: number[] = [];
-  for (let i = 0; i < warmup + steps; i++) {
-    const start = performance.now();
-    step();
-    if (i >= warmup) times.push(performance.now() - start);
-  }
-  let kernels: { kernel: string; ms: number }[] | undefined;
+  const y = tf.floor(
+    tf.randomUniform([batch], 0, NUM_CLASSES, "float32", SEED),
+  );
+  const ends: number[] = [];
+  await trainModel(model, repeatedBatch(x, y, warmup + 1 + steps), {
+    epochs: 1,
+    callbacks: [{ onBatchEnd: () => void ends.push(performance.now()) }],
+  });
+  const times = ends.slice(warmup).slice(1).map((t, i) => t - ends[warmup + i]);
+  let kernels: StepTiming["profile"];
   if (profile) {
-    const info = await tf.profile(step);
-    const byName = new Map<string, number>();
+    const info = await tf.profile(async () => {
+      await trainModel(model, repeatedBatch(x, y, 1), {
+        epochs: 1,
+        callbacks: [],
+      });
+    });
+    const byName = new Map<string, { calls: number; ms: number }>();
     for (const k of info.kernels) {
-      byName.set(
-        k.name,
-        (byName.get(k.name) ?? 0) + (k.kernelTimeMs as number),
-      );
+      const row = byName.get(k.name) ?? { calls: 0, ms: 0 };
+      row.calls++;
+      row.ms += k.kernelTimeMs as number;
+      byName.set(k.name, row);
     }
-    kernels = [...byName].map(([kernel, ms]) => ({ kernel, ms }))
+    kernels = [...byName].map(([kernel, row]) => ({ kernel, ...row }))
       .sort((a, b) => b.ms - a.ms);
   }
-  tf.dispose([x, labels, oneHot]);
-  optimizer.dispose();
+  const gflop = stepGflop(model, batch);
+  tf.dispose([x, y]);
   model.dispose();
   return {
-    msPerStep: median(times),
-    msMean: times.reduce((a, b) => a + b, 0) / times.length,
+    ms: median(times),
+    min: Math.min(...times),
+    max: Math.max(...times),
     profile: kernels,
+    gflop,
   };
 }
 
 interface EpochTiming {
-  msPerEpoch: number;
+  ms: number;
   batches: number;
   images: number;
-  /** Time spent making batches (the data pipeline), not training. */
-  msData: number;
   peakRssMiB: number;
   loss: number;
 }
 
+/** Where the photos come from: --data, FLOWER_PHOTOS_URL, the shared copy, or the download. */
+function photosUrl(flag: string | undefined): string | undefined {
+  if (flag) return flag;
+  if (Deno.env.get("FLOWER_PHOTOS_URL")) return undefined;
+  try {
+    Deno.statSync(SHARED_PHOTOS);
+    return SHARED_PHOTOS.href;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * Trains one full epoch of flower_photos' training split (2,936 photos in
- * 92 batches) with the project's data pipeline; null when the dataset is not
- * available. Loading (decoding, or reading the pixel cache) is not timed.
+ * Trains one epoch of flower_photos' training split with `trainModel`;
+ * null when the photos are not available. Loading (decoding, or reading the
+ * pixel cache) is not timed; peak RSS is sampled after every batch.
  */
-async function timeEpoch(): Promise<EpochTiming | null> {
+async function timeEpoch(url: string | undefined): Promise<EpochTiming | null> {
   let train;
   try {
-    [train] = await loadFlowerPhotos({ log: () => {}, onProgress: false });
+    [train] = await loadFlowerPhotos({ url, progress: "silent" });
   } catch (error) {
     console.error(`skipping the epoch benchmark: ${(error as Error).message}`);
     return null;
   }
-  const model = tutorialCnn();
-  const optimizer = tf.train.adam(LEARNING_RATE);
+  const model = createTutorialCnn({ numClasses: NUM_CLASSES, seed: SEED });
   let peakRss = Deno.memoryUsage().rss;
-  let msData = 0;
-  let lastLoss = NaN;
-  let batches = 0;
   const start = performance.now();
-  const source = train.batches(0);
-  for (;;) {
-    const t0 = performance.now();
-    const next = source.next();
-    msData += performance.now() - t0;
-    if (next.done) break;
-    const { xs, ys } = next.value;
-    const oneHot = tf.oneHot(ys, NUM_CLASSES);
-    const loss = optimizer.minimize(
-      () => tf.losses.softmaxCrossEntropy(oneHot, model.apply(xs) as tf.Tensor),
-      true,
-    )!;
-    lastLoss = loss.dataSync()[0];
-    tf.dispose([xs, ys, oneHot, loss]);
-    batches++;
-    peakRss = Math.max(peakRss, Deno.memoryUsage().rss);
-  }
-  const msPerEpoch = performance.now() - start;
-  optimizer.dispose();
+  const history = await trainModel(model, train, {
+    epochs: 1,
+    callbacks: [{
+      onBatchEnd: () => {
+        peakRss = Math.max(peakRss, Deno.memoryUsage().rss);
+      },
+    }],
+  });
+  const ms = performance.now() - start;
   model.dispose();
   return {
-    msPerEpoch,
-    batches,
+    ms,
+    batches: train.numBatches,
     images: train.size,
-    msData,
     peakRssMiB: peakRss / 2 ** 20,
-    loss: lastLoss,
+    loss: history.loss[0],
   };
 }
 
-/** Runs bench/torch_ref.py; null when PyTorch is not importable. */
+interface TorchTiming {
+  torch_ms_per_step: number;
+  threads: number;
+  torch_version: string;
+}
+
+/** Runs bench/torch_ref.py on `threads` threads; null when PyTorch is not importable. */
 async function timeTorch(
   batch: number,
   steps: number,
   warmup: number,
-  threads?: number,
-): Promise<{ torch_ms_per_step: number; threads: number } | null> {
+  threads: number,
+): Promise<TorchTiming | null> {
   try {
     const probe = await new Deno.Command(PYTHON, {
       args: ["-c", "import torch"],
@@ -218,7 +268,8 @@ async function timeTorch(
       `${warmup}`,
       "--batch",
       `${batch}`,
-      ...(threads ? ["--threads", `${threads}`] : []),
+      "--threads",
+      `${threads}`,
     ],
     stderr: "inherit",
   }).output();
@@ -231,9 +282,10 @@ async function main(): Promise<void> {
     args: Deno.args,
     options: {
       steps: { type: "string", default: "10" },
-      warmup: { type: "string", default: "2" },
+      warmup: { type: "string", default: "3" },
       batch: { type: "string", default: "32" },
       threads: { type: "string" },
+      data: { type: "string" },
       profile: { type: "boolean", default: false },
       "no-torch": { type: "boolean", default: false },
       "no-epoch": { type: "boolean", default: false },
@@ -243,80 +295,109 @@ async function main(): Promise<void> {
   const steps = Number(values.steps);
   const warmup = Number(values.warmup);
   const batch = Number(values.batch);
-  const info = await useFastBackend(
-    values.threads ? { threads: Number(values.threads) } : {},
-  );
+  const threads = Number(values.threads ?? navigator.hardwareConcurrency ?? 1);
   const log = values.json ? () => {} : console.log;
+  const cpu = cpuName();
+
+  // All threads: peak, then the step (and its profile).
+  const info = await useFastBackend({ threads });
   log(
-    `fast backend: ${info.backend}, simd ${info.simd}, fma ${info.fma}, ${info.threads} threads, kernels ${
-      info.kernels.join(", ")
-    }`,
+    `${cpu}: fast backend ${info.backend}, simd ${info.simd}, fma ${info.fma}, ${info.threads} threads`,
   );
-  const fast = await timeTfjs(batch, steps, warmup, values.profile);
-  const epoch = values["no-epoch"] ? null : await timeEpoch();
-  closeFastBackend();
+  const peak = measureSimdPeak();
   log(
-    `fast:  ${
-      fast.msPerStep.toFixed(0)
-    } ms/step (median of ${steps}, batch ${batch})`,
+    `wasm SIMD peak (${
+      peak.fma ? "FMA" : "mul+add"
+    }, ${peak.threads} threads): ${peak.gflops.toFixed(1)} GFLOP/s`,
+  );
+  const fast = await timeStep(batch, steps, warmup, values.profile);
+  const efficiency = fast.gflop / (fast.ms / 1000) / peak.gflops;
+  log(
+    `fast:  ${fast.ms.toFixed(0)} ms/step (median of ${steps}, ${
+      fast.min.toFixed(0)
+    }-${fast.max.toFixed(0)}), ${fast.gflop.toFixed(2)} GFLOP/step = ${
+      (fast.gflop / (fast.ms / 1000)).toFixed(1)
+    } GFLOP/s, efficiency ${efficiency.toFixed(2)} of peak`,
   );
   if (fast.profile) {
-    for (const { kernel, ms } of fast.profile.slice(0, 15)) {
-      log(`  ${kernel.padEnd(28)} ${ms.toFixed(1)} ms`);
+    for (const { kernel, calls, ms } of fast.profile.slice(0, 20)) {
+      log(`  ${kernel.padEnd(28)} ${ms.toFixed(1).padStart(7)} ms  ${calls}×`);
     }
   }
+  closeFastBackend();
+
+  // One thread: the same, to see how the step scales.
+  await useFastBackend({ threads: 1 });
+  const peak1 = measureSimdPeak();
+  const fast1 = await timeStep(batch, steps, warmup, false);
+  closeFastBackend();
+  const threadSpeedup = fast1.ms / fast.ms;
+  log(
+    `fast, 1 thread: ${fast1.ms.toFixed(0)} ms/step (peak ${
+      peak1.gflops.toFixed(1)
+    } GFLOP/s); ${threads} threads are ×${threadSpeedup.toFixed(2)}`,
+  );
+
+  let epoch: EpochTiming | null = null;
+  if (!values["no-epoch"]) {
+    await useFastBackend({ threads });
+    epoch = await timeEpoch(photosUrl(values.data));
+    closeFastBackend();
+  }
   if (epoch) {
-    const seconds = (ms: number) => (ms / 1000).toFixed(1);
     log(
       `epoch: ${
-        seconds(epoch.msPerEpoch)
-      } s for ${epoch.images} images in ${epoch.batches} batches ` +
-        `(${seconds(epoch.msData)} s of it making batches), peak RSS ${
-          epoch.peakRssMiB.toFixed(0)
-        } MiB`,
+        (epoch.ms / 1000).toFixed(1)
+      } s for ${epoch.images} images in ${epoch.batches} batches (trainModel), peak RSS ${
+        epoch.peakRssMiB.toFixed(0)
+      } MiB`,
     );
   }
-  // PyTorch at its default thread count (what the ratio uses) and, when that
-  // is fewer than the cores, on every core as well.
+
   const torch = values["no-torch"]
     ? null
-    : await timeTorch(batch, steps, warmup);
-  const cores = navigator.hardwareConcurrency;
-  const torchAll = torch && torch.threads < cores
-    ? await timeTorch(batch, steps, warmup, cores)
-    : null;
-  const ratio = torch ? fast.msPerStep / torch.torch_ms_per_step : null;
-  for (const t of [torch, torchAll]) {
-    if (t == null) continue;
+    : await timeTorch(batch, steps, warmup, threads);
+  const torch1 = torch && threads > 1
+    ? await timeTorch(batch, steps, warmup, 1)
+    : torch;
+  const ratio = torch ? fast.ms / torch.torch_ms_per_step : null;
+  if (torch) {
     log(
-      `torch: ${t.torch_ms_per_step.toFixed(0)} ms/step (${t.threads} threads${
-        t === torch ? ", its default" : ""
-      }), ratio fast/torch ${
-        (fast.msPerStep / t.torch_ms_per_step).toFixed(2)
-      }`,
+      `torch ${torch.torch_version}: ${
+        torch.torch_ms_per_step.toFixed(0)
+      } ms/step on ${torch.threads} threads, ${
+        torch1!.torch_ms_per_step.toFixed(0)
+      } on 1; ratio fast/torch (same threads) ${ratio!.toFixed(2)}`,
     );
   }
   if (values.json) {
     console.log(JSON.stringify({
-      fast_ms_per_step: fast.msPerStep,
-      fast_ms_mean: fast.msMean,
+      cpu,
+      threads: info.threads,
+      fast_ms_per_step: fast.ms,
+      fast_ms_min: fast.min,
+      fast_ms_max: fast.max,
+      gflop_per_step: fast.gflop,
+      peak_gflops: peak.gflops,
+      efficiency,
+      fast_1thread_ms_per_step: fast1.ms,
+      peak_1thread_gflops: peak1.gflops,
+      thread_speedup: threadSpeedup,
       torch_ms_per_step: torch?.torch_ms_per_step ?? null,
       torch_threads: torch?.threads ?? null,
       ratio,
-      torch_all_cores_ms_per_step: torchAll?.torch_ms_per_step ?? null,
-      ratio_all_cores: torchAll
-        ? fast.msPerStep / torchAll.torch_ms_per_step
+      torch_1thread_ms_per_step: torch1?.torch_ms_per_step ?? null,
+      torch_thread_speedup: torch && torch1
+        ? torch1.torch_ms_per_step / torch.torch_ms_per_step
         : null,
-      epoch_ms: epoch?.msPerEpoch ?? null,
-      epoch_data_ms: epoch?.msData ?? null,
+      torch_version: torch?.torch_version ?? null,
+      epoch_ms: epoch?.ms ?? null,
       epoch_images: epoch?.images ?? null,
       epoch_peak_rss_mib: epoch?.peakRssMiB ?? null,
       batch,
       steps,
-      backend: info.backend,
       simd: info.simd,
       fma: info.fma,
-      threads: info.threads,
       profile: fast.profile,
     }));
   }

@@ -43,7 +43,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--threads", type=int, default=0,
-                        help="torch.set_num_threads (default: leave torch's default)")
+                        help="torch.set_num_threads (default: leave torch's default); "
+                             "bench.ts always passes the fast backend's thread count")
     args = parser.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
