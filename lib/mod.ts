@@ -31,3 +31,4 @@ export * from "./model/mod.ts";
 export * from "./train/mod.ts";
 export * from "./viz/mod.ts";
 export * from "./fast/mod.ts";
+export * from "./web/mod.ts";
