@@ -288,12 +288,49 @@ export function compileClassifier(
  * import assert from "node:assert/strict";
  * import { createTutorialCnn, modelSummary } from "./cnn.ts";
  *
- * const text = modelSummary(createTutorialCnn({ numClasses: 2, imageSize: [16, 16] }));
+ * const text = modelSummary(createTutorialCnn({ numClasses: 2, imageSize: [16, 16], augment: true }));
  * assert.match(text, /Total params: /);
+ * assert.match(text, /random_flip_RandomFlip\d+ \(RandomFlip\)/); // never cut
+ * assert.ok(text.split("\n").every((line) => line.length <= 95));
  * ```
  */
 export function modelSummary(model: tf.LayersModel): string {
-  const lines: string[] = [];
-  model.summary(undefined, undefined, (line: string) => lines.push(line));
-  return lines.join("\n");
+  // Keras' columns, each as wide as its longest entry, so no layer name is
+  // cut (tfjs' own summary uses fixed fractions of 90 characters).
+  const shape = (l: tf.layers.Layer) => {
+    try {
+      return JSON.stringify(l.outputShape);
+    } catch {
+      return "multiple";
+    }
+  };
+  const rows = model.layers.map((l) => [
+    `${l.name} (${l.getClassName()})`,
+    shape(l),
+    String(l.countParams()),
+  ]);
+  const header = ["Layer (type)", "Output shape", "Param #"];
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...rows.map((r) => r[i].length)) + 2
+  );
+  const width = widths.reduce((a, b) => a + b) - 2;
+  const row = (cells: string[]) =>
+    cells.map((c, i) => c.padEnd(widths[i])).join("").trimEnd();
+  const count = (weights: tf.LayerVariable[]) =>
+    weights.reduce((n, w) => n + tf.util.sizeFromShape(w.shape as number[]), 0);
+  const trainable = count(model.trainableWeights);
+  const frozen = count(model.nonTrainableWeights);
+  return [
+    "_".repeat(width),
+    row(header),
+    "=".repeat(width),
+    ...rows.flatMap((r, i) => [
+      row(r),
+      (i === rows.length - 1 ? "=" : "_").repeat(width),
+    ]),
+    `Total params: ${trainable + frozen}`,
+    `Trainable params: ${trainable}`,
+    `Non-trainable params: ${frozen}`,
+    "_".repeat(width),
+  ].join("\n");
 }

@@ -1,102 +1,268 @@
 /**
- * Show a chart or image inline in the Deno Jupyter kernel, or save it to a
+ * Show a chart or picture inline in the Deno Jupyter kernel, or save it to a
  * file when running in a terminal.
  *
- * A {@linkcode Figure} wraps SVG, PNG or HTML. In a notebook it renders when
- * it is the last value of a cell (Deno calls its `Symbol.for("Jupyter.display")`
- * method) or when passed to {@linkcode show}; a {@linkcode LiveDisplay}
- * replaces its own output in place, for charts that grow while training.
+ * A {@linkcode Figure} is a chart (SVG), a picture (PNG: photos, feature
+ * maps, heatmaps) or an HTML snippet. Its display bundle works in every
+ * frontend: a chart carries a PNG twin rasterized at 2× besides its SVG, so a
+ * frontend that refuses SVG (an untrusted notebook, nbconvert's HTML, GitHub)
+ * shows the PNG and a trusted one keeps the vector; a picture is PNG alone.
+ * Both fit an output area of {@linkcode MAX_DISPLAY_WIDTH} pixels, and the
+ * `text/plain` fallback says in a sentence what the figure shows.
+ *
+ * In a notebook a figure renders when passed to {@linkcode show} (or as the
+ * last value of a cell); a {@linkcode LiveDisplay} replaces its own output in
+ * place, for charts that grow while training.
  *
  * @module
  */
 import { Buffer } from "node:buffer";
+import { raster } from "./_raster.ts";
 
 /** A Jupyter MIME bundle: MIME type → data (images base64-encoded). */
 export type MediaBundle = Record<string, string>;
 
+/** Jupyter display metadata: the size a frontend draws each image at. */
+export type MediaMetadata = Record<string, { width: number; height: number }>;
+
+/** Widest a figure is drawn, in CSS pixels: a notebook's output area. */
+export const MAX_DISPLAY_WIDTH = 960;
+/** Pixels per CSS pixel of a chart's PNG twin, for sharp text on any screen. */
+export const PNG_SCALE = 2;
+
 /** The symbol Deno's Jupyter kernel looks for to render an object. */
 const JUPYTER_DISPLAY = Symbol.for("Jupyter.display");
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 export { isNotebook } from "../util/notebook.ts";
 import { isNotebook } from "../util/notebook.ts";
 
+/** What a figure holds: a vector chart, a raster picture or HTML. */
+export type FigureKind = "chart" | "picture" | "html";
+
+/** The parts of a {@linkcode Figure}; prefer the factory functions. */
+export interface FigureInit {
+  /** A chart, a picture or HTML. */
+  kind: FigureKind;
+  /** A chart's SVG, or a picture drawn from SVG (rasterized at 1×). */
+  svg?: string;
+  /** A picture's PNG bytes. */
+  png?: Uint8Array;
+  /** An HTML snippet. */
+  html?: string;
+  /** A sentence saying what the figure shows, for where images cannot be. */
+  alt?: string;
+}
+
+/** `width`/`height` of the root `<svg>` element, in pixels. */
+function svgSize(svg: string): { width: number; height: number } {
+  const root = svg.match(/<svg\b[^>]*>/)?.[0] ?? "";
+  const attr = (name: string) =>
+    Number(root.match(new RegExp(`\\s${name}="([\\d.]+)(px)?"`))?.[1] ?? 0);
+  let width = attr("width"), height = attr("height");
+  const box = root.match(/viewBox="[\d.\s-]+?\s([\d.]+)\s+([\d.]+)"/);
+  if (box && (!width || !height)) {
+    width ||= Number(box[1]);
+    height ||= Number(box[2]);
+  }
+  return { width, height };
+}
+
+/** Width and height from a PNG's IHDR chunk. */
+function pngSize(png: Uint8Array): { width: number; height: number } {
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  return png.length >= 24
+    ? { width: view.getUint32(16), height: view.getUint32(20) }
+    : { width: 0, height: 0 };
+}
+
+/** Sets the root `<svg>` element's width and height attributes. */
+function resizeSvg(svg: string, width: number, height: number): string {
+  return svg.replace(/<svg\b[^>]*>/, (root) => {
+    let out = root.replace(/\s(width|height)="[^"]*"/g, "");
+    if (!/viewBox=/.test(out)) {
+      const size = svgSize(root);
+      out = out.replace(
+        /^<svg\b/,
+        `<svg viewBox="0 0 ${size.width} ${size.height}"`,
+      );
+    }
+    return out.replace(/^<svg\b/, `<svg width="${width}" height="${height}"`);
+  });
+}
+
 /**
- * One displayable result: an SVG chart, a PNG image or an HTML snippet.
- * Create it with {@linkcode svgFigure}, {@linkcode pngFigure} or
- * {@linkcode htmlFigure}.
+ * One displayable result: a chart, a picture or an HTML snippet. Create it
+ * with {@linkcode svgFigure}, {@linkcode pngFigure}, {@linkcode svgPicture}
+ * or {@linkcode htmlFigure}.
  */
 export class Figure {
-  /** MIME type of the content (`image/svg+xml`, `image/png` or `text/html`). */
-  readonly mime: "image/svg+xml" | "image/png" | "text/html";
-  /** The SVG or HTML text, or the PNG bytes. */
-  readonly data: string | Uint8Array;
-  /** A one-line description, shown where images cannot be. */
+  /** A chart (SVG + PNG twin), a picture (PNG) or HTML. */
+  readonly kind: FigureKind;
+  /** A sentence saying what the figure shows, shown where images cannot be. */
   readonly alt: string;
+  /** Natural width in CSS pixels (0 for HTML). */
+  readonly width: number;
+  /** Natural height in CSS pixels (0 for HTML). */
+  readonly height: number;
+  #svg: string;
+  #png?: Uint8Array;
+  #html: string;
+  #rendered = new Map<number, Promise<Uint8Array>>();
 
   /**
    * Wraps content; prefer the factory functions.
    *
-   * @param mime MIME type.
-   * @param data SVG/HTML text or PNG bytes.
-   * @param alt Plain-text description.
+   * @param init What the figure holds.
    */
-  constructor(
-    mime: "image/svg+xml" | "image/png" | "text/html",
-    data: string | Uint8Array,
-    alt = "",
-  ) {
-    this.mime = mime;
-    this.data = data;
-    this.alt = alt;
+  constructor(init: FigureInit) {
+    this.kind = init.kind;
+    this.alt = init.alt ?? "";
+    this.#svg = init.svg ?? "";
+    this.#png = init.png;
+    this.#html = init.html ?? "";
+    const size = this.#png
+      ? pngSize(this.#png)
+      : this.#svg
+      ? svgSize(this.#svg)
+      : { width: 0, height: 0 };
+    this.width = size.width;
+    this.height = size.height;
   }
 
-  /** The SVG text (empty for PNG/HTML figures). */
+  /** The primary MIME type: the one a file of this figure is saved as. */
+  get mime(): "image/svg+xml" | "image/png" | "text/html" {
+    return this.kind === "chart"
+      ? "image/svg+xml"
+      : this.kind === "picture"
+      ? "image/png"
+      : "text/html";
+  }
+
+  /** A chart's SVG, or the SVG a picture is drawn from (else empty). */
   get svg(): string {
-    return this.mime === "image/svg+xml" ? this.data as string : "";
+    return this.#svg;
   }
 
-  /** The PNG bytes (empty for SVG/HTML figures). */
+  /** A picture's PNG bytes when given as bytes (else empty: see {@linkcode Figure.toPng}). */
   get png(): Uint8Array {
-    return this.mime === "image/png"
-      ? this.data as Uint8Array
-      : new Uint8Array();
+    return this.#png ?? new Uint8Array();
   }
 
-  /** The MIME bundle Jupyter renders. */
-  bundle(): MediaBundle {
-    const data = typeof this.data === "string"
-      ? this.data
-      : Buffer.from(this.data).toString("base64");
-    return { [this.mime]: data, "text/plain": this.alt || this.mime };
+  /** The HTML snippet (empty for charts and pictures). */
+  get html(): string {
+    return this.#html;
   }
 
-  /** Called by the Deno kernel when the figure is a cell's value. */
-  [JUPYTER_DISPLAY](): MediaBundle {
-    return this.bundle();
+  /** The size the figure is drawn at: its own, or scaled down to fit the output area. */
+  displaySize(): { width: number; height: number } {
+    const { width, height } = this;
+    if (width <= MAX_DISPLAY_WIDTH) return { width, height };
+    const factor = MAX_DISPLAY_WIDTH / width;
+    return { width: MAX_DISPLAY_WIDTH, height: Math.round(height * factor) };
   }
 
   /**
-   * Writes the figure to a file (`.svg`, `.png` or `.html`), creating the
-   * folder if needed.
+   * The figure as PNG: a picture's own pixels, or a chart rasterized at
+   * `scale` × its size on white (text in the bundled DejaVu Sans).
+   *
+   * @param scale Pixels per CSS pixel of a chart.
+   * @returns The PNG file.
+   * @throws {TypeError} For an HTML figure.
+   */
+  toPng(scale: number = PNG_SCALE): Promise<Uint8Array> {
+    if (this.#png) return Promise.resolve(this.#png);
+    if (this.kind === "html") {
+      return Promise.reject(
+        new TypeError(
+          `Cannot rasterize figure: it is HTML, received ${
+            this.#html.slice(0, 20)
+          }`,
+        ),
+      );
+    }
+    const at = this.kind === "picture" ? 1 : scale;
+    let png = this.#rendered.get(at);
+    if (!png) {
+      png = raster().then((r) =>
+        r.png(this.#svg, at, this.kind === "chart" ? "white" : undefined)
+      );
+      this.#rendered.set(at, png);
+    }
+    return png;
+  }
+
+  /**
+   * The MIME bundle Jupyter renders: SVG + PNG twin for a chart, PNG for a
+   * picture, HTML for HTML; always a `text/plain` sentence.
+   *
+   * @param scale Pixels per CSS pixel of a chart's PNG.
+   * @returns The bundle.
+   */
+  async bundle(scale: number = PNG_SCALE): Promise<MediaBundle> {
+    const text = { "text/plain": this.alt || `a ${this.kind}` };
+    if (this.kind === "html") return { "text/html": this.#html, ...text };
+    const png = Buffer.from(await this.toPng(scale)).toString("base64");
+    if (this.kind === "picture") return { "image/png": png, ...text };
+    const { width, height } = this.displaySize();
+    const svg = width === this.width
+      ? this.#svg
+      : resizeSvg(this.#svg, width, height);
+    return { "image/svg+xml": svg, "image/png": png, ...text };
+  }
+
+  /** The display size of each image in the bundle (none for HTML). */
+  metadata(): MediaMetadata {
+    if (this.kind === "html") return {};
+    const size = this.displaySize();
+    return this.kind === "chart"
+      ? { "image/png": size, "image/svg+xml": size }
+      : { "image/png": size };
+  }
+
+  /**
+   * Called by the Deno kernel when the figure is a cell's value. The kernel
+   * sends no display size with a cell's value, so a chart's PNG is at 1×
+   * here; {@linkcode show} sends the 2× one with its size.
+   */
+  [JUPYTER_DISPLAY](): Promise<MediaBundle> {
+    return this.bundle(
+      this.width > MAX_DISPLAY_WIDTH
+        ? this.displaySize().width / this.width
+        : 1,
+    );
+  }
+
+  /**
+   * Writes the figure to a file, creating the folder if needed: `.png`
+   * writes the PNG (a chart at 2×), any other name the SVG (or the HTML).
    *
    * @param path Destination file.
    * @returns The path written.
+   * @throws {TypeError} When a picture given as PNG bytes is saved as SVG.
    */
   async save(path: string): Promise<string> {
     const slash = path.lastIndexOf("/");
     if (slash > 0) await Deno.mkdir(path.slice(0, slash), { recursive: true });
-    if (typeof this.data === "string") {
-      await Deno.writeTextFile(path, this.data);
-    } else await Deno.writeFile(path, this.data);
+    if (path.toLowerCase().endsWith(".png") || this.#png) {
+      if (!path.toLowerCase().endsWith(".png")) {
+        throw new TypeError(
+          `Cannot save figure: a picture is PNG, so its file name must end in .png, received ${path}`,
+        );
+      }
+      await Deno.writeFile(path, await this.toPng());
+    } else {
+      await Deno.writeTextFile(path, this.#svg || this.#html);
+    }
     return path;
   }
 }
 
 /**
- * Wraps an SVG document as a figure.
+ * Wraps an SVG chart as a figure; its display bundle adds a PNG twin.
  *
  * @param svg The `<svg>…</svg>` text.
- * @param alt Plain-text description.
+ * @param alt A sentence saying what the chart shows.
  * @returns The figure.
  * @throws {TypeError} When the text does not start with `<svg`.
  *
@@ -105,8 +271,11 @@ export class Figure {
  * import assert from "node:assert/strict";
  * import { svgFigure } from "./display.ts";
  *
- * const fig = svgFigure('<svg xmlns="http://www.w3.org/2000/svg"></svg>');
- * assert.ok(fig.bundle()["image/svg+xml"].startsWith("<svg"));
+ * const fig = svgFigure('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"></svg>', "an empty chart");
+ * const bundle = await fig.bundle();
+ * assert.ok(bundle["image/svg+xml"].startsWith("<svg"));
+ * assert.ok(bundle["image/png"].startsWith("iVBOR")); // base64 of the PNG signature
+ * assert.equal(bundle["text/plain"], "an empty chart");
  * ```
  */
 export function svgFigure(svg: string, alt = ""): Figure {
@@ -117,14 +286,43 @@ export function svgFigure(svg: string, alt = ""): Figure {
       }`,
     );
   }
-  return new Figure("image/svg+xml", svg, alt);
+  return new Figure({ kind: "chart", svg, alt });
 }
 
 /**
- * Wraps PNG bytes as a figure.
+ * Makes a picture drawn from SVG: the display bundle holds only its PNG,
+ * rasterized at 1× (for photos with captions drawn into the picture).
+ *
+ * @param svg The `<svg>…</svg>` text, with its width and height.
+ * @param alt A sentence saying what the picture shows.
+ * @returns The figure.
+ * @throws {TypeError} When the text does not start with `<svg`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { svgPicture } from "./display.ts";
+ *
+ * const fig = svgPicture('<svg xmlns="http://www.w3.org/2000/svg" width="8" height="4"/>', "blank");
+ * assert.deepEqual(Object.keys(await fig.bundle()), ["image/png", "text/plain"]);
+ * ```
+ */
+export function svgPicture(svg: string, alt = ""): Figure {
+  if (!svg.trimStart().startsWith("<svg")) {
+    throw new TypeError(
+      `Cannot make a picture: the text must start with <svg, received ${
+        svg.slice(0, 20)
+      }`,
+    );
+  }
+  return new Figure({ kind: "picture", svg, alt });
+}
+
+/**
+ * Wraps PNG bytes as a picture.
  *
  * @param png The encoded PNG file.
- * @param alt Plain-text description.
+ * @param alt A sentence saying what the picture shows.
  * @returns The figure.
  * @throws {TypeError} When the bytes lack the PNG signature.
  *
@@ -137,20 +335,19 @@ export function svgFigure(svg: string, alt = ""): Figure {
  * ```
  */
 export function pngFigure(png: Uint8Array, alt = ""): Figure {
-  const signature = [0x89, 0x50, 0x4e, 0x47];
-  if (!signature.every((b, i) => png[i] === b)) {
+  if (!PNG_SIGNATURE.every((b, i) => png[i] === b)) {
     throw new TypeError(
       `Cannot make a PNG figure: the bytes lack the PNG signature, received ${png.length} bytes`,
     );
   }
-  return new Figure("image/png", png, alt);
+  return new Figure({ kind: "picture", png, alt });
 }
 
 /**
- * Wraps an HTML snippet as a figure.
+ * Wraps an HTML snippet as a figure (shown only where HTML is trusted).
  *
  * @param html The HTML text.
- * @param alt Plain-text description.
+ * @param alt A sentence saying what it shows.
  * @returns The figure.
  *
  * @example
@@ -158,11 +355,26 @@ export function pngFigure(png: Uint8Array, alt = ""): Figure {
  * import assert from "node:assert/strict";
  * import { htmlFigure } from "./display.ts";
  *
- * assert.equal(htmlFigure("<b>hi</b>").bundle()["text/html"], "<b>hi</b>");
+ * assert.equal((await htmlFigure("<b>hi</b>").bundle())["text/html"], "<b>hi</b>");
  * ```
  */
 export function htmlFigure(html: string, alt = ""): Figure {
-  return new Figure("text/html", html, alt);
+  return new Figure({ kind: "html", html, alt });
+}
+
+/** Sends a bundle with its display sizes to the notebook (Deno's `display` sends none). */
+async function broadcast(
+  figure: Figure,
+  displayId?: string,
+  update = false,
+): Promise<void> {
+  // deno-lint-ignore no-explicit-any
+  const jupyter = (Deno as any).jupyter;
+  await jupyter.broadcast(update ? "update_display_data" : "display_data", {
+    data: await figure.bundle(),
+    metadata: figure.metadata(),
+    transient: displayId ? { display_id: displayId } : {},
+  });
 }
 
 /** Options of {@linkcode show}. */
@@ -204,8 +416,7 @@ export async function show(
 ): Promise<string | undefined> {
   const { path, alwaysSave = false } = options;
   if (isNotebook()) {
-    // deno-lint-ignore no-explicit-any
-    await (Deno as any).jupyter.display(figure.bundle(), { raw: true });
+    await broadcast(figure);
     return alwaysSave && path ? await figure.save(path) : undefined;
   }
   if (!path) return undefined;
@@ -257,12 +468,7 @@ export class LiveDisplay {
    */
   async update(figure: Figure): Promise<void> {
     if (isNotebook()) {
-      // deno-lint-ignore no-explicit-any
-      await (Deno as any).jupyter.display(figure.bundle(), {
-        raw: true,
-        display_id: this.id,
-        update: this.#shown,
-      });
+      await broadcast(figure, this.id, this.#shown);
       this.#shown = true;
     } else if (this.#path) {
       await figure.save(this.#path);

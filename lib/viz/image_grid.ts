@@ -1,22 +1,35 @@
 /**
- * Image grids rendered as PNG (with `fast-png`): dataset samples with their
- * labels, previews of what augmentation does to one image, and the feature
- * maps a convolution layer produces. Labelled grids are wrapped in a small
- * SVG (the PNG plus one caption per tile) so the captions stay sharp.
+ * Image grids rendered as PNG pictures (with `fast-png`): dataset samples
+ * with their labels, previews of what augmentation does to one image, and
+ * the feature maps a convolution layer produces. Captions are drawn into the
+ * picture (DejaVu Sans, wrapped at word boundaries to the tile's width), so
+ * every frontend shows them, untrusted notebooks and nbconvert's HTML too.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import { encode } from "fast-png";
 import { Buffer } from "node:buffer";
-import { type Figure, pngFigure, svgFigure } from "./display.ts";
+import {
+  type Figure,
+  MAX_DISPLAY_WIDTH,
+  pngFigure,
+  svgPicture,
+} from "./display.ts";
+import { escapeXml, FONT_FAMILY, textWidth } from "./_raster.ts";
 
 /** Default number of columns of a grid. */
 const DEFAULT_COLUMNS = 3;
 /** Pixels between tiles. */
 const GAP = 4;
+/** Font size of captions, in pixels. */
+const CAPTION_FONT_SIZE = 12;
 /** Height of a caption line under a tile, in pixels. */
-const CAPTION_HEIGHT = 16;
+const CAPTION_LINE_HEIGHT = 15;
+/** Space between a tile and its caption, in pixels. */
+const CAPTION_PAD = 3;
+/** Most characters of the labels listed in the text fallback. */
+const ALT_LABEL_CHARS = 160;
 /** Colour of the gaps (white). */
 const BACKGROUND = 255;
 
@@ -37,10 +50,16 @@ export interface ImageGridOptions {
    */
   columns?: number;
   /**
-   * One caption per image; when given the result is an SVG holding the PNG.
+   * One caption per image, drawn under it into the picture and wrapped at
+   * word boundaries (spaces, `/`, `_`, `-`) to the tile's width.
    * @default {undefined}
    */
   labels?: string[];
+  /**
+   * A sentence saying what the grid shows, for the `text/plain` fallback.
+   * @default {"Image grid, N images of W×H: label, label, …"}
+   */
+  alt?: string;
   /**
    * Integer magnification of every pixel (nearest neighbour), for tiny images.
    * @default {1}
@@ -53,7 +72,7 @@ export interface ImageGridOptions {
  *
  * @param images Pixel arrays, `height * width * channels` bytes each.
  * @param options Image size, channels, columns, captions, scale.
- * @returns A PNG figure, or an SVG figure (PNG + captions) when `labels` are given.
+ * @returns A PNG picture (with the captions drawn in when `labels` are given).
  * @throws {RangeError} When there are no images, a size is wrong, or labels do not match.
  *
  * @example
@@ -97,12 +116,30 @@ export function imageGrid(
   const rows = Math.ceil(images.length / columns);
   const tileH = h * scale;
   const tileW = w * scale;
-  const rowH = tileH + GAP + (labels ? CAPTION_HEIGHT : 0);
+  // Each caption wrapped to its tile; a row is as tall as its longest caption.
+  const captions = labels?.map((label) =>
+    wrapText(label, tileW, CAPTION_FONT_SIZE)
+  );
+  const rowLines = Array.from(
+    { length: rows },
+    (_, r) =>
+      Math.max(
+        0,
+        ...(captions ?? []).slice(r * columns, (r + 1) * columns).map((c) =>
+          c.length
+        ),
+      ),
+  );
+  const rowTop = [0];
+  for (const lines of rowLines) {
+    const caption = lines > 0 ? CAPTION_PAD + lines * CAPTION_LINE_HEIGHT : 0;
+    rowTop.push(rowTop.at(-1)! + tileH + caption + GAP);
+  }
   const width = columns * (tileW + GAP) - GAP;
-  const height = rows * rowH - GAP;
+  const height = rowTop[rows] - GAP;
   const data = new Uint8Array(width * height * 3).fill(BACKGROUND);
   images.forEach((image, n) => {
-    const top = Math.floor(n / columns) * rowH;
+    const top = rowTop[Math.floor(n / columns)];
     const left = (n % columns) * (tileW + GAP);
     for (let y = 0; y < tileH; y++) {
       for (let x = 0; x < tileW; x++) {
@@ -116,23 +153,81 @@ export function imageGrid(
     }
   });
   const png = encode({ width, height, data, channels: 3 });
-  if (!labels) return pngFigure(png, `grid of ${images.length} images`);
-  const escape = (s: string) =>
-    s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-  const captions = labels.map((label, n) => {
+  const alt = options.alt ?? describeGrid(images.length, [h, w], labels);
+  if (!captions) return pngFigure(png, alt);
+  // The captions are drawn into the picture: an SVG of the grid's exact size
+  // holding the PNG at 1:1 and the text, rasterized once at 1×.
+  const text = captions.map((lines, n) => {
     const x = (n % columns) * (tileW + GAP) + tileW / 2;
-    const y = Math.floor(n / columns) * rowH + tileH + CAPTION_HEIGHT - 4;
-    return `<text x="${x}" y="${y}" text-anchor="middle">${
-      escape(label)
-    }</text>`;
+    const top = rowTop[Math.floor(n / columns)] + tileH + CAPTION_PAD;
+    return lines.map((line, i) =>
+      `<text x="${x}" y="${
+        top + (i + 1) * CAPTION_LINE_HEIGHT - 3
+      }" text-anchor="middle">${escapeXml(line)}</text>`
+    ).join("");
   }).join("");
   const svg =
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" ` +
-    `viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">` +
-    `<image width="${width}" height="${height}" href="data:image/png;base64,${
+    `viewBox="0 0 ${width} ${height}" font-family="${FONT_FAMILY}" font-size="${CAPTION_FONT_SIZE}">` +
+    `<image width="${width}" height="${height}" image-rendering="optimizeSpeed" href="data:image/png;base64,${
       Buffer.from(png).toString("base64")
-    }"/>${captions}</svg>`;
-  return svgFigure(svg, `grid of ${images.length} labelled images`);
+    }"/>${text}</svg>`;
+  return svgPicture(svg, alt);
+}
+
+/** "Image grid, 9 images of 180×180: daisy, roses, …" */
+function describeGrid(
+  count: number,
+  [h, w]: [number, number],
+  labels?: string[],
+): string {
+  const head = `Image grid, ${count} image${
+    count === 1 ? "" : "s"
+  } of ${w}×${h}`;
+  if (!labels) return head;
+  let listed = labels.join(", ");
+  if (listed.length > ALT_LABEL_CHARS) {
+    listed = listed.slice(0, ALT_LABEL_CHARS).replace(/,[^,]*$/, "") + ", …";
+  }
+  return `${head}: ${listed}`;
+}
+
+/**
+ * Breaks `text` into lines no wider than `maxWidth` pixels, at spaces or
+ * after `/`, `_` and `-`; a word wider than a line is split between
+ * characters.
+ *
+ * @param text The caption.
+ * @param maxWidth Widest line, in pixels.
+ * @param fontSize Font size, in pixels.
+ * @returns The lines (at least one).
+ */
+function wrapText(
+  text: string,
+  maxWidth: number,
+  fontSize: number,
+): string[] {
+  const fits = (s: string) => textWidth(s.trim(), fontSize) <= maxWidth;
+  const tokens = text.match(/[^\s/_-]*[\s/_-]*/g)!.filter((t) => t !== "");
+  const lines: string[] = [];
+  let line = "";
+  for (const token of tokens) {
+    if (fits(line + token)) {
+      line += token;
+      continue;
+    }
+    if (line.trim() !== "") lines.push(line.trim());
+    line = "";
+    for (const ch of token) {
+      if (line !== "" && !fits(line + ch)) {
+        lines.push(line.trim());
+        line = "";
+      }
+      line += ch;
+    }
+  }
+  if (line.trim() !== "" || lines.length === 0) lines.push(line.trim());
+  return lines;
 }
 
 /** What {@linkcode sampleGrid} needs from a dataset (an `ImageDataset` fits). */
@@ -155,7 +250,7 @@ export interface ImageSamples {
  *
  * @param dataset The images and labels.
  * @param count How many images.
- * @returns An SVG figure with the PNG grid and captions.
+ * @returns A PNG picture with the class names drawn under the photos.
  * @throws {RangeError} When the dataset is empty.
  *
  * @example
@@ -165,15 +260,21 @@ export interface ImageSamples {
  *
  * const ds = { classNames: ["a"], labels: [0], imageSize: [1, 1] as [number, number], size: 1,
  *   image: () => new Uint8Array([1, 2, 3]) };
- * assert.ok(sampleGrid(ds).svg.includes(">a<"));
+ * const fig = sampleGrid(ds);
+ * assert.equal(fig.mime, "image/png");
+ * assert.equal(fig.alt, "1 photo with its class: a");
  * ```
  */
 export function sampleGrid(dataset: ImageSamples, count = 9): Figure {
   const n = Math.min(count, dataset.size);
   const indices = Array.from({ length: n }, (_, i) => i);
+  const labels = indices.map((i) => dataset.classNames[dataset.labels[i]]);
   return imageGrid(indices.map((i) => dataset.image(i)), {
     imageSize: dataset.imageSize,
-    labels: indices.map((i) => dataset.classNames[dataset.labels[i]]),
+    labels,
+    alt: `${n} photo${n === 1 ? "" : "s"} with ${
+      n === 1 ? "its class" : "their classes"
+    }: ${labels.join(", ")}`,
   });
 }
 
@@ -196,6 +297,7 @@ export function sampleGrid(dataset: ImageSamples, count = 9): Figure {
  *
  * const fig = augmentationGrid(new Uint8Array(4 * 4 * 3), [4, 4], [randomFlip({ seed: 1 })], 4);
  * assert.equal(fig.mime, "image/png");
+ * assert.equal(fig.alt, "4 random augmentations (RandomFlip) of one 4×4 photo");
  * ```
  */
 export function augmentationGrid(
@@ -230,7 +332,12 @@ export function augmentationGrid(
     { length: count },
     (_, i) => values.subarray(i * size, (i + 1) * size),
   );
-  return imageGrid(tiles, { imageSize, columns: Math.ceil(Math.sqrt(count)) });
+  const names = layers.map((l) => l.getClassName()).join(", ");
+  return imageGrid(tiles, {
+    imageSize,
+    columns: Math.ceil(Math.sqrt(count)),
+    alt: `${count} random augmentations (${names}) of one ${w}×${h} photo`,
+  });
 }
 
 /**
@@ -241,7 +348,7 @@ export function augmentationGrid(
  * @param image RGB pixels of one image at the model's input size.
  * @param layer Name or index of a layer with a 4D output (a convolution or pooling layer).
  * @param maxMaps Show at most this many channels.
- * @returns A PNG figure, 2× magnified.
+ * @returns A PNG picture, 2× magnified when that fits the output area.
  * @throws {RangeError} When the layer does not exist or its output is not 4D.
  *
  * @example
@@ -253,6 +360,7 @@ export function augmentationGrid(
  * const model = createTutorialCnn({ numClasses: 2, imageSize: [8, 8] });
  * const fig = featureMapGrid(model, new Uint8Array(8 * 8 * 3), 1, 4);
  * assert.equal(fig.mime, "image/png");
+ * assert.match(fig.alt, /^4 of 16 feature maps of layer conv2d/);
  * ```
  */
 export function featureMapGrid(
@@ -303,10 +411,15 @@ export function featureMapGrid(
     { length: n },
     (_, i) => values.subarray(i * size, (i + 1) * size),
   );
+  const columns = Math.ceil(Math.sqrt(n));
+  // Magnify small maps 2× unless that makes the grid wider than the output area.
+  const scale = columns * (2 * ow + GAP) - GAP <= MAX_DISPLAY_WIDTH ? 2 : 1;
   return imageGrid(tiles, {
     imageSize: [oh, ow],
     channels: 1,
-    columns: Math.ceil(Math.sqrt(n)),
-    scale: 2,
+    columns,
+    scale,
+    alt: `${n} of ${channels} feature maps of layer ${target.name} ` +
+      `(${ow}×${oh} each, bright = strong response)`,
   });
 }

@@ -1,26 +1,43 @@
 /**
  * Charts for the lesson, drawn with Observable Plot on a `linkedom` document
  * (no browser needed): training history, confusion matrix and prediction
- * bars. Each returns a {@linkcode Figure}: it renders inline in a notebook,
- * and `.save(path)` writes the SVG for the terminal.
+ * bars. Each returns a {@linkcode Figure} at most 960 pixels wide whose
+ * `text/plain` fallback says what it shows: it renders inline in a notebook
+ * (SVG with a PNG twin), and `.save(path)` writes the SVG for the terminal.
+ * Legends are drawn into the SVG, never as HTML, so they survive
+ * rasterizing and sanitizing.
  *
  * @module
  */
 import * as Plot from "@observablehq/plot";
 import { parseHTML } from "linkedom";
 import { type Figure, htmlFigure, svgFigure } from "./display.ts";
+import { escapeXml, textWidth } from "./_raster.ts";
 import type { HistoryData } from "../train/history.ts";
 
-/** Width of one history panel, in pixels. */
-const PANEL_WIDTH = 420;
+/** Width of one history panel, in pixels (two fit a 960-pixel output area). */
+const PANEL_WIDTH = 460;
 /** Height of the charts, in pixels. */
 const CHART_HEIGHT = 300;
 /** Most epoch ticks on a history axis. */
 const MAX_EPOCH_TICKS = 10;
-/** Space kept on the right of a line for its end label. */
-const LABEL_MARGIN = 110;
-/** Approximate width of one character of Plot's 10px labels, in pixels. */
-const CHAR_WIDTH = 6;
+/** Font size of legends, in pixels (Plot's). */
+const LEGEND_FONT_SIZE = 11;
+/** Height of one row of a legend, in pixels. */
+const LEGEND_ROW = 20;
+/** Plot's default categorical colours ("observable10"). */
+const PALETTE = [
+  "#4269d0",
+  "#efb118",
+  "#ff725c",
+  "#6cc5b0",
+  "#3ca951",
+  "#ff8ab7",
+  "#a463f2",
+  "#97bbf5",
+  "#9c6b4e",
+  "#9498a0",
+];
 const SVG_NS = "http://www.w3.org/2000/svg";
 
 /** The document type Plot expects (the DOM's, provided here by linkedom). */
@@ -51,44 +68,197 @@ function render(options: Plot.PlotOptions): string {
   return node.outerHTML;
 }
 
+/** One entry of a legend: a swatch (or line sample) and its label. */
+interface LegendEntry {
+  label: string;
+  color: string;
+  /** Draw a line sample (dashed when set) instead of a square. */
+  dash?: string | null;
+}
+
+/**
+ * A legend as SVG rows of swatches and labels, wrapped to `width`.
+ *
+ * @returns The SVG fragment (placed at `y`) and its height.
+ */
+function legendSvg(
+  entries: LegendEntry[],
+  width: number,
+  y: number,
+  x0 = 0,
+): { svg: string; height: number } {
+  const parts: string[] = [];
+  let x = x0, row = 0;
+  for (const { label, color, dash } of entries) {
+    const sample = dash === undefined ? 12 : 24;
+    const w = sample + 6 + textWidth(label, LEGEND_FONT_SIZE) + 16;
+    if (x > x0 && x + w > width) {
+      x = x0;
+      row++;
+    }
+    const mid = y + row * LEGEND_ROW + LEGEND_ROW / 2;
+    parts.push(
+      dash === undefined
+        ? `<rect x="${x}" y="${
+          mid - 6
+        }" width="12" height="12" fill="${color}"/>`
+        : `<line x1="${x}" x2="${
+          x + 24
+        }" y1="${mid}" y2="${mid}" stroke="${color}" stroke-width="2"${
+          dash ? ` stroke-dasharray="${dash}"` : ""
+        }/>`,
+      `<text x="${x + sample + 6}" y="${
+        mid + 4
+      }" font-size="${LEGEND_FONT_SIZE}">${escapeXml(label)}</text>`,
+    );
+    x += w;
+  }
+  const height = entries.length > 0 ? (row + 1) * LEGEND_ROW + 4 : 0;
+  return { svg: parts.join(""), height };
+}
+
+/** Text lines stacked in SVG: `[text, font size, bold]`. */
+function textRows(
+  rows: [string, number, boolean][],
+  y: number,
+): { svg: string; height: number } {
+  let height = 0;
+  const svg = rows.map(([text, size, bold]) => {
+    height += size + 6;
+    return `<text x="0" y="${y + height - 6}" font-size="${size}"${
+      bold ? ' font-weight="bold"' : ""
+    }>${escapeXml(text)}</text>`;
+  }).join("");
+  return { svg, height };
+}
+
+/** "dot (300), line (15)": the marks of a chart and how many data each. */
+function describeMarks(marks: Plot.PlotOptions["marks"]): string {
+  return (marks ?? []).flat(Infinity as 1).map((mark) => {
+    const m = mark as { ariaLabel?: string; data?: ArrayLike<unknown> };
+    const label = m?.ariaLabel ?? "mark";
+    return m?.data?.length !== undefined
+      ? `${label} (${m.data.length})`
+      : label;
+  }).join(", ");
+}
+
 /**
  * Renders any Observable Plot specification (the options of `Plot.plot`) as a
- * figure, for charts the lesson draws itself. A chart with a legend, title or
- * caption becomes HTML (Plot wraps it in a `<figure>`); any other, SVG.
+ * figure, for charts the lesson draws itself. A title, subtitle, caption and
+ * categorical colour legend are drawn into the SVG; other legends (Plot
+ * draws those with a canvas) are left out.
  *
  * @param options The chart, as for `Plot.plot` (no `document` needed).
- * @returns An SVG or HTML figure.
+ * @param alt A sentence saying what the chart shows; by default its size,
+ *   marks, axis labels and legend.
+ * @returns An SVG figure (HTML only if Plot returns something other than SVG).
  *
- * @example A scatter plot
+ * @example A scatter plot with a legend
  * ```ts
  * import assert from "node:assert/strict";
  * import * as Plot from "@observablehq/plot";
  * import { plotFigure } from "./plot.ts";
  *
- * const fig = plotFigure({ marks: [Plot.dot([{ x: 1, y: 2 }], { x: "x", y: "y" })] });
+ * const fig = plotFigure({
+ *   color: { legend: true },
+ *   marks: [Plot.dot([{ x: 1, y: 2, c: "rose" }], { x: "x", y: "y", stroke: "c" })],
+ * });
  * assert.equal(fig.mime, "image/svg+xml");
- * assert.ok(fig.svg.includes("<circle"));
+ * assert.ok(fig.svg.includes("<circle") && fig.svg.includes(">rose</text>"));
+ * assert.match(fig.alt, /^Chart 640×\d+: dot \(1\)/);
  * ```
  */
-export function plotFigure(options: Plot.PlotOptions): Figure {
-  const node = Plot.plot({ ...options, document: newDocument() }) as unknown as
-    & SvgNode
-    & { tagName: string };
-  if (node.tagName.toLowerCase() !== "svg") return htmlFigure(node.outerHTML);
+export function plotFigure(options: Plot.PlotOptions, alt?: string): Figure {
+  const legendOf = (name: "color" | "opacity" | "symbol" | "r") =>
+    Boolean((options[name] as { legend?: unknown } | undefined)?.legend);
+  const colorLegend = legendOf("color");
+  // Plot draws legends as HTML (swatches) or with a canvas (ramps): none is
+  // drawn by Plot; a categorical colour legend is drawn below as SVG.
+  const noLegend = (name: "color" | "opacity" | "symbol" | "r") =>
+    legendOf(name) ? { [name]: { ...options[name], legend: false } } : {};
+  const plain = {
+    ...options,
+    title: undefined,
+    subtitle: undefined,
+    caption: undefined,
+    ...noLegend("color"),
+    ...noLegend("opacity"),
+    ...noLegend("symbol"),
+    ...noLegend("r"),
+    document: newDocument(),
+  };
+  const node = Plot.plot(plain) as unknown as SvgNode & {
+    tagName: string;
+    scale(name: string): { type: string; domain: unknown[]; range?: string[] };
+  };
+  const fallback = () => {
+    const html = Plot.plot({
+      ...options,
+      document: newDocument(),
+    }) as unknown as SvgNode;
+    return htmlFigure(
+      html.outerHTML,
+      alt ?? `Chart: ${describeMarks(options.marks)}`,
+    );
+  };
+  if (node.tagName.toLowerCase() !== "svg") return fallback();
   node.setAttribute("xmlns", SVG_NS);
-  return svgFigure(node.outerHTML);
-}
-
-/** Places a plot's SVG inside a larger SVG at horizontal offset `x`. */
-function nest(svg: string, x: number): string {
-  return svg.replace(/^<svg\b/, `<svg x="${x}" y="0"`);
+  const chart = node.outerHTML;
+  const width = Number(chart.match(/\swidth="([\d.]+)"/)?.[1] ?? 640);
+  const plotHeight = Number(chart.match(/\sheight="([\d.]+)"/)?.[1] ?? 400);
+  // Legend entries from the colour scale Plot computed.
+  let entries: LegendEntry[] = [];
+  if (colorLegend) {
+    const scale = node.scale("color");
+    if (scale?.type === "ordinal" || scale?.type === "categorical") {
+      entries = scale.domain.map((value, i) => ({
+        label: String(value),
+        color: scale.range?.[i % scale.range.length] ?? "currentColor",
+      }));
+    }
+  }
+  const str = (v: unknown) => (v == null || typeof v !== "string" ? "" : v);
+  const head = textRows(
+    [
+      [str(options.title), 16, true] as [string, number, boolean],
+      [str(options.subtitle), 12, false] as [string, number, boolean],
+    ].filter(([t]) => t !== ""),
+    0,
+  );
+  const legend = legendSvg(entries, width, head.height);
+  const top = head.height + legend.height;
+  const foot = textRows(
+    str(options.caption) ? [[str(options.caption), 11, false]] : [],
+    top + plotHeight,
+  );
+  const height = top + plotHeight + foot.height;
+  const label = (scale: unknown) => str((scale as { label?: unknown })?.label);
+  const axes = [
+    label(options.x) && `x ${label(options.x)}`,
+    label(options.y) && `y ${label(options.y)}`,
+  ].filter(Boolean).join(", ");
+  const description = alt ??
+    `Chart ${width}×${height}: ${describeMarks(options.marks)}` +
+      (axes ? `; ${axes}` : "") +
+      (entries.length
+        ? `; colours: ${entries.map((e) => e.label).join(", ")}`
+        : "");
+  if (top === 0 && foot.height === 0) return svgFigure(chart, description);
+  const svg =
+    `<svg xmlns="${SVG_NS}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
+    `font-family="system-ui, sans-serif" font-size="10">` +
+    `<rect width="100%" height="100%" fill="white"/>${head.svg}${legend.svg}` +
+    chart.replace(/^<svg\b/, `<svg x="0" y="${top}"`) + foot.svg + `</svg>`;
+  return svgFigure(svg, description);
 }
 
 /** One row of a history chart: a value of a metric at an epoch. */
 interface HistoryRow {
   epoch: number;
   value: number;
-  series: string;
+  /** What the colour tells apart: the run, or the split when there is one run. */
+  key: string;
   split: "training" | "validation";
 }
 
@@ -101,12 +271,7 @@ function historyRows(
   for (const [run, history] of Object.entries(runs)) {
     const add = (values: number[] | undefined, split: HistoryRow["split"]) =>
       values?.forEach((value, i) =>
-        rows.push({
-          epoch: i + 1,
-          value,
-          series: named ? `${run} ${split}` : split,
-          split,
-        })
+        rows.push({ epoch: i + 1, value, key: named ? run : split, split })
       );
     add(history[key], "training");
     add(history[key === "loss" ? "val_loss" : "val_acc"], "validation");
@@ -121,62 +286,62 @@ function epochTicks(rows: HistoryRow[]): number[] {
   return Array.from({ length: Math.ceil(last / step) }, (_, i) => 1 + i * step);
 }
 
-/** Space on the right that fits the longest line label (e.g. "augmentation + dropout validation"). */
-function labelMargin(rows: HistoryRow[]): number {
-  const longest = Math.max(0, ...rows.map((r) => r.series.length));
-  return Math.max(LABEL_MARGIN, 2 * CHAR_WIDTH + CHAR_WIDTH * longest);
-}
+/** Validation lines are dashed, training lines solid. */
+const VALIDATION_DASH = "5,3";
 
 function historyPanel(
   rows: HistoryRow[],
   title: string,
-  width: number,
+  keys: string[],
 ): string {
-  // Training lines solid, validation dashed, each labelled at its end.
   const line = (split: HistoryRow["split"]) =>
     Plot.line(rows.filter((r) => r.split === split), {
       x: "epoch",
       y: "value",
-      z: "series",
-      stroke: "series",
-      strokeDasharray: split === "validation" ? "5,3" : undefined,
+      z: "key",
+      stroke: "key",
+      strokeDasharray: split === "validation" ? VALIDATION_DASH : undefined,
       marker: "circle",
     });
-  const margin = width - PANEL_WIDTH + LABEL_MARGIN;
   return render({
-    width,
+    width: PANEL_WIDTH,
     height: CHART_HEIGHT,
-    marginRight: margin,
+    marginRight: 30,
     grid: true,
     // One tick per epoch (at most ~10), never fractional epochs.
     x: { label: "epoch", ticks: epochTicks(rows), tickFormat: "d" },
     y: { label: title },
-    marks: [
-      line("training"),
-      line("validation"),
-      Plot.text(
-        rows,
-        Plot.selectLast({
-          x: "epoch",
-          y: "value",
-          z: "series",
-          text: "series",
-          fill: "series",
-          textAnchor: "start",
-          dx: 6,
-        }),
-      ),
-    ],
+    color: { domain: keys, range: PALETTE },
+    marks: [line("training"), line("validation")],
   });
+}
+
+/** "accuracy 0.818 (validation 0.732)" for the last epoch of a history. */
+function describeRun(history: HistoryData): string {
+  const last = (xs?: number[]) => xs?.at(-1)?.toFixed(3);
+  const part = (name: string, train?: number[], val?: number[]) =>
+    train?.length
+      ? `${name} ${last(train)}${
+        val?.length ? ` (validation ${last(val)})` : ""
+      }`
+      : "";
+  const epochs = Math.max(history.loss.length, history.acc?.length ?? 0);
+  return [
+    `${epochs} epoch${epochs === 1 ? "" : "s"}`,
+    part("accuracy", history.acc, history.val_acc),
+    part("loss", history.loss, history.val_loss),
+  ].filter(Boolean).join(", ");
 }
 
 /**
  * Plots training and validation loss and accuracy per epoch, side by side
- * (the tutorial's "Training and Validation Accuracy/Loss" figure). Pass
- * several runs as `{name: history}` to compare them on the same axes.
+ * (the tutorial's "Training and Validation Accuracy/Loss" figure): training
+ * lines solid, validation dashed, named in a legend above the panels. Pass
+ * several runs as `{name: history}` to compare them on the same axes, one
+ * colour per run.
  *
  * @param history One history, or several keyed by run name.
- * @returns An SVG figure with a loss panel and an accuracy panel.
+ * @returns An SVG figure, 920 pixels wide, with a loss and an accuracy panel.
  * @throws {RangeError} When there is no epoch to plot.
  *
  * @example
@@ -186,15 +351,16 @@ function historyPanel(
  *
  * const fig = plotHistory({ loss: [1, 0.5], acc: [0.4, 0.7] });
  * assert.ok(fig.svg.includes('aria-label="line"'));
+ * assert.equal(fig.alt, "Training history, 2 epochs, accuracy 0.700, loss 0.500");
  * ```
  */
 export function plotHistory(
   history: HistoryData | Record<string, HistoryData>,
 ): Figure {
-  const runs: Record<string, HistoryData> =
-    Array.isArray((history as HistoryData).loss)
-      ? { run: history as HistoryData }
-      : history as Record<string, HistoryData>;
+  const single = Array.isArray((history as HistoryData).loss);
+  const runs: Record<string, HistoryData> = single
+    ? { run: history as HistoryData }
+    : history as Record<string, HistoryData>;
   const loss = historyRows(runs, "loss");
   const acc = historyRows(runs, "acc");
   if (loss.length === 0 && acc.length === 0) {
@@ -202,19 +368,36 @@ export function plotHistory(
       "Cannot plot history: it holds no epochs, received 0 values",
     );
   }
-  // Both panels get the same width, wide enough for the longest end label.
-  const panelWidth = PANEL_WIDTH - LABEL_MARGIN +
-    Math.max(labelMargin(loss), labelMargin(acc));
-  const left = historyPanel(loss, "loss", panelWidth);
-  const right = historyPanel(acc, "accuracy", panelWidth);
-  const width = 2 * panelWidth;
-  const svg =
-    `<svg xmlns="${SVG_NS}" width="${width}" height="${CHART_HEIGHT}" ` +
-    `viewBox="0 0 ${width} ${CHART_HEIGHT}" font-family="system-ui, sans-serif">` +
-    `<rect width="100%" height="100%" fill="white"/>` +
-    nest(left, 0) +
-    nest(right, panelWidth) + `</svg>`;
-  return svgFigure(svg, "training history chart");
+  const keys = [...new Set([...loss, ...acc].map((r) => r.key))];
+  const color = (key: string) => PALETTE[keys.indexOf(key) % PALETTE.length];
+  // The legend: one entry per drawn line, a sample of its colour and dash.
+  const drawn = new Set([...loss, ...acc].map((r) => `${r.key}\t${r.split}`));
+  const entries: LegendEntry[] = [...drawn].map((id) => {
+    const [key, split] = id.split("\t");
+    return {
+      label: single ? split : `${key} ${split}`,
+      color: color(key),
+      dash: split === "validation" ? VALIDATION_DASH : null,
+    };
+  });
+  const width = 2 * PANEL_WIDTH;
+  const legend = legendSvg(entries, width, 0, 40);
+  const height = legend.height + CHART_HEIGHT;
+  const panel = (rows: HistoryRow[], title: string, x: number) =>
+    historyPanel(rows, title, keys).replace(
+      /^<svg\b/,
+      `<svg x="${x}" y="${legend.height}"`,
+    );
+  const svg = `<svg xmlns="${SVG_NS}" width="${width}" height="${height}" ` +
+    `viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="10">` +
+    `<rect width="100%" height="100%" fill="white"/>` + legend.svg +
+    panel(loss, "loss", 0) + panel(acc, "accuracy", PANEL_WIDTH) + `</svg>`;
+  const alt = single
+    ? `Training history, ${describeRun(history as HistoryData)}`
+    : `Training history of ${keys.length} runs: ` +
+      Object.entries(runs).map(([run, h]) => `${run}, ${describeRun(h)}`)
+        .join("; ");
+  return svgFigure(svg, alt);
 }
 
 /**
@@ -234,6 +417,7 @@ export function plotHistory(
  *
  * const fig = plotConfusionMatrix([[3, 1], [0, 4]], ["cat", "dog"]);
  * assert.equal(fig.svg.match(/<rect/g)!.length >= 4, true);
+ * assert.equal(fig.alt, "Confusion matrix, 2 classes, 8 photos: diagonal 7 (87.5% right)");
  * ```
  */
 export function plotConfusionMatrix(
@@ -278,7 +462,13 @@ export function plotConfusionMatrix(
       }),
     ],
   });
-  return svgFigure(svg, "confusion matrix");
+  const total = matrix.flat().reduce((a, b) => a + b, 0);
+  const diagonal = matrix.reduce((sum, row, i) => sum + row[i], 0);
+  return svgFigure(
+    svg,
+    `Confusion matrix, ${n} classes, ${total} photos: diagonal ${diagonal}` +
+      (total > 0 ? ` (${(100 * diagonal / total).toFixed(1)}% right)` : ""),
+  );
 }
 
 /** One bar of {@linkcode plotPredictions}. */
@@ -305,6 +495,7 @@ export interface PredictionBar {
  *
  * const fig = plotPredictions([{ className: "rose", probability: 0.9 }]);
  * assert.ok(fig.svg.includes("90.0%"));
+ * assert.equal(fig.alt, "Predicted probabilities: rose 90.0%");
  * ```
  */
 export function plotPredictions(
@@ -350,5 +541,10 @@ export function plotPredictions(
       Plot.ruleX([0]),
     ],
   });
-  return svgFigure(svg, "prediction bars");
+  const ranked = rows.toSorted((a, b) => b.probability - a.probability);
+  return svgFigure(
+    svg,
+    `Predicted probabilities${title ? ` (${title})` : ""}: ` +
+      ranked.map((r) => `${r.className} ${r.label}`).join(", "),
+  );
 }

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
+import * as Plot from "@observablehq/plot";
+import { decode } from "fast-png";
+import { textWidth } from "../../lib/viz/_raster.ts";
 import {
   plotConfusionMatrix,
+  plotFigure,
   plotHistory,
   plotPredictions,
 } from "../../lib/viz/plot.ts";
@@ -116,4 +120,91 @@ Deno.test("plotHistory() figures save to a file", async () => {
   const fig = plotHistory({ loss: [1, 0.5], acc: [0.5, 0.6] });
   await fig.save(path);
   assert.equal(await Deno.readTextFile(path), fig.svg);
+});
+
+Deno.test("plotHistory() fits 960 pixels and its legend entries never overlap", () => {
+  // Quick-mode-like runs: the validation curves of both runs end on the same value.
+  const run = (acc: number) => ({
+    loss: [1.6, 1.5],
+    acc: [0.2, acc],
+    val_loss: [1.6, 1.58],
+    val_acc: [0.24, 0.24],
+  });
+  const fig = plotHistory({
+    baseline: run(0.25),
+    "augmentation + dropout": run(0.26),
+  });
+  assert.ok(fig.width <= 960, `width ${fig.width}`);
+  // The legend is the set of <text> elements before the first panel.
+  const legend = fig.svg.slice(0, fig.svg.indexOf("<svg", 5));
+  const entries = [
+    ...legend.matchAll(/<text x="([\d.]+)" y="([\d.]+)"[^>]*>([^<]*)</g),
+  ]
+    .map((m) => ({
+      x: Number(m[1]),
+      y: Number(m[2]),
+      right: Number(m[1]) + textWidth(m[3], 11),
+      label: m[3],
+    }));
+  assert.deepEqual(entries.map((e) => e.label), [
+    "baseline training",
+    "baseline validation",
+    "augmentation + dropout training",
+    "augmentation + dropout validation",
+  ]);
+  for (const [i, a] of entries.entries()) {
+    assert.ok(a.right <= fig.width, `${a.label} inside the chart`);
+    for (const b of entries.slice(i + 1)) {
+      if (a.y === b.y) {
+        assert.ok(a.right < b.x, `${a.label} clear of ${b.label}`);
+      }
+    }
+  }
+  assert.equal(
+    fig.alt,
+    "Training history of 2 runs: baseline, 2 epochs, accuracy 0.250 (validation 0.240), loss 1.500 (validation 1.580); " +
+      "augmentation + dropout, 2 epochs, accuracy 0.260 (validation 0.240), loss 1.500 (validation 1.580)",
+  );
+});
+
+Deno.test("plotConfusionMatrix() and plotPredictions() say what they show in text", () => {
+  assert.equal(
+    plotConfusionMatrix([[5, 1], [2, 7]], ["a", "b"]).alt,
+    "Confusion matrix, 2 classes, 15 photos: diagonal 12 (80.0% right)",
+  );
+  assert.equal(
+    plotPredictions([
+      { className: "roses", probability: 0.25 },
+      { className: "daisy", probability: 0.75 },
+    ], "flower.jpg").alt,
+    "Predicted probabilities (flower.jpg): daisy 75.0%, roses 25.0%",
+  );
+});
+
+Deno.test("plotFigure() draws a colour legend, title and caption into the SVG", async () => {
+  const rows = [{ x: 1, y: 2, c: "rose" }, { x: 2, y: 1, c: "daisy" }];
+  const fig = plotFigure({
+    title: "Colours",
+    caption: "two photos",
+    color: { legend: true },
+    x: { label: "red" },
+    marks: [Plot.dot(rows, { x: "x", y: "y", stroke: "c" })],
+  });
+  assert.equal(fig.kind, "chart");
+  for (const text of ["Colours", "two photos", "rose", "daisy"]) {
+    assert.ok(fig.svg.includes(`>${text}</text>`), text);
+  }
+  assert.ok(!fig.svg.includes("<div") && !fig.svg.includes("<figure"));
+  assert.match(
+    fig.alt,
+    /^Chart 640×\d+: dot \(2\); x red; colours: daisy, rose$/,
+  );
+  const png = decode(await fig.toPng());
+  assert.equal(png.width, 1280);
+  // A legend Plot draws with a canvas is left out; the chart stays SVG.
+  const ramp = plotFigure({
+    opacity: { legend: true },
+    marks: [Plot.dot(rows, { x: "x", y: "y", fillOpacity: "x" })],
+  });
+  assert.equal(ramp.kind, "chart");
 });
