@@ -54,8 +54,6 @@ export interface FastBackendInfo {
   fma: boolean;
   /** The kernels registered by this module on the backend. */
   kernels: string[];
-  /** A real (non-fallback) WebGPU adapter's description, or null if none. */
-  gpu: string | null;
 }
 
 /** Options for {@linkcode useFastBackend}. */
@@ -138,26 +136,6 @@ async function findWasmDir(): Promise<string> {
   throw new Error(
     `Cannot find ${WASM_BINARY}: no node_modules/${WASM_PACKAGE} above ${import.meta.url}, received none; run "deno install" or pass options.wasmPath`,
   );
-}
-
-/** A real GPU adapter's description, or null (llvmpipe and other fallbacks do not count). */
-async function findGpu(): Promise<string | null> {
-  const gpu = (navigator as { gpu?: GPU }).gpu;
-  if (gpu == null) return null;
-  try {
-    const adapter = await gpu.requestAdapter();
-    if (adapter == null) return null;
-    const info = adapter.info;
-    const name =
-      `${info.vendor} ${info.architecture} ${info.device} ${info.description}`
-        .trim();
-    const software =
-      (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true ||
-      /llvmpipe|swiftshader|software|lavapipe/i.test(name);
-    return software ? null : name;
-  } catch {
-    return null;
-  }
 }
 
 /** The heap of the wasm backend, if it runs on a shared memory. */
@@ -279,8 +257,14 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
     threads: pool.threads,
     fma: pool.fma,
     kernels: Object.keys(kernels),
-    gpu: await findGpu(),
   };
+  // No WebGPU probe here: navigator.gpu.requestAdapter() loads the system's
+  // GPU driver stack into the process (Mesa's EGL, llvmpipe and LLVM on a
+  // machine without a GPU), and Deno exits without closing it, so the
+  // driver's library destructors run while its threads still use the heap:
+  // now and then a process aborted at exit with glibc's "corrupted
+  // double-linked list" (issue 17; tools/soak.ts checks it stays gone).
+  // Nothing here runs on a GPU, so nothing is lost by not asking.
   state = { pool, info, replaced, uninstall };
   return info;
 }
@@ -302,7 +286,7 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
  * of later calls are ignored until {@linkcode closeFastBackend}.
  *
  * @param options Thread count and wasm location; see {@linkcode UseFastBackendOptions}.
- * @returns The active backend and features: SIMD, threads, kernels, GPU.
+ * @returns The active backend and features: SIMD, threads, kernels.
  * @throws {Error} If the wasm binaries cannot be found or the backend fails to start.
  *
  * @example Train on the fast backend
