@@ -2,7 +2,9 @@
  * `deno task flowers`: the whole lesson as one job. Loads flower_photos (or
  * any folder/archive of class subfolders given with `--data`), trains the
  * tutorial CNN with augmentation and dropout, and writes the history chart,
- * the confusion matrix, the metrics and the saved model to `out/`.
+ * the confusion matrix, the metrics and the saved model to `out/`. A
+ * checkpoint is written to `out/checkpoint/` after every epoch; `--resume`
+ * continues a stopped run from it.
  *
  * @module
  */
@@ -13,7 +15,7 @@ import { FLOWER_DEFAULTS } from "../dataset/flowers.ts";
 import { loadDataset } from "../dataset/load_dataset.ts";
 import { closeFastBackend, useFastBackend } from "../fast/mod.ts";
 import { createTutorialCnn, modelSummary } from "../model/cnn.ts";
-import { trainModel } from "../train/train.ts";
+import { loadCheckpoint, trainWithCheckpoints } from "../train/checkpoint.ts";
 import { evaluateClassifier } from "../train/evaluate.ts";
 import { plotConfusionMatrix, plotHistory } from "../viz/plot.ts";
 import { trainingDisplay } from "../viz/training_display.ts";
@@ -30,6 +32,8 @@ const QUICK_LIMIT = 200;
 const QUICK_EPOCHS = 2;
 /** --quick: image side in pixels. */
 const QUICK_IMAGE_SIZE = 64;
+/** Folder of the checkpoints inside --out. */
+const CHECKPOINT_DIR = "checkpoint";
 /** Exit status for a bad command line. */
 const EXIT_USAGE = 2;
 /** Exit status for any other failure. */
@@ -52,7 +56,11 @@ Options:
                       (default: flower_photos, downloaded once)
   --limit N           use at most N images (default all; ${QUICK_LIMIT} with --quick)
   --quick             small subset, small images, ${QUICK_EPOCHS} epochs: a smoke run
-  --out DIR           output folder (default out)
+  --out DIR           output folder (default out); a checkpoint is written to
+                      DIR/${CHECKPOINT_DIR} after every epoch
+  --resume            continue the run in DIR/${CHECKPOINT_DIR} after its last complete
+                      epoch (give the same other flags)
+  --fresh             delete that checkpoint and train from epoch 1
   -h, --help          show this help`;
 
 /** The parsed command line. */
@@ -66,6 +74,8 @@ interface Settings {
   limit?: number;
   quick: boolean;
   out: string;
+  resume: boolean;
+  fresh: boolean;
 }
 
 /** A command-line mistake: reported with the usage text and exit code 2. */
@@ -98,6 +108,8 @@ function parseSettings(args: string[]): Settings | "help" {
         limit: { type: "string" },
         quick: { type: "boolean" },
         out: { type: "string" },
+        resume: { type: "boolean" },
+        fresh: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -127,6 +139,11 @@ function parseSettings(args: string[]): Settings | "help" {
       `Cannot parse --seed: expected an integer, received ${v.seed}`,
     );
   }
+  if (v.resume && v.fresh) {
+    throw new UsageError(
+      "Cannot parse --fresh: --resume and --fresh exclude each other, received both",
+    );
+  }
   return {
     epochs: v.epochs !== undefined
       ? positiveInteger("--epochs", v.epochs)
@@ -147,6 +164,8 @@ function parseSettings(args: string[]): Settings | "help" {
       : undefined,
     quick,
     out: v.out ?? "out",
+    resume: v.resume ?? false,
+    fresh: v.fresh ?? false,
   };
 }
 
@@ -159,6 +178,25 @@ async function loadData(
     seed: settings.seed,
     limit: settings.limit,
   });
+}
+
+/**
+ * Whether to start over in `dir`: with --fresh yes, with --resume no (a
+ * checkpoint there is continued); with neither, a finished run's checkpoint
+ * is replaced and an unfinished one is an error, so a run is never lost by
+ * forgetting --resume.
+ */
+async function startFresh(settings: Settings, dir: string): Promise<boolean> {
+  if (settings.fresh) return true;
+  if (settings.resume) return false;
+  const existing = await loadCheckpoint(dir, { log: () => {} })
+    .catch(() => undefined);
+  if (existing && existing.epoch < existing.epochs) {
+    throw new Error(
+      `Cannot start training: ${dir} holds a stopped run (epoch ${existing.epoch} of ${existing.epochs}); run again with --resume to continue it or --fresh to start over, received neither`,
+    );
+  }
+  return true;
 }
 
 async function run(settings: Settings): Promise<void> {
@@ -198,7 +236,11 @@ async function run(settings: Settings): Promise<void> {
 
   await Deno.mkdir(settings.out, { recursive: true });
   const historyPath = `${settings.out}/history.svg`;
-  const history = await trainModel(model, train, {
+  const checkpointDir = `${settings.out}/${CHECKPOINT_DIR}`;
+  const history = await trainWithCheckpoints(model, train, {
+    dir: checkpointDir,
+    fresh: await startFresh(settings, checkpointDir),
+    startOver: `run with --fresh (or delete ${checkpointDir}) to start over`,
     epochs: settings.epochs,
     validation,
     callbacks: trainingDisplay({ chartPath: historyPath }),

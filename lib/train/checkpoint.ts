@@ -411,7 +411,7 @@ async function removePartials(dir: string): Promise<void> {
  * writes; nothing else in the folder).
  *
  * @param dir The checkpoint folder.
- * @returns Nothing.
+ * @returns How many checkpoints were removed.
  *
  * @example
  * ```ts
@@ -425,11 +425,13 @@ async function removePartials(dir: string): Promise<void> {
  * assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["notes.txt"]);
  * ```
  */
-export async function removeCheckpoints(dir: string): Promise<void> {
-  for (const { name } of await epochFolders(dir)) {
+export async function removeCheckpoints(dir: string): Promise<number> {
+  const folders = await epochFolders(dir);
+  for (const { name } of folders) {
     await Deno.remove(join(dir, name), { recursive: true });
   }
   await removePartials(dir);
+  return folders.length;
 }
 
 /** Options of {@linkcode saveCheckpoint}. */
@@ -997,7 +999,7 @@ export async function trainWithCheckpoints(
     validation: trainOptions.validation,
     settings,
   });
-  if (fresh) await removeCheckpoints(dir);
+  const removed = fresh ? await removeCheckpoints(dir) : 0;
   const checkpoint = await loadCheckpoint(dir);
   let restored: RestoredRun | undefined;
   if (checkpoint) {
@@ -1016,7 +1018,7 @@ export async function trainWithCheckpoints(
   } else {
     log(
       `No checkpoint in ${dir}${
-        fresh ? " (fresh start)" : ""
+        removed > 0 ? " (fresh start: the earlier ones were deleted)" : ""
       }: training from epoch 1, saving a checkpoint after every epoch`,
     );
   }

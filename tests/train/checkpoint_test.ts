@@ -319,7 +319,7 @@ Deno.test("trainWithCheckpoints() refuses a checkpoint of a different run and na
   });
   assert.equal(history.loss.length, 1);
   assert.deepEqual(lines, [
-    `No checkpoint in ${dir} (fresh start): training from epoch 1, saving a checkpoint after every epoch`,
+    `No checkpoint in ${dir} (fresh start: the earlier ones were deleted): training from epoch 1, saving a checkpoint after every epoch`,
   ]);
   await Deno.remove(dir, { recursive: true });
 });
