@@ -153,13 +153,19 @@ export function trainingDisplay(
       numBatches = info.numBatches;
       if (info.initialEpoch > 0) {
         lines.push(
-          `Resuming from epoch ${info.initialEpoch} of ${info.epochs}`,
+          info.initialEpoch >= info.epochs
+            ? `Restored a finished run of ${info.epochs} epochs`
+            : `Resuming from epoch ${info.initialEpoch} of ${info.epochs}`,
         );
         if (mode !== "jupyter" && mode !== "silent") log(lines[0]);
       }
       // Shown first, so the chart (shown after epoch 1) stays below it.
       if (mode === "jupyter") {
-        drawNotebook(`Epoch ${info.initialEpoch + 1}/${epochs} starting…`);
+        drawNotebook(
+          info.initialEpoch < epochs
+            ? `Epoch ${info.initialEpoch + 1}/${epochs} starting…`
+            : undefined,
+        );
       }
     },
     onEpochBegin(epoch) {
