@@ -167,15 +167,21 @@ function paddedInput(
   const { batchSize: b, inHeight: h, inWidth: w, inChannels: c } = info;
   if (hp === h && wp === w) return pointer(backend, x);
   const xp = pool.alloc(b * hp * wp * c);
-  copyPadded(heap(backend, x), pool.f32, xp / 4, { b, h, w, c }, {
-    hPad: hp,
-    wPad: wp,
-    cPad: c,
-    top: info.padInfo.top,
-    left: info.padInfo.left,
-    sy: 1,
-    sx: 1,
-  });
+  const src = pointer(backend, x);
+  const { top, left } = info.padInfo;
+  pool.run("pad_rows", b * hp, (begin, end) => [
+    src,
+    xp,
+    h,
+    w,
+    c,
+    hp,
+    wp,
+    top,
+    left,
+    begin,
+    end,
+  ]);
   return xp;
 }
 
@@ -410,16 +416,39 @@ export function conv2DBackpropInput(
   );
   const dyp = pool.alloc(b * hd * wd * co);
   const wt = pool.alloc(kh * kw * co * cip);
+  if (sh === 1 && sw === 1) {
+    const src = pointer(backend, dy);
+    pool.run("pad_rows", b * hd, (begin, end) => [
+      src,
+      dyp,
+      ho,
+      wo,
+      co,
+      hd,
+      wd,
+      top,
+      left,
+      begin,
+      end,
+    ]);
+  } else {
+    copyPadded(
+      heap(backend, dy),
+      pool.f32,
+      dyp / 4,
+      { b, h: ho, w: wo, c: co },
+      {
+        hPad: hd,
+        wPad: wd,
+        cPad: co,
+        top,
+        left,
+        sy: sh,
+        sx: sw,
+      },
+    );
+  }
   const mem = pool.f32;
-  copyPadded(heap(backend, dy), mem, dyp / 4, { b, h: ho, w: wo, c: co }, {
-    hPad: hd,
-    wPad: wd,
-    cPad: co,
-    top,
-    left,
-    sy: sh,
-    sx: sw,
-  });
   // wt[i, j, o, k] = filter[kh-1-i, kw-1-j, k, o], k padded to cip, in
   // conv_forward's packed layout: blocks of 8 k, [cip / 8, kh * kw * co, 8].
   const f = heap(backend, filter);

@@ -23,9 +23,12 @@ import {
 export const KERNEL_FUNCTIONS = [
   "conv_forward",
   "pack_weights",
+  "pad_rows",
   "conv_filter_grad",
   "max_pool",
   "max_pool_grad",
+  "max_pool_2x2",
+  "max_pool_2x2_grad",
   "sum_parts",
   "gemm",
   "column_sum",

@@ -21,6 +21,16 @@ function poolInfo(
   );
 }
 
+/** The tutorial's pooling: 2×2 windows, stride 2, no padding, channels in fours. */
+function isPlain2x2(info: tf.backend_util.Conv2DInfo): boolean {
+  const { filterHeight, filterWidth, strideHeight, strideWidth } = info;
+  return filterHeight === 2 && filterWidth === 2 && strideHeight === 2 &&
+    strideWidth === 2 && info.padInfo.top === 0 && info.padInfo.left === 0 &&
+    info.inChannels % 4 === 0 &&
+    info.outHeight === Math.floor(info.inHeight / 2) &&
+    info.outWidth === Math.floor(info.inWidth / 2);
+}
+
 /** MaxPool: the largest input of each window (float32 NHWC); else the original kernel. */
 export function maxPool(
   pool: KernelPool,
@@ -39,6 +49,20 @@ export function maxPool(
   const out = backend.makeOutput([b, ho, wo, c], "float32");
   const xAt = pointer(backend, x);
   const yAt = pointer(backend, out);
+  if (isPlain2x2(info)) {
+    pool.run("max_pool_2x2", b * ho, (begin, end) => [
+      xAt,
+      yAt,
+      h,
+      w,
+      c,
+      ho,
+      wo,
+      begin,
+      end,
+    ]);
+    return out;
+  }
   pool.run("max_pool", b * ho, (begin, end) => [
     xAt,
     yAt,
@@ -80,10 +104,26 @@ export function maxPoolGrad(pool: KernelPool, args: KernelArgs): Info {
   const { filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
   const out = backend.makeOutput([b, h, w, c], "float32");
   const dx = pointer(backend, out);
-  pool.runElements("zero", b * h * w * c, (begin, end) => [dx, begin, end]);
   const xAt = pointer(backend, input);
   const yAt = pointer(backend, output);
   const dyAt = pointer(backend, dy);
+  if (isPlain2x2(info)) {
+    pool.run("max_pool_2x2_grad", b * ho, (begin, end) => [
+      xAt,
+      yAt,
+      dyAt,
+      dx,
+      h,
+      w,
+      c,
+      ho,
+      wo,
+      begin,
+      end,
+    ]);
+    return out;
+  }
+  pool.runElements("zero", b * h * w * c, (begin, end) => [dx, begin, end]);
   pool.run(
     "max_pool_grad",
     b * ho,

@@ -205,6 +205,108 @@ __attribute__((export_name("conv_filter_grad"))) void conv_filter_grad(
   }
 }
 
+// 2x2 max pooling with stride 2 and no padding (the tutorial CNN's), c a
+// multiple of 4: y = max of each window, and the window's winner recorded
+// for the gradient is recomputed there from x and y. Rows r = b * ho + oy.
+__attribute__((export_name("max_pool_2x2"))) void max_pool_2x2(
+    const float* x, float* y, int h, int w, int c, int ho, int wo,
+    int row_begin, int row_end) {
+  for (int r = row_begin; r < row_end; r++) {
+    const int b = r / ho, oy = r % ho;
+    const float* x0 = x + ((b * h + 2 * oy) * w) * c;
+    const float* x1 = x0 + w * c;
+    float* yr = y + r * wo * c;
+    for (int ox = 0; ox < wo; ox++) {
+      const float* p0 = x0 + 2 * ox * c;
+      const float* p1 = x1 + 2 * ox * c;
+      for (int ch = 0; ch < c; ch += 4) {
+        const f4 m = wasm_f32x4_pmax(
+            wasm_f32x4_pmax(load4(p0 + ch), load4(p0 + c + ch)),
+            wasm_f32x4_pmax(load4(p1 + ch), load4(p1 + c + ch)));
+        store4(yr + ox * c + ch, m);
+      }
+    }
+  }
+}
+
+// Gradient of max_pool_2x2: writes every input position of its output rows
+// (the winner, first in row-major order on ties as in tfjs' cpu backend,
+// gets dy, the others 0), so dx needs no zeroing except rows and columns no
+// window covers (odd sizes), which this also zeroes. Rows r = b * ho + oy;
+// a thread owning rows also owns input rows 2*oy, 2*oy + 1 (and the
+// uncovered last row when oy is the image's last output row).
+__attribute__((export_name("max_pool_2x2_grad"))) void max_pool_2x2_grad(
+    const float* x, const float* y, const float* dy, float* dx, int h, int w,
+    int c, int ho, int wo, int row_begin, int row_end) {
+  const f4 z = splat(0);
+  for (int r = row_begin; r < row_end; r++) {
+    const int b = r / ho, oy = r % ho;
+    const int row0 = (b * h + 2 * oy) * w * c;
+    const float* yr = y + r * wo * c;
+    const float* gr = dy + r * wo * c;
+    for (int ox = 0; ox < wo; ox++) {
+      const int at = row0 + 2 * ox * c;
+      for (int ch = 0; ch < c; ch += 4) {
+        const f4 m = load4(yr + ox * c + ch), g = load4(gr + ox * c + ch);
+        const int i00 = at + ch, i01 = at + c + ch;
+        const int i10 = at + w * c + ch, i11 = at + w * c + c + ch;
+        const v128_t h00 = wasm_f32x4_eq(load4(x + i00), m);
+        v128_t found = h00;
+        const v128_t h01 = wasm_v128_andnot(wasm_f32x4_eq(load4(x + i01), m), found);
+        found = wasm_v128_or(found, h01);
+        const v128_t h10 = wasm_v128_andnot(wasm_f32x4_eq(load4(x + i10), m), found);
+        found = wasm_v128_or(found, h10);
+        const v128_t h11 = wasm_v128_andnot(wasm_f32x4_eq(load4(x + i11), m), found);
+        store4(dx + i00, wasm_v128_and(h00, g));
+        store4(dx + i01, wasm_v128_and(h01, g));
+        store4(dx + i10, wasm_v128_and(h10, g));
+        store4(dx + i11, wasm_v128_and(h11, g));
+      }
+    }
+    // Columns no window covers (odd width), in this thread's two rows.
+    for (int ix = 2 * wo; ix < w; ix++) {
+      for (int ch = 0; ch < c; ch += 4) {
+        store4(dx + row0 + ix * c + ch, z);
+        store4(dx + row0 + w * c + ix * c + ch, z);
+      }
+    }
+    // Rows no window covers (odd height), by the image's last output row.
+    if (oy == ho - 1) {
+      for (int iy = 2 * ho; iy < h; iy++) {
+        float* d = dx + (b * h + iy) * w * c;
+        for (int i = 0; i < w * c; i += 4) store4(d + i, z);
+      }
+    }
+  }
+}
+
+// Zero-padded copy of an NHWC image batch: dst is [batch, hp, wp, c] with
+// src [batch, h, w, c] placed at row `top`, column `left`, zeros elsewhere.
+// Rows r = b * hp + y of dst in [row_begin, row_end).
+__attribute__((export_name("pad_rows"))) void pad_rows(
+    const float* src, float* dst, int h, int w, int c, int hp, int wp,
+    int top, int left, int row_begin, int row_end) {
+  const f4 z = splat(0);
+  for (int r = row_begin; r < row_end; r++) {
+    const int b = r / hp, y = r % hp - top;
+    float* d = dst + r * wp * c;
+    const int n = wp * c;
+    if (y < 0 || y >= h) {
+      int i = 0;
+      for (; i + 4 <= n; i += 4) store4(d + i, z);
+      for (; i < n; i++) d[i] = 0;
+      continue;
+    }
+    const float* s = src + (b * h + y) * w * c;
+    const int lo = left * c, hi = (left + w) * c;
+    for (int i = 0; i < lo; i++) d[i] = 0;
+    int i = 0;
+    for (; i + 4 <= w * c; i += 4) store4(d + lo + i, load4(s + i));
+    for (; i < w * c; i++) d[lo + i] = s[i];
+    for (int j = hi; j < n; j++) d[j] = 0;
+  }
+}
+
 // Max pooling: y = the largest input in each window (padding never wins).
 //   x: [batch, h, w, c]   y: [batch, ho, wo, c]
 // Rows r = b * ho + oy in [row_begin, row_end).
@@ -324,51 +426,69 @@ __attribute__((export_name("sum_parts"))) void sum_parts(
 // strides so that a transposed left operand costs nothing:
 //   a[m, k] = a[m * sam + k * sak],  b: [k, np] row-major,  c: [m, np]
 // with np a multiple of 8 (zero-padded columns). Rows m in
-// [m_begin, m_end). Register tile: 4 rows x 8 columns.
+// [m_begin, m_end). Register tile: 4 rows x 8 columns. The reduction runs in
+// chunks of GEMM_K_BLOCK, so that a chunk of b (the big weight matrix of a
+// dense layer) stays in cache while every row block uses it.
+#define GEMM_K_BLOCK 256
 __attribute__((export_name("gemm"))) void gemm(
     const float* a, int sam, int sak, const float* b, float* c, int np, int k,
     int m_begin, int m_end) {
-  int m = m_begin;
-  for (; m + 4 <= m_end; m += 4) {
-    const float* a0 = a + m * sam;
-    const float* a1 = a0 + sam;
-    const float* a2 = a1 + sam;
-    const float* a3 = a2 + sam;
-    for (int n = 0; n < np; n += 8) {
-      f4 c00 = splat(0), c01 = splat(0), c10 = splat(0), c11 = splat(0);
-      f4 c20 = splat(0), c21 = splat(0), c30 = splat(0), c31 = splat(0);
-      const float* bk = b + n;
-      for (int i = 0; i < k; i++) {
-        const f4 b0 = load4(bk), b1 = load4(bk + 4);
-        const int at = i * sak;
-        const f4 v0 = splat(a0[at]), v1 = splat(a1[at]);
-        const f4 v2 = splat(a2[at]), v3 = splat(a3[at]);
-        c00 = madd(c00, v0, b0); c01 = madd(c01, v0, b1);
-        c10 = madd(c10, v1, b0); c11 = madd(c11, v1, b1);
-        c20 = madd(c20, v2, b0); c21 = madd(c21, v2, b1);
-        c30 = madd(c30, v3, b0); c31 = madd(c31, v3, b1);
-        bk += np;
+  for (int k0 = 0; k0 < k; k0 += GEMM_K_BLOCK) {
+    const int k1 = k0 + GEMM_K_BLOCK < k ? k0 + GEMM_K_BLOCK : k;
+    const int first = k0 == 0;
+    int m = m_begin;
+    for (; m + 4 <= m_end; m += 4) {
+      const float* a0 = a + m * sam;
+      const float* a1 = a0 + sam;
+      const float* a2 = a1 + sam;
+      const float* a3 = a2 + sam;
+      for (int n = 0; n < np; n += 8) {
+        float* o = c + m * np + n;
+        f4 c00, c01, c10, c11, c20, c21, c30, c31;
+        if (first) {
+          c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = splat(0);
+        } else {
+          c00 = load4(o); c01 = load4(o + 4);
+          c10 = load4(o + np); c11 = load4(o + np + 4);
+          c20 = load4(o + 2 * np); c21 = load4(o + 2 * np + 4);
+          c30 = load4(o + 3 * np); c31 = load4(o + 3 * np + 4);
+        }
+        const float* bk = b + k0 * np + n;
+        for (int i = k0; i < k1; i++) {
+          const f4 b0 = load4(bk), b1 = load4(bk + 4);
+          const int at = i * sak;
+          f4 v = splat(a0[at]);
+          c00 = madd(c00, v, b0); c01 = madd(c01, v, b1);
+          v = splat(a1[at]);
+          c10 = madd(c10, v, b0); c11 = madd(c11, v, b1);
+          v = splat(a2[at]);
+          c20 = madd(c20, v, b0); c21 = madd(c21, v, b1);
+          v = splat(a3[at]);
+          c30 = madd(c30, v, b0); c31 = madd(c31, v, b1);
+          bk += np;
+        }
+        store4(o, c00); store4(o + 4, c01);
+        store4(o + np, c10); store4(o + np + 4, c11);
+        store4(o + 2 * np, c20); store4(o + 2 * np + 4, c21);
+        store4(o + 3 * np, c30); store4(o + 3 * np + 4, c31);
       }
-      float* o = c + m * np + n;
-      store4(o, c00); store4(o + 4, c01);
-      store4(o + np, c10); store4(o + np + 4, c11);
-      store4(o + 2 * np, c20); store4(o + 2 * np + 4, c21);
-      store4(o + 3 * np, c30); store4(o + 3 * np + 4, c31);
     }
-  }
-  for (; m < m_end; m++) {  // leftover rows
-    const float* a0 = a + m * sam;
-    for (int n = 0; n < np; n += 8) {
-      f4 c0 = splat(0), c1 = splat(0);
-      const float* bk = b + n;
-      for (int i = 0; i < k; i++) {
-        const f4 v = splat(a0[i * sak]);
-        c0 = madd(c0, v, load4(bk));
-        c1 = madd(c1, v, load4(bk + 4));
-        bk += np;
+    for (; m < m_end; m++) {  // leftover rows
+      const float* a0 = a + m * sam;
+      for (int n = 0; n < np; n += 8) {
+        float* o = c + m * np + n;
+        f4 c0 = first ? splat(0) : load4(o);
+        f4 c1 = first ? splat(0) : load4(o + 4);
+        const float* bk = b + k0 * np + n;
+        for (int i = k0; i < k1; i++) {
+          const f4 v = splat(a0[i * sak]);
+          c0 = madd(c0, v, load4(bk));
+          c1 = madd(c1, v, load4(bk + 4));
+          bk += np;
+        }
+        store4(o, c0);
+        store4(o + 4, c1);
       }
-      store4(c + m * np + n, c0);
-      store4(c + m * np + n + 4, c1);
     }
   }
 }

@@ -4,7 +4,11 @@
 
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import { closeFastBackend, useFastBackend } from "../../lib/fast/mod.ts";
+import {
+  closeFastBackend,
+  measureSimdPeak,
+  useFastBackend,
+} from "../../lib/fast/mod.ts";
 
 const SEED = 11;
 const IMAGE = 12; // small images keep the cpu reference fast
@@ -103,6 +107,26 @@ Deno.test("useFastBackend() selects the wasm backend and reports its features", 
   } finally {
     closeFastBackend();
   }
+});
+
+Deno.test("measureSimdPeak() runs the peak kernel on every thread and reports a rate", async () => {
+  await useFastBackend({ threads: 2 });
+  try {
+    const peak = measureSimdPeak({ maxSeconds: 0.2 });
+    assert.equal(peak.threads, 2);
+    assert.equal(typeof peak.fma, "boolean");
+    assert.ok(Number.isFinite(peak.gflops) && peak.gflops > 0);
+  } finally {
+    closeFastBackend();
+  }
+});
+
+Deno.test("measureSimdPeak() throws when the fast backend is off", () => {
+  assert.throws(() => measureSimdPeak(), {
+    name: "Error",
+    message:
+      "Cannot measure the SIMD peak: the fast backend is not on, received no useFastBackend() call before",
+  });
 });
 
 Deno.test("useFastBackend() trains a small CNN along the cpu backend's loss curve", async () => {

@@ -167,14 +167,16 @@ Deno.test("useFastBackend() registers a MaxPoolGrad that matches the cpu backend
   try {
     const random = rng(SEED + 2);
     for (let i = 0; i < CASES; i++) {
-      const size = pick(random, [1, 2, 3]);
-      const stride = pick(random, [1, 2]);
-      const pad = pick(random, ["same", "valid"] as const);
+      // Half the cases are the tutorial's 2x2 / 2 valid pooling.
+      const plain = i % 2 === 0;
+      const size = plain ? 2 : pick(random, [1, 2, 3]);
+      const stride = plain ? 2 : pick(random, [1, 2]);
+      const pad = plain ? "valid" : pick(random, ["same", "valid"] as const);
       const shape: Shape4 = [
         int(random, 1, 8),
         int(random, size, 17),
         int(random, size, 17),
-        int(random, 1, 64),
+        plain ? 4 * int(random, 1, 16) : int(random, 1, 64),
       ];
       const [got, want] = onBoth(() => {
         const input = tf.randomNormal(
@@ -206,22 +208,65 @@ Deno.test("useFastBackend() registers a MaxPoolGrad that matches the cpu backend
 Deno.test("useFastBackend() MaxPoolGrad sends tied maxima to the first position, like the cpu backend", async () => {
   await useFastBackend({ threads: 2 });
   try {
-    // Values 0..2 tie often inside 2x2 windows.
-    const values = Array.from({ length: 2 * 6 * 6 * 5 }, (_, i) => (i * 7) % 3);
-    const [got, want] = onBoth(() => {
-      const input = tf.tensor4d(values, [2, 6, 6, 5]);
-      const output = tf.maxPool(input, 2, 2, "valid");
-      return tf.engine().runKernel(tf.MaxPoolGrad, {
-        dy: tf.onesLike(output),
-        input,
-        output,
-      }, {
-        filterSize: 2,
-        strides: 2,
-        pad: "valid",
-      }) as tf.Tensor;
-    });
-    assert.deepEqual([...got], [...want]);
+    // Values 0..2 tie often inside 2x2 windows; 8 channels take the 2x2
+    // fast path, 5 the general one; odd sizes leave a row and a column
+    // outside every window.
+    for (const [size, channels] of [[6, 5], [6, 8], [7, 8]]) {
+      const shape: Shape4 = [2, size, size, channels];
+      const values = Array.from(
+        { length: shape.reduce((a, b) => a * b) },
+        (_, i) => (i * 7) % 3,
+      );
+      const [got, want] = onBoth(() => {
+        const input = tf.tensor4d(values, shape);
+        const output = tf.maxPool(input, 2, 2, "valid");
+        return tf.engine().runKernel(tf.MaxPoolGrad, {
+          dy: tf.onesLike(output),
+          input,
+          output,
+        }, {
+          filterSize: 2,
+          strides: 2,
+          pad: "valid",
+        }) as tf.Tensor;
+      });
+      assert.deepEqual([...got], [...want], `shape ${shape}`);
+    }
+  } finally {
+    closeFastBackend();
+  }
+});
+
+Deno.test("useFastBackend() registers a MaxPool that matches the cpu backend", async () => {
+  await useFastBackend({ threads: 2 });
+  try {
+    const random = rng(SEED + 5);
+    for (let i = 0; i < CASES; i++) {
+      // Half the cases are the tutorial's 2x2 / 2 valid pooling.
+      const plain = i % 2 === 0;
+      const size = plain ? 2 : pick(random, [1, 2, 3]);
+      const stride = plain ? 2 : pick(random, [1, 2]);
+      const pad = plain ? "valid" : pick(random, ["same", "valid"] as const);
+      const shape: Shape4 = [
+        int(random, 1, 8),
+        int(random, size, 17),
+        int(random, size, 17),
+        plain ? 4 * int(random, 1, 16) : int(random, 1, 64),
+      ];
+      const [got, want] = onBoth(() =>
+        tf.maxPool(
+          tf.randomNormal(shape, 0, 1, "float32", 3000 + i) as tf.Tensor4D,
+          size,
+          stride,
+          pad,
+        )
+      );
+      assert.deepEqual(
+        [...got],
+        [...want],
+        `pool ${size} stride ${stride} ${pad} on ${shape}`,
+      );
+    }
   } finally {
     closeFastBackend();
   }
@@ -264,7 +309,8 @@ Deno.test("useFastBackend() registers a BatchMatMul that matches the cpu backend
     const random = rng(SEED + 3);
     for (let i = 0; i < CASES; i++) {
       const m = int(random, 1, 40);
-      const k = int(random, 1, 300);
+      // Up to 700: the kernel sums in chunks of 256.
+      const k = int(random, 1, 700);
       const n = int(random, 1, 40);
       const transposeA = random() < 0.5;
       const transposeB = random() < 0.5;
@@ -366,32 +412,81 @@ Deno.test("useFastBackend() registers an Add that matches the cpu backend, bias 
   }
 });
 
-Deno.test("useFastBackend({ forwardConv: true }) registers a Conv2D that matches the cpu backend", async () => {
-  const info = await useFastBackend({ threads: 2, forwardConv: true });
+Deno.test("useFastBackend() registers a Conv2D and a FusedConv2D (bias, ReLU) that match the cpu backend", async () => {
+  const info = await useFastBackend({ threads: 2 });
   try {
     assert.ok(info.kernels.includes("Conv2D"));
+    assert.ok(info.kernels.includes("FusedConv2D"));
     const random = rng(SEED + 4);
     for (let i = 0; i < CASES; i++) {
       const cfg = randomConvCase(random);
-      const [got, want] = onBoth(() =>
-        tf.conv2d(
-          tf.randomNormal(cfg.x, 0, 1, "float32", 1000 + 2 * i) as tf.Tensor4D,
-          tf.randomNormal(
-            cfg.filter,
-            0,
-            1,
-            "float32",
-            1001 + 2 * i,
-          ) as tf.Tensor4D,
-          cfg.stride,
-          cfg.pad,
-        )
-      );
+      // Plain, with bias, with bias and ReLU (tf.fused runs FusedConv2D
+      // outside of gradient recording).
+      const variant = i % 3;
+      const [got, want] = onBoth(() => {
+        const x = tf.randomNormal(cfg.x, 0, 1, "float32", 1000 + 2 * i);
+        const filter = tf.randomNormal(
+          cfg.filter,
+          0,
+          1,
+          "float32",
+          1001 + 2 * i,
+        );
+        if (variant === 0) {
+          return tf.conv2d(
+            x as tf.Tensor4D,
+            filter as tf.Tensor4D,
+            cfg.stride,
+            cfg.pad,
+          );
+        }
+        return tf.fused.conv2d({
+          x: x as tf.Tensor4D,
+          filter: filter as tf.Tensor4D,
+          strides: cfg.stride,
+          pad: cfg.pad,
+          bias: tf.randomNormal([cfg.filter[3]], 0, 1, "float32", 7 + i),
+          activation: variant === 2 ? "relu" : "linear",
+        });
+      });
       const err = relativeError(got, want);
       assert.ok(
         err <= MAX_RELATIVE_ERROR,
-        `${describe(cfg)}: relative error ${err}`,
+        `${describe(cfg)} variant ${variant}: relative error ${err}`,
       );
+    }
+  } finally {
+    closeFastBackend();
+  }
+});
+
+Deno.test("useFastBackend() computes Relu, its gradient and Adam steps like the cpu backend", async () => {
+  await useFastBackend({ threads: 2 });
+  try {
+    const random = rng(SEED + 6);
+    for (let i = 0; i < 4; i++) {
+      // Large enough to be split between threads, odd so SIMD leftovers run.
+      const n = int(random, 40_000, 90_000) | 1;
+      const [got, want] = onBoth(() => {
+        const x = tf.randomNormal([n], 0, 1, "float32", 50 + i);
+        const w = tf.randomNormal([n], 0, 1, "float32", 60 + i);
+        const relu = tf.relu(x);
+        const grad = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.relu(v), w)))(
+          x,
+        );
+        // Three Adam steps on a variable from the same start.
+        const v = tf.variable(tf.randomNormal([n], 0, 1, "float32", 70 + i));
+        const adam = tf.train.adam(0.01);
+        for (let s = 0; s < 3; s++) {
+          adam.minimize(() => tf.sum(tf.mul(tf.square(v), w)));
+        }
+        const result = tf.concat([relu, grad, v]);
+        adam.dispose();
+        v.dispose();
+        return result;
+      });
+      const err = relativeError(got, want);
+      assert.ok(err <= MAX_RELATIVE_ERROR, `n ${n}: relative error ${err}`);
     }
   } finally {
     closeFastBackend();
