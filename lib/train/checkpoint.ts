@@ -942,7 +942,8 @@ export interface TrainWithCheckpointsOptions
  * Trains with a checkpoint after every epoch, continuing from the last
  * complete one when `dir` holds a checkpoint of the same run — so re-running
  * a notebook cell after a kernel restart (or a crash) picks up where it
- * stopped instead of starting over, and a finished run is restored at once.
+ * stopped instead of starting over, and a finished run is restored at once
+ * (weights and history, without calling the callbacks).
  * A checkpoint of a different run (other data, model or settings) is an
  * error, never a silent restart. Says in one line what it did.
  *
@@ -1022,6 +1023,8 @@ export async function trainWithCheckpoints(
       }: training from epoch 1, saving a checkpoint after every epoch`,
     );
   }
+  // A finished run is only restored: no epoch left, so no callbacks either.
+  if (restored && restored.initialEpoch >= epochs) return restored.history;
   return await trainModel(model, train, {
     ...trainOptions,
     epochs,

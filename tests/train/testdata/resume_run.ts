@@ -4,7 +4,7 @@
  * tutorial CNN with augmentation and dropout, shuffled batches, the `cpu`
  * backend, a checkpoint after every epoch in `--dir`.
  *
- * `deno run -A resume_run.ts --dir D --epochs N [--out result.json] [--pause-in-epoch E]`
+ * `deno run -A resume_run.ts --dir D --epochs N [--out result.json] [--pause-in-epoch E] [--backend cpu|fast]`
  *
  * With `--pause-in-epoch E` it stops after the first batch of epoch E (the
  * weights already moved past the last checkpoint), writes `<dir>.paused` and
@@ -16,6 +16,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
 import { ImageDataset } from "../../../lib/dataset/image_folder.ts";
+import { closeFastBackend, useFastBackend } from "../../../lib/fast/mod.ts";
 import { createTutorialCnn } from "../../../lib/model/cnn.ts";
 import {
   epochLogger,
@@ -59,9 +60,11 @@ const args = parseArgs({
     epochs: { type: "string" },
     out: { type: "string" },
     "pause-in-epoch": { type: "string" },
+    backend: { type: "string", default: "cpu" },
   },
 }).values;
-await tf.setBackend("cpu");
+if (args.backend === "fast") await useFastBackend();
+else await tf.setBackend("cpu");
 const model = createTutorialCnn({
   numClasses: CLASSES.length,
   imageSize: [SIDE, SIDE],
@@ -95,3 +98,4 @@ if (args.out) {
   );
   await Deno.writeTextFile(args.out, JSON.stringify({ metrics, weights }));
 }
+if (args.backend === "fast") closeFastBackend();
