@@ -8,6 +8,7 @@
  * @module
  */
 import { initWasm, Resvg } from "@resvg/resvg-wasm";
+import { encode } from "fast-png";
 
 /** The family every text is drawn in, whatever the SVG asks for. */
 export const FONT_FAMILY = "DejaVu Sans";
@@ -110,7 +111,23 @@ export async function raster(): Promise<Raster> {
     png(svg, scale, background) {
       const r = resvg(withFont(svg), fontBuffers, scale, background);
       const image = r.render();
-      const png = image.asPng();
+      let png: Uint8Array;
+      if (background) {
+        // Opaque: keep RGB only (resvg writes RGBA), a third smaller or more.
+        const rgba = image.pixels;
+        const rgb = new Uint8Array((rgba.length / 4) * 3);
+        for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
+          rgb[j] = rgba[i];
+          rgb[j + 1] = rgba[i + 1];
+          rgb[j + 2] = rgba[i + 2];
+        }
+        png = encode({
+          width: image.width,
+          height: image.height,
+          data: rgb,
+          channels: 3,
+        });
+      } else png = image.asPng();
       image.free();
       r.free();
       return png;

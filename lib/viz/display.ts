@@ -163,8 +163,8 @@ export class Figure {
   }
 
   /**
-   * The figure as PNG: a picture's own pixels, or a chart rasterized at
-   * `scale` × its size on white (text in the bundled DejaVu Sans).
+   * The figure as PNG: a picture's own pixels, a picture drawn from SVG at
+   * 1×, or a chart at `scale` × its size, on white (text in DejaVu Sans).
    *
    * @param scale Pixels per CSS pixel of a chart.
    * @returns The PNG file.
@@ -184,9 +184,7 @@ export class Figure {
     const at = this.kind === "picture" ? 1 : scale;
     let png = this.#rendered.get(at);
     if (!png) {
-      png = raster().then((r) =>
-        r.png(this.#svg, at, this.kind === "chart" ? "white" : undefined)
-      );
+      png = raster().then((r) => r.png(this.#svg, at, "white"));
       this.#rendered.set(at, png);
     }
     return png;
