@@ -9,6 +9,13 @@
  * to a temporary folder that is renamed to the target only when complete, so a
  * truncated archive never leaves a half-extracted folder that a later call uses.
  *
+ * Size is bounded too: every entry is streamed to disk chunk by chunk (never
+ * held whole in memory) while its bytes are counted, and the extraction stops
+ * when one entry passes `maxFileBytes` or the total passes `maxExtractedBytes`
+ * (see `limits.ts`), so a small archive that expands to gigabytes of zeros is
+ * refused with an error that names the entry, the sizes and the option to
+ * raise, and leaves nothing on disk.
+ *
  * @module
  */
 
@@ -16,7 +23,14 @@ import { createTarDecoder, type ParsedTarEntry } from "modern-tar";
 import JSZip from "jszip";
 import { dirname, join, resolve, sep } from "node:path";
 import { ProgressBar, type ProgressMode } from "../util/progress.ts";
-import { writeAtomically } from "../util/atomic.ts";
+import { isDiskFull, writeAtomically } from "../util/atomic.ts";
+import {
+  checkLimit,
+  defaultExtractedLimit,
+  formatBytes,
+  MAX_FILE_BYTES,
+  raiseLimitAdvice,
+} from "./limits.ts";
 
 /** Options for {@link extractArchive}. */
 export interface ExtractArchiveOptions {
@@ -30,7 +44,21 @@ export interface ExtractArchiveOptions {
   /** How to show extraction progress (`"silent"` for none).
    * @default "auto" */
   progress?: ProgressMode | "auto";
+  /** Largest total of file bytes the archive may expand to; the extraction is
+   * stopped and removed when it would pass it.
+   * @default defaultExtractedLimit(archive size): 20 × the archive's size, at least 1 GiB */
+  maxExtractedBytes?: number;
+  /** Largest single entry; the extraction is stopped and removed when one
+   * entry is larger.
+   * @default MAX_FILE_BYTES (256 MiB) */
+  maxFileBytes?: number;
 }
+
+/** Compressed bytes given to the gzip decoder at a time; gzip expands at
+ * most about 1032×, so each becomes at most ~8 MiB of output. */
+const GZIP_INPUT_SLICE = 8 * 1024;
+/** Longest symlink target read from a zip entry (Linux' PATH_MAX). */
+const MAX_LINK_TARGET_BYTES = 4096;
 
 /** Unix file-type bits of a zip entry's external attributes. */
 const S_IFMT = 0o170000;
@@ -49,6 +77,79 @@ function archiveKind(path: string): ArchiveKind | undefined {
 
 /** An archive entry that must not be extracted, with the reason. */
 class UnsafeEntryError extends Error {}
+
+/** An entry that would pass a size limit. */
+class SizeLimitError extends Error {
+  constructor(
+    /** The limit passed. */
+    readonly option: "maxFileBytes" | "maxExtractedBytes",
+    /** The entry's name as stored. */
+    readonly entry: string,
+    /** The entry's size, or the total with it. */
+    readonly bytes: number,
+    /** The limit's value. */
+    readonly limit: number,
+    /** Whether `bytes` is exact (declared) or only a lower bound (streamed). */
+    readonly exact: boolean,
+  ) {
+    super(`${option} passed by ${entry}`);
+  }
+}
+
+/** Counts extracted bytes against the per-entry and total limits. */
+class SizeBudget {
+  /** File bytes written so far. */
+  total = 0;
+  constructor(readonly maxFile: number, readonly maxTotal: number) {}
+
+  /**
+   * Throws when an entry of `bytes` (so far, or declared when `exact`) would
+   * pass a limit; `before` is the total before this entry.
+   */
+  check(entry: string, bytes: number, exact: boolean, before = this.total) {
+    if (bytes > this.maxFile) {
+      throw new SizeLimitError(
+        "maxFileBytes",
+        entry,
+        bytes,
+        this.maxFile,
+        exact,
+      );
+    }
+    if (before + bytes > this.maxTotal) {
+      throw new SizeLimitError(
+        "maxExtractedBytes",
+        entry,
+        before + bytes,
+        this.maxTotal,
+        exact,
+      );
+    }
+  }
+}
+
+/** The message of a size limit error, naming archive, entry, sizes and option. */
+function sizeLimitMessage(
+  archivePath: string,
+  archiveSize: number,
+  error: SizeLimitError,
+  limitIsDefault: boolean,
+): string {
+  const { option, entry, bytes, limit, exact } = error;
+  const size = `${exact ? "" : "at least "}${formatBytes(bytes)}`;
+  const what = option === "maxFileBytes"
+    ? `entry "${entry}" expands to ${size}, over the ${
+      formatBytes(limit)
+    } per-file limit`
+    : `entry "${entry}" brings the extracted total to ${size}, over the ${
+      formatBytes(limit)
+    } limit for this ${formatBytes(archiveSize)} archive${
+      limitIsDefault ? " (20 × its size, at least 1 GiB)" : ""
+    }`;
+  return `Cannot extract ${archivePath}: ${what}; nothing was extracted; if you trust the archive, ${
+    raiseLimitAdvice(option, exact ? bytes : undefined)
+  }, received ${exact ? "" : "at least "}${bytes} bytes`;
+}
 
 /**
  * Checks an entry name and returns its path components after `strip`
@@ -91,7 +192,11 @@ function checkSymlinkTarget(entryParts: string[], target: string): void {
 class SafeWriter {
   #links: string[] = [];
   #rootReal = "";
-  constructor(readonly root: string, readonly strip: number) {}
+  constructor(
+    readonly root: string,
+    readonly strip: number,
+    readonly budget: SizeBudget,
+  ) {}
 
   async init() {
     this.#rootReal = await Deno.realPath(this.root);
@@ -129,22 +234,47 @@ class SafeWriter {
     if (parts) await Deno.mkdir(join(this.root, ...parts), { recursive: true });
   }
 
-  async file(name: string, body: ReadableStream<Uint8Array> | Uint8Array) {
+  /**
+   * Streams one regular file to disk, counting its bytes against the budget:
+   * the declared size is checked before anything is written, the bytes while
+   * they arrive (a declared size may lie).
+   */
+  async file(
+    name: string,
+    body: ReadableStream<Uint8Array>,
+    declaredSize: number,
+  ) {
     const parts = safeParts(name, this.strip);
-    if (!parts) {
-      if (!(body instanceof Uint8Array)) await body.cancel();
-      return;
+    if (!parts) return await body.cancel();
+    try {
+      this.budget.check(name, declaredSize, true);
+    } catch (error) {
+      await body.cancel();
+      throw error;
     }
     const dest = await this.#prepare(parts);
-    if (body instanceof Uint8Array) await Deno.writeFile(dest, body);
-    else {
-      const file = await Deno.open(dest, {
-        write: true,
-        create: true,
-        truncate: true,
-      });
-      await body.pipeTo(file.writable);
+    using file = await Deno.open(dest, {
+      write: true,
+      create: true,
+      truncate: true,
+    });
+    const reader = body.getReader();
+    let written = 0;
+    try {
+      while (true) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        this.budget.check(name, written + value.length, false);
+        for (let at = 0; at < value.length;) {
+          at += await file.write(value.subarray(at));
+        }
+        written += value.length;
+      }
+    } catch (error) {
+      await reader.cancel().catch(() => {});
+      throw error;
     }
+    this.budget.total += written;
   }
 
   async symlink(name: string, target: string) {
@@ -206,11 +336,16 @@ async function extractTar(
 ): Promise<void> {
   using file = await Deno.open(archivePath);
   let read = 0;
+  // The gzip decoder turns each input chunk into one output chunk, so input
+  // goes in small slices: a slice of zeros becomes at most ~8 MiB.
+  const slice = gzip ? GZIP_INPUT_SLICE : Infinity;
   const counter = new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
       read += chunk.length;
       bar.update(read);
-      controller.enqueue(chunk);
+      for (let at = 0; at < chunk.length; at += slice) {
+        controller.enqueue(chunk.subarray(at, at + slice));
+      }
     },
   });
   let stream: ReadableStream<Uint8Array> = file.readable.pipeThrough(counter);
@@ -230,8 +365,8 @@ async function extractTar(
     try {
       await writeTarEntry(entry, writer);
     } catch (error) {
+      await entries.cancel().catch(() => {});
       if (error instanceof UnsafeEntryError) {
-        await entries.cancel().catch(() => {});
         throw new Error(
           `Cannot extract ${archivePath}: entry "${header.name}" ${error.message}; the archive is unsafe, nothing was extracted, received ${header.name}`,
         );
@@ -245,7 +380,7 @@ async function writeTarEntry(entry: ParsedTarEntry, writer: SafeWriter) {
   const { header, body } = entry;
   switch (header.type ?? "file") {
     case "file":
-      return await writer.file(header.name, body);
+      return await writer.file(header.name, body, header.size);
     case "directory":
       await body.cancel();
       return await writer.dir(header.name);
@@ -265,27 +400,98 @@ async function writeTarEntry(entry: ParsedTarEntry, writer: SafeWriter) {
   }
 }
 
+/** The parts of jszip's entry streaming interface (`ZipObject#internalStream`) used here. */
+interface JSZipStreamHelper {
+  on(event: "data", listener: (chunk: Uint8Array) => void): JSZipStreamHelper;
+  on(event: "end", listener: () => void): JSZipStreamHelper;
+  on(event: "error", listener: (error: Error) => void): JSZipStreamHelper;
+  pause(): JSZipStreamHelper;
+  resume(): JSZipStreamHelper;
+}
+
+/** What jszip knows of a zip entry beyond its public type. */
+interface JSZipEntryInternals {
+  /** The name exactly as stored (jszip rewrites '..' in `name`). */
+  unsafeOriginalName?: string;
+  /** The central directory's record, with the declared uncompressed size. */
+  _data?: { uncompressedSize?: number };
+  internalStream(type: "uint8array"): JSZipStreamHelper;
+}
+
+/**
+ * One zip entry's bytes as a web stream, decompressed chunk by chunk through
+ * jszip's streaming interface; jszip is paused whenever the stream's queue
+ * is full, so memory holds about one chunk of output, not the whole entry.
+ */
+function zipEntryStream(
+  entry: JSZipEntryInternals,
+): ReadableStream<Uint8Array> {
+  let helper: JSZipStreamHelper | undefined;
+  let finished = false;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      helper = entry.internalStream("uint8array");
+      helper
+        .on("data", (chunk) => {
+          if (finished) return;
+          controller.enqueue(chunk);
+          if ((controller.desiredSize ?? 1) <= 0) helper!.pause();
+        })
+        .on("end", () => {
+          if (finished) return;
+          finished = true;
+          controller.close();
+        })
+        .on("error", (error) => {
+          if (finished) return;
+          finished = true;
+          controller.error(error);
+        });
+      helper.pause();
+    },
+    pull() {
+      helper!.resume();
+    },
+    cancel() {
+      finished = true;
+      helper!.pause();
+    },
+  }, { highWaterMark: 4 });
+}
+
 async function extractZip(
   archivePath: string,
   writer: SafeWriter,
   bar: ProgressBar,
 ): Promise<void> {
+  // jszip needs the whole archive in memory (its compressed size, which the
+  // download limit bounds); entries are decompressed one chunk at a time.
   const bytes = await Deno.readFile(archivePath);
   const zip = await JSZip.loadAsync(bytes);
   const files = Object.values(zip.files);
   let done = 0;
   for (const file of files) {
+    const entry = file as unknown as JSZipEntryInternals;
     // jszip rewrites '..' in names; check the name exactly as stored.
-    const name = (file as { unsafeOriginalName?: string }).unsafeOriginalName ??
-      file.name;
+    const name = entry.unsafeOriginalName ?? file.name;
+    // jszip reads the 32-bit size as signed, so entries of 2 to 4 GiB look
+    // negative and fail its own end-of-entry check: read it unsigned and
+    // hand it back. (The streamed count is the real guard: a size can lie.)
+    const declared = (entry._data?.uncompressedSize ?? 0) >>> 0;
+    if (entry._data) entry._data.uncompressedSize = declared;
     try {
       const mode = typeof file.unixPermissions === "number"
         ? file.unixPermissions
         : 0;
       if (file.dir) await writer.dir(name);
       else if ((mode & S_IFMT) === S_IFLNK) {
+        if (declared > MAX_LINK_TARGET_BYTES) {
+          throw new UnsafeEntryError(
+            `is a symlink whose target is ${declared} bytes long, more than the ${MAX_LINK_TARGET_BYTES} a path can have`,
+          );
+        }
         await writer.symlink(name, await file.async("string"));
-      } else await writer.file(name, await file.async("uint8array"));
+      } else await writer.file(name, zipEntryStream(entry), declared);
     } catch (error) {
       if (error instanceof UnsafeEntryError) {
         throw new Error(
@@ -306,16 +512,24 @@ async function extractZip(
  *
  * Supported: `.tgz` / `.tar.gz` (gzip through `DecompressionStream`), `.tar`,
  * `.zip`. Refused (the whole archive, naming the entry): absolute paths, `..`
- * components, symlinks or hard links to places outside the target, device files.
+ * components, symlinks or hard links to places outside the target, device files,
+ * and entries that pass the size limits: one entry over `maxFileBytes`
+ * (256 MiB by default), or a total over `maxExtractedBytes` (20 × the
+ * archive's size, at least 1 GiB, by default). Entries are streamed to disk,
+ * so memory use does not grow with their size (a zip archive itself is read
+ * into memory whole, at its compressed size).
  *
  * @param archivePath Path of the archive file.
  * @param targetDir Folder to create with the archive's contents.
- * @param options Components to strip, re-extraction, progress display.
+ * @param options Components to strip, re-extraction, progress display, size limits.
  * @returns `targetDir`.
  * @throws {TypeError} When the file name has no supported archive extension.
  * @throws {Deno.errors.NotFound} When the archive does not exist.
+ * @throws {RangeError} When an entry or the total passes a size limit (the
+ *   message names the entry, the sizes and the option to raise), or a limit
+ *   or `strip` is out of range.
  * @throws {Error} When the archive is truncated or corrupt (delete it and
- *   download again) or holds an unsafe entry.
+ *   download again), holds an unsafe entry, or the disk is full.
  *
  * @example Extract a zip made on the fly
  * ```ts
@@ -329,6 +543,24 @@ async function extractZip(
  * await Deno.writeFile(`${dir}/a.zip`, await zip.generateAsync({ type: "uint8array" }));
  * const out = await extractArchive(`${dir}/a.zip`, `${dir}/out`, { progress: "silent" });
  * assert.equal(await Deno.readTextFile(`${out}/hello/world.txt`), "hi");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
+ * @example An entry over the per-file limit is refused, nothing is left
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import JSZip from "jszip";
+ * import { extractArchive } from "./archive.ts";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const zip = new JSZip();
+ * zip.file("big.bin", new Uint8Array(5000));
+ * await Deno.writeFile(`${dir}/a.zip`, await zip.generateAsync({ type: "uint8array", compression: "DEFLATE" }));
+ * await assert.rejects(
+ *   extractArchive(`${dir}/a.zip`, `${dir}/out`, { progress: "silent", maxFileBytes: 1000 }),
+ *   RangeError,
+ * );
+ * assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["a.zip"]);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -348,6 +580,15 @@ export async function extractArchive(
     throw new RangeError(
       `Cannot extract ${archivePath}: strip must be a non-negative integer, received ${strip}`,
     );
+  }
+  const what = `extract ${archivePath}`;
+  const maxFile = checkLimit(
+    what,
+    "maxFileBytes",
+    options.maxFileBytes ?? MAX_FILE_BYTES,
+  );
+  if (options.maxExtractedBytes !== undefined) {
+    checkLimit(what, "maxExtractedBytes", options.maxExtractedBytes);
   }
   let size: number;
   try {
@@ -374,15 +615,31 @@ export async function extractArchive(
     unit: "B",
     mode: options.progress ?? "auto",
   });
+  const budget = new SizeBudget(
+    maxFile,
+    options.maxExtractedBytes ?? defaultExtractedLimit(size),
+  );
   await writeAtomically(target, async (temp) => {
     await Deno.mkdir(temp);
-    const writer = new SafeWriter(temp, strip);
+    const writer = new SafeWriter(temp, strip, budget);
     await writer.init();
     try {
       if (kind === "zip") await extractZip(archivePath, writer, bar);
       else await extractTar(archivePath, writer, kind === "tgz", bar);
       await writer.finish();
     } catch (error) {
+      // A full disk is not a corrupt archive: writeAtomically says which folder is full.
+      if (isDiskFull(error)) throw error;
+      if (error instanceof SizeLimitError) {
+        throw new RangeError(
+          sizeLimitMessage(
+            archivePath,
+            size,
+            error,
+            options.maxExtractedBytes === undefined,
+          ),
+        );
+      }
       if (error instanceof UnsafeEntryError) {
         throw new Error(
           `Cannot extract ${archivePath}: entry ${error.message}; the archive is unsafe, nothing was extracted, received ${archivePath}`,

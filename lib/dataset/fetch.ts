@@ -2,16 +2,25 @@
  * Download a URL into the data cache (or open a local file), safely: the bytes
  * go to a temporary `.partial` file that is renamed only once complete and
  * verified, so an interrupted download is never mistaken for a finished one.
+ * Downloads are bounded: a server that announces more than `maxDownloadBytes`
+ * is refused before anything is written, and one that sends more is stopped
+ * and its partial file removed.
  *
  * @module
  */
 
 import { createHash } from "node:crypto";
 import { basename, join } from "node:path";
-import { writeAtomically } from "../util/atomic.ts";
+import { isDiskFull, writeAtomically } from "../util/atomic.ts";
 import { fileURLToPath } from "node:url";
 import { defaultDataDir } from "./data_dir.ts";
 import { ProgressBar, type ProgressMode } from "../util/progress.ts";
+import {
+  checkLimit,
+  formatBytes,
+  MAX_DOWNLOAD_BYTES,
+  raiseLimitAdvice,
+} from "./limits.ts";
 
 /** Options for {@link fetchFile}. */
 export interface FetchFileOptions {
@@ -31,6 +40,11 @@ export interface FetchFileOptions {
   /** How to show download progress (`"silent"` for none).
    * @default "auto" */
   progress?: ProgressMode | "auto";
+  /** Largest download accepted: a larger announced `Content-Length` is
+   * refused before anything is written, a body that grows past it is stopped
+   * and its partial file removed. Local files are not limited (nothing is copied).
+   * @default MAX_DOWNLOAD_BYTES (2 GiB) */
+  maxDownloadBytes?: number;
 }
 
 /**
@@ -64,15 +78,19 @@ async function checkSha256(path: string, expected: string, what: string) {
  *
  * - `http://` / `https://`: downloaded into `cacheDir` once (later calls reuse
  *   the file), with a progress bar, through a `.partial` temporary file that is
- *   renamed only after the whole body (and the optional SHA-256) checked out.
+ *   renamed only after the whole body (and the optional SHA-256) checked out;
+ *   at most `maxDownloadBytes` (2 GiB by default) are accepted.
  * - `file://` URLs and plain paths: used where they are (no copy).
  *
  * @param urlOrPath An http(s) URL, a `file://` URL or a local path.
- * @param options Cache folder, file name, SHA-256 and progress display.
+ * @param options Cache folder, file name, SHA-256, progress display, size limit.
  * @returns The local path of the file.
  * @throws {Deno.errors.NotFound} When a local file does not exist.
+ * @throws {RangeError} When the server announces or sends more than
+ *   `maxDownloadBytes` (the message names the URL, the size and the option),
+ *   or `maxDownloadBytes` is not a positive number.
  * @throws {Error} When the server answers with an error status, the
- *   connection ends early, or the SHA-256 does not match.
+ *   connection ends early, the SHA-256 does not match, or the disk is full.
  * @throws {TypeError} When `sha256` is not 64 hex digits.
  *
  * @example A local path is returned as it is
@@ -95,6 +113,11 @@ export async function fetchFile(
       `Cannot fetch file: sha256 must be 64 hex digits, received ${sha256}`,
     );
   }
+  const maxBytes = checkLimit(
+    "fetch file",
+    "maxDownloadBytes",
+    options.maxDownloadBytes ?? MAX_DOWNLOAD_BYTES,
+  );
   const local = localPathOf(urlOrPath);
   if (local !== undefined) {
     try {
@@ -132,7 +155,13 @@ export async function fetchFile(
   // A unique temporary name: two processes downloading at once do not collide,
   // and a crash leaves only a `.partial` file that is never read.
   await writeAtomically(dest, async (partial) => {
-    await download(urlOrPath, partial, fileName, options.progress ?? "auto");
+    await download(
+      urlOrPath,
+      partial,
+      fileName,
+      options.progress ?? "auto",
+      maxBytes,
+    );
     if (sha256) {
       await checkSha256(partial, sha256, `the download of ${urlOrPath}`);
     }
@@ -145,6 +174,7 @@ async function download(
   partial: string,
   fileName: string,
   progress: ProgressMode | "auto",
+  maxBytes: number,
 ): Promise<void> {
   let response: Response;
   try {
@@ -165,6 +195,18 @@ async function download(
   }
   const lengthHeader = response.headers.get("content-length");
   const expected = lengthHeader ? Number(lengthHeader) : 0;
+  if (expected > maxBytes) {
+    await response.body.cancel();
+    throw new RangeError(
+      `Cannot download ${url}: the server announces ${
+        formatBytes(expected)
+      }, over the ${
+        formatBytes(maxBytes)
+      } download limit; nothing was saved; if you trust the source, ${
+        raiseLimitAdvice("maxDownloadBytes", expected)
+      }, received Content-Length ${expected}`,
+    );
+  }
   const bar = new ProgressBar(expected, {
     label: `Downloading ${fileName}`,
     unit: "B",
@@ -176,8 +218,23 @@ async function download(
     create: true,
     truncate: true,
   });
+  const reader = response.body.getReader();
   try {
-    for await (const chunk of response.body) {
+    while (true) {
+      const { done, value: chunk } = await reader.read();
+      if (done) break;
+      if (received + chunk.length > maxBytes) {
+        await reader.cancel();
+        throw new RangeError(
+          `Cannot download ${url}: the server sent more than the ${
+            formatBytes(maxBytes)
+          } download limit${
+            expected ? ` (it announced ${formatBytes(expected)})` : ""
+          }; the partial file was removed; if you trust the source, ${
+            raiseLimitAdvice("maxDownloadBytes")
+          }, received more than ${maxBytes} bytes`,
+        );
+      }
       let written = 0;
       while (written < chunk.length) {
         written += await file.write(chunk.subarray(written));
@@ -186,6 +243,8 @@ async function download(
       bar.update(received);
     }
   } catch (error) {
+    // The limit and a full disk say what happened; only network errors are wrapped.
+    if (error instanceof RangeError || isDiskFull(error)) throw error;
     throw new Error(
       `Cannot download ${url}: the connection broke after ${received} bytes (${
         (error as Error).message

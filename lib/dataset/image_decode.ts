@@ -3,7 +3,9 @@
  * way `tf.io.decode_image(channels=3)` does: grayscale is repeated into three
  * channels and alpha is dropped. The declared size is read from the header and
  * checked before any pixel memory is allocated, so a "decompression bomb" (a
- * tiny file that claims to be gigapixels) is refused up front.
+ * tiny file that claims to be gigapixels) is refused up front; and a file's
+ * size is checked before it is read ({@link readImageFile}), so a huge file
+ * with an image's name is refused without being loaded.
  *
  * @module
  */
@@ -12,6 +14,12 @@ import { convertIndexedToRgb, decode as decodePng } from "fast-png";
 import omggif from "omggif";
 import { decodeJpegRgba } from "./_jpeg.ts";
 import { bmpHeader, decodeBmpRgb } from "./_bmp.ts";
+import {
+  checkLimit,
+  formatBytes,
+  MAX_FILE_BYTES,
+  raiseLimitAdvice,
+} from "./limits.ts";
 
 /** An image format this module decodes. */
 export type ImageFormat = "jpeg" | "png" | "gif" | "bmp";
@@ -56,6 +64,83 @@ export interface DecodeImageOptions {
   /** Refuse images whose header declares more pixels than this.
    * @default MAX_IMAGE_PIXELS (about 89 megapixels) */
   maxPixels?: number;
+}
+
+/** Options for {@link readImageFile}. */
+export interface ReadImageFileOptions {
+  /** Refuse files larger than this, without reading them.
+   * @default MAX_FILE_BYTES (256 MiB) */
+  maxFileBytes?: number;
+}
+
+/**
+ * Reads an image file whole, after checking its size: a file over
+ * `maxFileBytes` is refused without being read (a 3 GB "photo" would
+ * otherwise be loaded into memory just to find it is not an image). At most
+ * `maxFileBytes + 1` bytes are ever read, so a file that grows meanwhile, or
+ * a device that never ends, is refused too.
+ *
+ * @param path The file's path.
+ * @param options The size limit.
+ * @returns The file's bytes.
+ * @throws {RangeError} When the file is larger than `maxFileBytes`; the
+ *   message starts "Cannot read image: the file is …, over the … per-file
+ *   limit" and says how to raise it.
+ * @throws {Deno.errors.NotFound} When the file does not exist.
+ *
+ * @example A file over the limit is refused unread
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readImageFile } from "./image_decode.ts";
+ *
+ * const path = await Deno.makeTempFile({ suffix: ".jpg" });
+ * await Deno.writeFile(path, new Uint8Array(2000));
+ * assert.equal((await readImageFile(path)).length, 2000);
+ * await assert.rejects(readImageFile(path, { maxFileBytes: 1000 }), RangeError);
+ * await Deno.remove(path);
+ * ```
+ */
+export async function readImageFile(
+  path: string,
+  options: ReadImageFileOptions = {},
+): Promise<Uint8Array> {
+  const maxBytes = checkLimit(
+    `read image ${path}`,
+    "maxFileBytes",
+    options.maxFileBytes ?? MAX_FILE_BYTES,
+  );
+  const tooLarge = (size: number, exact: boolean) =>
+    new RangeError(
+      `Cannot read image: the file is ${exact ? "" : "more than "}${
+        formatBytes(size)
+      }, over the ${
+        formatBytes(maxBytes)
+      } per-file limit, so it was not read; ${
+        raiseLimitAdvice("maxFileBytes", exact ? size : undefined)
+      } if it really is one image, received ${path} (${
+        exact ? "" : "more than "
+      }${size} bytes)`,
+    );
+  using file = await Deno.open(path);
+  const { size } = await file.stat();
+  if (size > maxBytes) throw tooLarge(size, true);
+  // One byte of room beyond the stated size tells whether there is more.
+  let buffer = new Uint8Array(Math.min(size, maxBytes) + 1);
+  let length = 0;
+  while (true) {
+    if (length === buffer.length) {
+      if (length > maxBytes) throw tooLarge(maxBytes, false);
+      const grown = new Uint8Array(
+        Math.min(Math.max(buffer.length * 2, 64 * 1024), maxBytes + 1),
+      );
+      grown.set(buffer);
+      buffer = grown;
+    }
+    const read = await file.read(buffer.subarray(length));
+    if (read === null) break;
+    length += read;
+  }
+  return buffer.subarray(0, length);
 }
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];

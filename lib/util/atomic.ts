@@ -3,11 +3,51 @@
  * target, then rename it into place. Readers see either nothing (or the old
  * version) or the complete new one, never half of it; a crash leaves only a
  * `*.partial` name that nothing reads; two processes writing the same target
- * at once do not collide (each has its own temporary name).
+ * at once do not collide (each has its own temporary name). When the disk
+ * fills up half-way, the partial output is removed and the error says which
+ * folder is full, instead of leaving a truncated file that looks corrupt later.
  *
  * @module
  */
 import { dirname } from "node:path";
+
+/** OS error codes of a full disk (ENOSPC) or an exhausted disk quota (EDQUOT). */
+const DISK_FULL_CODES = new Set(["ENOSPC", "EDQUOT"]);
+
+/**
+ * Whether an error is the operating system saying the disk (or the user's
+ * quota) is full.
+ *
+ * @param error Anything thrown.
+ * @returns `true` for ENOSPC and EDQUOT errors.
+ *
+ * @example Writing to /dev/full on Linux
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isDiskFull } from "./atomic.ts";
+ *
+ * if (Deno.build.os === "linux") {
+ *   const error = await Deno.writeFile("/dev/full", new Uint8Array(1)).catch((e) => e);
+ *   assert.equal(isDiskFull(error), true);
+ * }
+ * assert.equal(isDiskFull(new Error("other")), false);
+ * ```
+ */
+export function isDiskFull(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && DISK_FULL_CODES.has(code);
+}
+
+/** The error {@link writeAtomically} throws when the disk fills up. */
+function diskFullError(path: string, error: unknown): Error {
+  const folder = dirname(path);
+  return new Error(
+    `Cannot write ${path}: the disk holding ${folder} is full, the partial output was removed; free some space, or set CNN_DATA_DIR to a folder on a larger disk (it moves the downloads, extracted datasets and caches), received ${
+      (error as Error).message
+    }`,
+    { cause: error },
+  );
+}
 
 /** The suffix of every temporary name, so stale ones are easy to spot. */
 export const PARTIAL_SUFFIX = ".partial";
@@ -35,12 +75,16 @@ export interface WriteAtomicallyOptions {
 /**
  * Runs `write(temporary)` and renames `temporary` to `path` when it succeeds.
  * When `write` (or the rename) fails, the temporary file or folder is removed
- * and the error is re-thrown. The parent folder is created when missing.
+ * and the error is re-thrown; a full disk (ENOSPC, EDQUOT) is re-thrown as an
+ * error that names the full folder and says that `CNN_DATA_DIR` can move the
+ * data elsewhere. The parent folder is created when missing.
  *
  * @param path The final file or folder.
  * @param write Creates the file or folder at the temporary path it receives.
  * @param options Whether an existing folder may be replaced.
  * @returns What `write` returned.
+ * @throws {Error} When the disk is full ("Cannot write …: the disk holding …
+ *   is full …"), or whatever `write` threw.
  *
  * @example Write a file atomically
  * ```ts
@@ -53,15 +97,34 @@ export interface WriteAtomicallyOptions {
  * assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["a.txt"]);
  * await Deno.remove(dir, { recursive: true });
  * ```
+ *
+ * @example A full disk removes the partial file and says so (Linux)
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeAtomically } from "./atomic.ts";
+ *
+ * if (Deno.build.os === "linux") {
+ *   const dir = await Deno.makeTempDir();
+ *   await assert.rejects(
+ *     writeAtomically(`${dir}/a.bin`, async (temp) => {
+ *       await Deno.writeTextFile(temp, "half");
+ *       await Deno.writeFile("/dev/full", new Uint8Array(1)); // ENOSPC
+ *     }),
+ *     /^Error: Cannot write .*a\.bin: the disk holding .* is full/,
+ *   );
+ *   assert.deepEqual([...Deno.readDirSync(dir)], []);
+ *   await Deno.remove(dir);
+ * }
+ * ```
  */
 export async function writeAtomically<T>(
   path: string,
   write: (temporary: string) => Promise<T>,
   options: WriteAtomicallyOptions = {},
 ): Promise<T> {
-  await Deno.mkdir(dirname(path), { recursive: true });
   const temporary = temporaryPath(path);
   try {
+    await Deno.mkdir(dirname(path), { recursive: true });
     const result = await write(temporary);
     if (options.replaceFolder) {
       await Deno.remove(path, { recursive: true }).catch(() => {});
@@ -70,6 +133,6 @@ export async function writeAtomically<T>(
     return result;
   } catch (error) {
     await Deno.remove(temporary, { recursive: true }).catch(() => {});
-    throw error;
+    throw isDiskFull(error) ? diskFullError(path, error) : error;
   }
 }

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
+import { crc32 } from "node:zlib";
+import { fileURLToPath } from "node:url";
 import JSZip from "jszip";
-import { packTar, type TarEntry } from "modern-tar";
+import { createTarPacker, packTar, type TarEntry } from "modern-tar";
 import { extractArchive } from "../../lib/dataset/archive.ts";
+import { formatBytes } from "../../lib/dataset/limits.ts";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 async function withDir(fn: (dir: string) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "archive_test_" });
@@ -24,6 +29,97 @@ async function writeTgz(path: string, entries: TarEntry[]) {
 }
 
 const QUIET = { progress: "silent" as const };
+
+/** A zip of one entry of zeros, as {@link writeZeroZip} writes it. */
+interface ZeroZip {
+  /** Entry name. */
+  name: string;
+  /** Bytes of zeros the entry really holds. */
+  size: number;
+  /** Uncompressed size written in the headers (a hostile zip may lie). */
+  declared?: number;
+}
+
+/**
+ * Writes a deflated zip by hand (jszip's own compression is too slow for
+ * hundreds of megabytes): one local header, the deflate-raw stream of zeros,
+ * the central directory and its end record.
+ */
+async function writeZeroZip(path: string, entry: ZeroZip) {
+  const chunk = new Uint8Array(1 << 20);
+  let crc = 0;
+  // Deflate the zeros in 1 MiB pieces, keeping the CRC as they go.
+  const compressor = new CompressionStream("deflate-raw");
+  const collected = new Response(compressor.readable).arrayBuffer();
+  const writer = compressor.writable.getWriter();
+  for (let left = entry.size; left > 0; left -= chunk.length) {
+    const piece = chunk.subarray(0, Math.min(left, chunk.length));
+    crc = crc32(piece, crc);
+    await writer.write(piece);
+  }
+  await writer.close();
+  const data = new Uint8Array(await collected);
+  const name = new TextEncoder().encode(entry.name);
+  const declared = entry.declared ?? entry.size;
+  const local = new Uint8Array(30 + name.length);
+  const lv = new DataView(local.buffer);
+  lv.setUint32(0, 0x04034b50, true);
+  lv.setUint16(4, 20, true); // version needed
+  lv.setUint16(8, 8, true); // deflate
+  lv.setUint32(14, crc, true);
+  lv.setUint32(18, data.length, true);
+  lv.setUint32(22, declared, true);
+  lv.setUint16(26, name.length, true);
+  local.set(name, 30);
+  const central = new Uint8Array(46 + name.length);
+  const cv = new DataView(central.buffer);
+  cv.setUint32(0, 0x02014b50, true);
+  cv.setUint16(4, 0x031e, true); // made by: Unix, zip 3.0
+  cv.setUint16(6, 20, true);
+  cv.setUint16(10, 8, true);
+  cv.setUint32(16, crc, true);
+  cv.setUint32(20, data.length, true);
+  cv.setUint32(24, declared, true);
+  cv.setUint16(28, name.length, true);
+  cv.setUint32(38, (0o100644 << 16) >>> 0, true); // a regular file
+  cv.setUint32(42, 0, true); // local header offset
+  central.set(name, 46);
+  const end = new Uint8Array(22);
+  const ev = new DataView(end.buffer);
+  ev.setUint32(0, 0x06054b50, true);
+  ev.setUint16(8, 1, true);
+  ev.setUint16(10, 1, true);
+  ev.setUint32(12, central.length, true);
+  ev.setUint32(16, local.length + data.length, true);
+  await Deno.writeFile(
+    path,
+    new Uint8Array(
+      await new Blob([local, data, central, end]).arrayBuffer(),
+    ),
+  );
+}
+
+/** Writes a .tgz with one entry of `size` zero bytes, streaming (no big buffer). */
+async function writeZeroTgz(path: string, name: string, size: number) {
+  const { readable, controller } = createTarPacker();
+  const file = await Deno.open(path, { write: true, create: true });
+  const done = readable.pipeThrough(new CompressionStream("gzip")).pipeTo(
+    file.writable,
+  );
+  const body = controller.add({ name, size }).getWriter();
+  const chunk = new Uint8Array(1 << 20);
+  for (let left = size; left > 0; left -= chunk.length) {
+    await body.write(chunk.subarray(0, Math.min(left, chunk.length)));
+  }
+  await body.close();
+  controller.finalize();
+  await done;
+}
+
+/** The names in a folder, sorted. */
+function listing(dir: string): string[] {
+  return [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+}
 
 Deno.test("extractArchive() extracts a .tgz once, with strip", async () => {
   await withDir(async (dir) => {
@@ -213,4 +309,148 @@ Deno.test("extractArchive() rejects unknown types and missing files", async () =
       "Cannot extract /nonexistent/x.tgz: no such file; download it first, received /nonexistent/x.tgz",
     ),
   );
+});
+
+Deno.test("extractArchive() refuses a .tgz or .zip entry over maxFileBytes, names it, and leaves nothing behind", async () => {
+  await withDir(async (dir) => {
+    const big = new Uint8Array(10_000);
+    await writeTgz(`${dir}/a.tgz`, [
+      { header: { name: "d/ok.txt", size: 2 }, body: "ok" },
+      { header: { name: "d/big.bin", size: big.length }, body: big },
+    ]);
+    const zip = new JSZip();
+    zip.file("d/ok.txt", "ok");
+    zip.file("d/big.bin", big);
+    await Deno.writeFile(
+      `${dir}/a.zip`,
+      await zip.generateAsync({ type: "uint8array", compression: "DEFLATE" }),
+    );
+    for (const path of [`${dir}/a.tgz`, `${dir}/a.zip`]) {
+      await assert.rejects(
+        extractArchive(path, `${dir}/out`, { ...QUIET, maxFileBytes: 4096 }),
+        new RangeError(
+          `Cannot extract ${path}: entry "d/big.bin" expands to 9.77 KiB, over the 4 KiB per-file limit; nothing was extracted; if you trust the archive, raise maxFileBytes (deno task flowers --max-file 10K), received 10000 bytes`,
+        ),
+      );
+      assert.deepEqual(listing(dir), ["a.tgz", "a.zip"]);
+    }
+    // The same archives pass with the default limit.
+    await extractArchive(`${dir}/a.zip`, `${dir}/out`, QUIET);
+    assert.equal((await Deno.stat(`${dir}/out/d/big.bin`)).size, 10_000);
+  });
+});
+
+Deno.test("extractArchive() refuses an archive whose entries add up past maxExtractedBytes", async () => {
+  await withDir(async (dir) => {
+    const piece = new Uint8Array(3000);
+    const names = ["d/a.bin", "d/b.bin", "d/c.bin"];
+    await writeTgz(
+      `${dir}/t.tgz`,
+      names.map((name) => ({
+        header: { name, size: piece.length },
+        body: piece,
+      })),
+    );
+    const zip = new JSZip();
+    for (const name of names) zip.file(name, piece);
+    await Deno.writeFile(
+      `${dir}/t.zip`,
+      await zip.generateAsync({ type: "uint8array", compression: "DEFLATE" }),
+    );
+    for (const path of [`${dir}/t.tgz`, `${dir}/t.zip`]) {
+      const size = (await Deno.stat(path)).size;
+      await assert.rejects(
+        extractArchive(path, `${dir}/out`, {
+          ...QUIET,
+          maxExtractedBytes: 8000,
+        }),
+        new RangeError(
+          `Cannot extract ${path}: entry "d/c.bin" brings the extracted total to 8.79 KiB, over the 7.81 KiB limit for this ${
+            formatBytes(size)
+          } archive; nothing was extracted; if you trust the archive, raise maxExtractedBytes (deno task flowers --max-extracted 9K), received 9000 bytes`,
+        ),
+      );
+      assert.deepEqual(listing(dir), ["t.tgz", "t.zip"]);
+    }
+    await extractArchive(`${dir}/t.tgz`, `${dir}/out`, {
+      ...QUIET,
+      maxExtractedBytes: 9000,
+    });
+    assert.deepEqual(listing(`${dir}/out/d`), ["a.bin", "b.bin", "c.bin"]);
+  });
+});
+
+Deno.test("extractArchive() counts the bytes a zip entry really holds, not the size it declares", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/liar.zip`;
+    await writeZeroZip(path, { name: "big.bin", size: 200_000, declared: 100 });
+    await assert.rejects(
+      extractArchive(path, `${dir}/out`, { ...QUIET, maxFileBytes: 4096 }),
+      (error: Error) => {
+        assert.equal(error.constructor, RangeError);
+        const match = new RegExp(
+          `^Cannot extract ${path}: entry "big\\.bin" expands to at least .+, over the 4 KiB per-file limit; nothing was extracted; if you trust the archive, raise maxFileBytes \\(deno task flowers --max-file SIZE\\), received at least (\\d+) bytes$`,
+        ).exec(error.message);
+        assert.ok(match, error.message);
+        assert.ok(Number(match[1]) > 4096 && Number(match[1]) <= 200_000);
+        return true;
+      },
+    );
+    assert.deepEqual(listing(dir), ["liar.zip"]);
+    // Told the truth, the hand-made zip extracts.
+    await writeZeroZip(path, { name: "big.bin", size: 200_000 });
+    await extractArchive(path, `${dir}/out`, QUIET);
+    assert.deepEqual(
+      await Deno.readFile(`${dir}/out/big.bin`),
+      new Uint8Array(200_000),
+    );
+  });
+});
+
+/** Bytes of zeros in the archives of the memory test. */
+const STREAMED_BYTES = 512 * 2 ** 20;
+
+Deno.test({
+  name:
+    "extractArchive() streams entries to disk: peak memory stays under half of what a .tgz or .zip expands to",
+  ignore: Deno.build.os !== "linux", // reads the peak from /proc/self/status
+  async fn() {
+    await withDir(async (dir) => {
+      await writeZeroTgz(`${dir}/zeros.tgz`, "d/zeros.bin", STREAMED_BYTES);
+      await writeZeroZip(`${dir}/zeros.zip`, {
+        name: "d/zeros.bin",
+        size: STREAMED_BYTES,
+      });
+      const archive = new URL("../../lib/dataset/archive.ts", import.meta.url);
+      for (const kind of ["tgz", "zip"]) {
+        // A fresh process, so its peak resident memory is this extraction's.
+        const script = `
+          const { extractArchive } = await import("${archive}");
+          const out = await extractArchive("${dir}/zeros.${kind}", "${dir}/out-${kind}", {
+            progress: "silent", maxFileBytes: 2 ** 30, maxExtractedBytes: 2 ** 30,
+          });
+          const size = (await Deno.stat(out + "/d/zeros.bin")).size;
+          const peak = /VmHWM:\\s+(\\d+) kB/.exec(Deno.readTextFileSync("/proc/self/status"))[1];
+          console.log(JSON.stringify({ size, peak: Number(peak) * 1024 }));
+        `;
+        const { code, stdout, stderr } = await new Deno.Command(
+          Deno.execPath(),
+          {
+            args: ["eval", "--ext=ts", script],
+            cwd: ROOT,
+            stdout: "piped",
+            stderr: "piped",
+          },
+        ).output();
+        assert.equal(code, 0, new TextDecoder().decode(stderr));
+        const { size, peak } = JSON.parse(new TextDecoder().decode(stdout));
+        assert.equal(size, STREAMED_BYTES);
+        assert.ok(
+          peak < STREAMED_BYTES / 2,
+          `.${kind}: peak RSS ${formatBytes(peak)} for ${formatBytes(size)}`,
+        );
+        await Deno.remove(`${dir}/out-${kind}`, { recursive: true });
+      }
+    });
+  },
 });

@@ -5,7 +5,14 @@ import { fetchFile } from "../../lib/dataset/fetch.ts";
 const BODY = new Uint8Array(300_000).map((_, i) => (i * 31) % 256);
 const SHA = createHash("sha256").update(BODY).digest("hex");
 
-/** A local server: /file.bin sends BODY; /broken.bin announces BODY's length but stops half-way. */
+/** Bytes /big.bin announces and /endless.bin streams (at most) in 1000-byte chunks. */
+const BIG = 50_000;
+
+/**
+ * A local server on 127.0.0.1: /file.bin sends BODY; /broken.bin announces
+ * BODY's length but stops half-way; /big.bin announces BIG bytes; /endless.bin
+ * streams up to BIG bytes without announcing a length.
+ */
 function serve() {
   let requests = 0;
   const server = Deno.serve({
@@ -19,6 +26,22 @@ function serve() {
       return new Response(BODY, {
         headers: { "content-length": `${BODY.length}` },
       });
+    }
+    if (path === "/big.bin") {
+      return new Response(new Uint8Array(BIG), {
+        headers: { "content-length": `${BIG}` },
+      });
+    }
+    if (path === "/endless.bin") {
+      let sent = 0;
+      const stream = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent >= BIG) return controller.close();
+          sent += 1000;
+          controller.enqueue(new Uint8Array(1000));
+        },
+      });
+      return new Response(stream);
     }
     if (path === "/broken.bin") {
       const stream = new ReadableStream<Uint8Array>({
@@ -128,4 +151,42 @@ Deno.test("fetchFile() accepts plain paths and file:// URLs without copying", as
       ),
     );
   });
+});
+
+Deno.test("fetchFile() refuses a download over maxDownloadBytes, announced or streamed, and leaves no file", async () => {
+  const { server, base } = serve();
+  await withDir(async (dir) => {
+    const options = {
+      cacheDir: dir,
+      progress: "silent" as const,
+      maxDownloadBytes: 4096,
+    };
+    await assert.rejects(
+      fetchFile(`${base}/big.bin`, options),
+      new RangeError(
+        `Cannot download ${base}/big.bin: the server announces 48.8 KiB, over the 4 KiB download limit; nothing was saved; if you trust the source, raise maxDownloadBytes (deno task flowers --max-download 49K), received Content-Length ${BIG}`,
+      ),
+    );
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+    await assert.rejects(
+      fetchFile(`${base}/endless.bin`, options),
+      new RangeError(
+        `Cannot download ${base}/endless.bin: the server sent more than the 4 KiB download limit; the partial file was removed; if you trust the source, raise maxDownloadBytes (deno task flowers --max-download SIZE), received more than 4096 bytes`,
+      ),
+    );
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+    // Within the limit, both download.
+    const path = await fetchFile(`${base}/endless.bin`, {
+      ...options,
+      maxDownloadBytes: BIG,
+    });
+    assert.equal((await Deno.stat(path)).size, BIG);
+    await assert.rejects(
+      fetchFile(`${base}/big.bin`, { ...options, maxDownloadBytes: 0 }),
+      new RangeError(
+        "Cannot fetch file: maxDownloadBytes must be a positive number of bytes, received 0",
+      ),
+    );
+  });
+  await server.shutdown();
 });

@@ -4,6 +4,7 @@ import omggif from "omggif";
 import {
   decodeImage,
   MAX_IMAGE_PIXELS,
+  readImageFile,
   readImageHeader,
 } from "../../lib/dataset/image_decode.ts";
 import {
@@ -109,6 +110,61 @@ Deno.test("decodeImage() rejects empty, non-image and truncated files", async ()
       `Cannot decode image: truncated JPEG data (the file ends before the image does); re-save or delete the file, received ${cut.length} bytes`,
     ),
   );
+});
+
+Deno.test("readImageFile() reads a file within maxFileBytes and refuses a larger one unread", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "image_decode_test_" });
+  try {
+    const jpg = jpegBytes(patternRgb(8, 8, 1), 8, 8);
+    await Deno.writeFile(`${dir}/a.jpg`, jpg);
+    assert.deepEqual(await readImageFile(`${dir}/a.jpg`), jpg);
+    assert.deepEqual(
+      await readImageFile(`${dir}/a.jpg`, { maxFileBytes: jpg.length }),
+      jpg,
+    );
+    // A sparse 3 GB "photo": refused from its size, without reading it.
+    using huge = await Deno.open(`${dir}/huge.jpg`, {
+      write: true,
+      create: true,
+    });
+    await huge.truncate(3_000_000_000);
+    await assert.rejects(
+      readImageFile(`${dir}/huge.jpg`),
+      new RangeError(
+        `Cannot read image: the file is 2.79 GiB, over the 256 MiB per-file limit, so it was not read; raise maxFileBytes (deno task flowers --max-file 3G) if it really is one image, received ${dir}/huge.jpg (3000000000 bytes)`,
+      ),
+    );
+    await assert.rejects(
+      readImageFile(`${dir}/a.jpg`, { maxFileBytes: jpg.length - 1 }),
+      RangeError,
+    );
+    await assert.rejects(
+      readImageFile(`${dir}/a.jpg`, { maxFileBytes: -1 }),
+      new RangeError(
+        `Cannot read image ${dir}/a.jpg: maxFileBytes must be a positive number of bytes, received -1`,
+      ),
+    );
+    await assert.rejects(
+      readImageFile(`${dir}/none.jpg`),
+      Deno.errors.NotFound,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name:
+    "readImageFile() stops at maxFileBytes on a file whose size it cannot know beforehand",
+  ignore: Deno.build.os !== "linux", // /dev/zero: endless, and its size reads as 0
+  async fn() {
+    await assert.rejects(
+      readImageFile("/dev/zero", { maxFileBytes: 100_000 }),
+      new RangeError(
+        "Cannot read image: the file is more than 97.7 KiB, over the 97.7 KiB per-file limit, so it was not read; raise maxFileBytes (deno task flowers --max-file SIZE) if it really is one image, received /dev/zero (more than 100000 bytes)",
+      ),
+    );
+  },
 });
 
 Deno.test("readImageHeader() reads sizes without decoding", () => {

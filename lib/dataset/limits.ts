@@ -1,0 +1,226 @@
+/**
+ * How big is too big: the size limits that keep one download, one archive or
+ * one file from filling the disk or the memory. A 3 MB archive can hold a
+ * 3 GB file of zeros, and a server can send more than it announced, so every
+ * step that writes or reads bytes it did not choose counts them against a
+ * limit and stops with an error that names the limit and how to raise it.
+ *
+ * The defaults leave room for any image dataset a lesson uses (flower_photos
+ * is a 218 MiB download that extracts to 222 MiB, its largest photo 0.4 MiB):
+ *
+ * | limit               | default                                          | checked by                             |
+ * | ------------------- | ------------------------------------------------ | -------------------------------------- |
+ * | `maxDownloadBytes`  | 2 GiB                                            | `fetchFile()`                          |
+ * | `maxExtractedBytes` | 20 × the archive's size, and at least 1 GiB      | `extractArchive()`                     |
+ * | `maxFileBytes`      | 256 MiB                                          | `extractArchive()`, `readImageFile()`  |
+ *
+ * @module
+ */
+
+/** Bytes in a kibibyte. */
+const KIB = 1024;
+/** Bytes in a mebibyte. */
+const MIB = 1024 * KIB;
+/** Bytes in a gibibyte. */
+const GIB = 1024 * MIB;
+/** Binary units, largest first, for {@link formatBytes}. */
+const UNITS: [string, number][] = [
+  ["TiB", 1024 * GIB],
+  ["GiB", GIB],
+  ["MiB", MIB],
+  ["KiB", KIB],
+];
+
+/** Largest download {@link SizeLimits.maxDownloadBytes} allows by default: 2 GiB. */
+export const MAX_DOWNLOAD_BYTES: number = 2 * GIB;
+/** Largest single file (archive entry or image file) allowed by default: 256 MiB. */
+export const MAX_FILE_BYTES: number = 256 * MIB;
+/** Default extraction limit per byte of archive: image datasets barely
+ * compress, so 20× leaves a wide margin. */
+export const EXTRACTED_BYTES_PER_ARCHIVE_BYTE = 20;
+/** Default extraction limit for small archives: 1 GiB is always allowed. */
+export const MIN_EXTRACTED_BYTES: number = 1 * GIB;
+
+/** The size limits; each one can be raised (or set to `Infinity`). */
+export interface SizeLimits {
+  /** Largest download `fetchFile()` saves: a larger announced
+   * `Content-Length` is refused before anything is written, and a body that
+   * grows past it is stopped and removed.
+   * @default MAX_DOWNLOAD_BYTES (2 GiB) */
+  maxDownloadBytes?: number;
+  /** Largest total of file bytes one archive may expand to.
+   * @default defaultExtractedLimit(archive size): 20 × the archive's size, at least 1 GiB */
+  maxExtractedBytes?: number;
+  /** Largest single file: an archive entry over it stops the extraction, an
+   * image file over it is skipped without being read.
+   * @default MAX_FILE_BYTES (256 MiB) */
+  maxFileBytes?: number;
+}
+
+/** The `deno task flowers` flag that raises each limit. */
+const FLAGS: Record<keyof SizeLimits, string> = {
+  maxDownloadBytes: "--max-download",
+  maxExtractedBytes: "--max-extracted",
+  maxFileBytes: "--max-file",
+};
+
+/**
+ * The default {@link SizeLimits.maxExtractedBytes} for an archive: the larger
+ * of 20 × its size and 1 GiB.
+ *
+ * @param archiveBytes The archive's size in bytes.
+ * @returns The extraction limit in bytes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultExtractedLimit } from "./limits.ts";
+ *
+ * assert.equal(defaultExtractedLimit(3_000_000), 2 ** 30);
+ * assert.equal(defaultExtractedLimit(2 ** 30), 20 * 2 ** 30);
+ * ```
+ */
+export function defaultExtractedLimit(archiveBytes: number): number {
+  return Math.max(
+    MIN_EXTRACTED_BYTES,
+    EXTRACTED_BYTES_PER_ARCHIVE_BYTE * archiveBytes,
+  );
+}
+
+/**
+ * A byte count for people: binary units with three significant digits.
+ *
+ * @param bytes A byte count.
+ * @returns For example `"512 B"`, `"2.79 GiB"`, `"256 MiB"`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatBytes } from "./limits.ts";
+ *
+ * assert.equal(formatBytes(3_000_000_000), "2.79 GiB");
+ * assert.equal(formatBytes(256 * 2 ** 20), "256 MiB");
+ * assert.equal(formatBytes(100), "100 B");
+ * ```
+ */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes)) return String(bytes);
+  for (const [unit, size] of UNITS) {
+    if (Math.abs(bytes) >= size) {
+      const value = bytes / size;
+      const digits = value < 10 ? 2 : value < 100 ? 1 : 0;
+      return `${Number(value.toFixed(digits))} ${unit}`;
+    }
+  }
+  return `${bytes} B`;
+}
+
+/**
+ * Reads a size as people write it: a number of bytes, optionally with a
+ * binary unit `K`, `M`, `G` or `T` (`KiB`, `MB`… are accepted alike and all
+ * mean powers of 1024).
+ *
+ * @param text For example `"512M"`, `"4G"`, `"1.5GiB"`, `"1000000"`.
+ * @returns The size in bytes (a whole number).
+ * @throws {RangeError} When the text is not a positive size.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseByteSize } from "./limits.ts";
+ *
+ * assert.equal(parseByteSize("4G"), 4 * 2 ** 30);
+ * assert.equal(parseByteSize("1.5MiB"), 1.5 * 2 ** 20);
+ * assert.equal(parseByteSize("1000"), 1000);
+ * ```
+ */
+export function parseByteSize(text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(?:([kmgt])(?:i?b)?|b)?\s*$/i.exec(text);
+  const factor = match
+    ? { "": 1, k: KIB, m: MIB, g: GIB, t: 1024 * GIB }[
+      (match[2] ?? "").toLowerCase()
+    ]!
+    : NaN;
+  const bytes = match ? Math.ceil(Number(match[1]) * factor) : NaN;
+  if (!(bytes > 0) || !Number.isSafeInteger(bytes)) {
+    throw new RangeError(
+      `Cannot parse size: expected a positive number of bytes with an optional K, M, G or T suffix (e.g. 512M, 4G), received ${text}`,
+    );
+  }
+  return bytes;
+}
+
+/**
+ * How to raise a limit, for error messages: the option and the
+ * `deno task flowers` flag, with a value that would have been enough when it
+ * is known.
+ *
+ * @param option The limit's option name.
+ * @param needed Bytes the refused input needs, when known.
+ * @returns For example `"raise maxFileBytes (deno task flowers --max-file 3G)"`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { raiseLimitAdvice } from "./limits.ts";
+ *
+ * assert.equal(
+ *   raiseLimitAdvice("maxFileBytes", 3_000_000_000),
+ *   "raise maxFileBytes (deno task flowers --max-file 3G)",
+ * );
+ * assert.equal(
+ *   raiseLimitAdvice("maxDownloadBytes"),
+ *   "raise maxDownloadBytes (deno task flowers --max-download SIZE)",
+ * );
+ * ```
+ */
+export function raiseLimitAdvice(
+  option: keyof SizeLimits,
+  needed?: number,
+): string {
+  let size = "SIZE";
+  if (needed !== undefined && Number.isFinite(needed)) {
+    const [unit, factor] = needed >= GIB
+      ? ["G", GIB]
+      : needed >= MIB
+      ? ["M", MIB]
+      : ["K", KIB];
+    size = `${Math.max(1, Math.ceil(needed / factor))}${unit}`;
+  }
+  return `raise ${option} (deno task flowers ${FLAGS[option]} ${size})`;
+}
+
+/**
+ * Checks a limit given as an option: a positive number (`Infinity` turns the
+ * limit off).
+ *
+ * @param what What the caller could not do, for the message ("extract x.tgz").
+ * @param option The option's name.
+ * @param value The value passed.
+ * @returns The value.
+ * @throws {RangeError} When it is not a positive number.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkLimit } from "./limits.ts";
+ *
+ * assert.equal(checkLimit("extract a.zip", "maxFileBytes", 10), 10);
+ * assert.throws(
+ *   () => checkLimit("extract a.zip", "maxFileBytes", 0),
+ *   new RangeError("Cannot extract a.zip: maxFileBytes must be a positive number of bytes, received 0"),
+ * );
+ * ```
+ */
+export function checkLimit(
+  what: string,
+  option: keyof SizeLimits,
+  value: number,
+): number {
+  if (typeof value !== "number" || !(value > 0)) {
+    throw new RangeError(
+      `Cannot ${what}: ${option} must be a positive number of bytes, received ${value}`,
+    );
+  }
+  return value;
+}
