@@ -197,3 +197,30 @@ Deno.test("useFastBackend() kernel threads do not keep a finished script alive",
   assert.equal(output.success, true);
   assert.match(new TextDecoder().decode(output.stdout), /2x4x4x3/);
 });
+
+Deno.test({
+  name: "useFastBackend() loads no GPU driver into the process",
+  // Asking WebGPU for an adapter loads the system's GPU driver stack (Mesa's
+  // EGL, llvmpipe and LLVM without a GPU), and processes that had it aborted
+  // at exit, in its destructors, with a corrupted heap (issue 17); nothing
+  // here runs on a GPU.
+  ignore: Deno.build.os !== "linux", // reads /proc/self/maps
+  async fn() {
+    const mod = new URL("../../lib/fast/mod.ts", import.meta.url).href;
+    const script = `
+      import { useFastBackend } from "${mod}";
+      await useFastBackend({ threads: 2 });
+      const maps = await Deno.readTextFile("/proc/self/maps");
+      const drivers = maps.match(/lib(EGL|GLX|GL|vulkan|gallium|LLVM)[^/\\n]*/g);
+      console.log(JSON.stringify([...new Set(drivers ?? [])]));
+    `;
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", script],
+      cwd: new URL("..", import.meta.url),
+      stdout: "piped",
+      stderr: "inherit",
+    }).output();
+    assert.equal(output.success, true);
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(output.stdout)), []);
+  },
+});
