@@ -190,12 +190,24 @@ Deno.test("restoreCheckpoint() restores the weights and Adam's step count, momen
     log: () => {},
   });
   assert.equal(model.optimizer.iterations, 20);
+  // Writing a checkpoint leaves no tensor behind.
+  const live = tf.memory().numTensors;
+  await saveCheckpoint(model, `${dir}/again`, {
+    epoch: 10,
+    epochs: 10,
+    history,
+    fingerprint: await runFingerprint(model, { train }),
+  });
+  assert.equal(tf.memory().numTensors, live);
 
   const twin = tinyModel();
   const checkpoint = (await loadCheckpoint(dir))!;
   assert.equal(checkpoint.path, `${dir}/epoch-0010`);
   const fingerprint = await runFingerprint(twin, { train });
+  const tensors = tf.memory().numTensors;
   const restored = await restoreCheckpoint(twin, checkpoint, { fingerprint });
+  // Exactly the twin's new Adam moments (m and v of 4 variables) were added.
+  assert.equal(tf.memory().numTensors, tensors + 8);
   assert.equal(restored.initialEpoch, 10);
   assert.deepEqual(restored.history, history);
 
