@@ -20,6 +20,7 @@ import { evaluateClassifier } from "../train/evaluate.ts";
 import { plotConfusionMatrix, plotHistory } from "../viz/plot.ts";
 import { trainingDisplay } from "../viz/training_display.ts";
 import { saveModel } from "../model/save.ts";
+import { exportForWeb } from "../web/export.ts";
 
 // ---------------------------------------------------------------- settings
 /** The tutorial trains the augmented model for 15 epochs. */
@@ -255,6 +256,7 @@ async function run(settings: Settings): Promise<void> {
   model.setUserDefinedMetadata({ classNames, imageSize: settings.imageSize });
   const modelDir = `${settings.out}/model`;
   await saveModel(model, modelDir);
+  (await exportForWeb(model, `${settings.out}/web_model`)).model.dispose();
   const seconds = (performance.now() - started) / 1000;
   const metrics = {
     settings: { ...settings, dropout: DROPOUT },
@@ -277,7 +279,7 @@ async function run(settings: Settings): Promise<void> {
     JSON.stringify(metrics, null, 2) + "\n",
   );
   console.log(
-    `Wrote ${historyPath}, ${confusionPath}, ${metricsPath} and ${modelDir}/`,
+    `Wrote ${historyPath}, ${confusionPath}, ${metricsPath}, ${modelDir}/ and ${settings.out}/web_model/ (deno task web)`,
   );
   console.log(
     `Final validation accuracy: ${evaluation.accuracy.toFixed(4)} (training ${

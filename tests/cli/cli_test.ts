@@ -66,6 +66,7 @@ Deno.test("flowers --quick trains end to end on generated images and predict rea
     "history.svg",
     "metrics.json",
     "model",
+    "web_model",
   ]);
   const metrics = JSON.parse(
     await Deno.readTextFile(`${root}/out/metrics.json`),
