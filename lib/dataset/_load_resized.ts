@@ -5,7 +5,7 @@
  * @module
  */
 
-import { decodeImage } from "./image_decode.ts";
+import { decodeImage, readImageFile } from "./image_decode.ts";
 import { centerCropWindow, resizeBilinearRgb } from "./_resize.ts";
 
 /** How every image of a dataset is resized. */
@@ -14,6 +14,8 @@ export interface ResizeSpec {
   width: number;
   cropToAspectRatio: boolean;
   maxPixels?: number;
+  /** Files larger than this are refused unread (default: MAX_FILE_BYTES). */
+  maxFileBytes?: number;
 }
 
 /**
@@ -28,7 +30,8 @@ export async function loadResized(
   path: string,
   spec: ResizeSpec,
 ): Promise<Uint8Array> {
-  return await decodeResized(await Deno.readFile(path), spec);
+  const bytes = await readImageFile(path, { maxFileBytes: spec.maxFileBytes });
+  return await decodeResized(bytes, spec);
 }
 
 /**

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { defaultDataDir } from "./data_dir.ts";
 import { resolveDataFolder } from "./source.ts";
 import type { ProgressMode } from "../util/progress.ts";
+import type { SizeLimits } from "./limits.ts";
 
 /** The official archive, as used by TensorFlow's tutorial. */
 export const FLOWER_PHOTOS_URL =
@@ -25,8 +26,8 @@ export const FLOWER_DEFAULTS = {
   batchSize: 32,
 } as const;
 
-/** Options for {@link flowerPhotosDir}. */
-export interface FlowerPhotosDirOptions {
+/** Options for {@link flowerPhotosDir}, with the download and extraction size limits. */
+export interface FlowerPhotosDirOptions extends SizeLimits {
   /** Where the archive comes from.
    * @default `$FLOWER_PHOTOS_URL`, else {@link FLOWER_PHOTOS_URL} */
   url?: string;
@@ -67,6 +68,9 @@ export async function flowerPhotosDir(
       target: join(dataDir, "flower_photos"),
       strip: 1,
       progress: options.progress,
+      maxDownloadBytes: options.maxDownloadBytes,
+      maxExtractedBytes: options.maxExtractedBytes,
+      maxFileBytes: options.maxFileBytes,
     });
   } catch (error) {
     if (options.url !== undefined || fromEnv !== undefined) throw error;

@@ -19,6 +19,7 @@ import * as tf from "@tensorflow/tfjs";
 import { join, relative } from "node:path";
 import { defaultDataDir } from "./data_dir.ts";
 import { IMAGE_EXTENSIONS, MAX_IMAGE_PIXELS } from "./image_decode.ts";
+import { checkLimit } from "./limits.ts";
 import { ProgressBar, type ProgressMode } from "../util/progress.ts";
 import { seededPermutation } from "../util/random.ts";
 import { RandomState } from "./_numpy_random.ts";
@@ -91,6 +92,10 @@ export interface ImageDatasetOptions {
   /** Refuse images whose header declares more pixels than this.
    * @default MAX_IMAGE_PIXELS (about 89 megapixels) */
   maxPixels?: number;
+  /** Skip image files larger than this without reading them; they are named
+   * in the warning about skipped files, like undecodable ones.
+   * @default MAX_FILE_BYTES (256 MiB) */
+  maxFileBytes?: number;
   /** Receives the report lines ("Found 3670 files belonging to 5 classes.")
    * and the warning about skipped files.
    * @default console.log */
@@ -529,6 +534,9 @@ function checkOptions(options: ImageDatasetOptions) {
     workers,
   } = options;
   const shuffle = options.shuffle ?? true;
+  if (options.maxFileBytes !== undefined) {
+    checkLimit("load dataset", "maxFileBytes", options.maxFileBytes);
+  }
   if (validationSplit !== undefined) {
     if (
       typeof validationSplit !== "number" ||
@@ -932,6 +940,7 @@ async function decodeAll(
         width,
         cropToAspectRatio: crop,
         maxPixels: options.maxPixels ?? MAX_IMAGE_PIXELS,
+        maxFileBytes: options.maxFileBytes,
       },
       workers,
       onImage,

@@ -14,12 +14,15 @@ import {
   type ImageDatasetOptions,
 } from "./image_folder.ts";
 import { resolveDataFolder } from "./source.ts";
+import type { SizeLimits } from "./limits.ts";
 
 /** Environment variable the notebooks read their data source from. */
 export const DATA_ENV = "CNN_DATA";
 
-/** Options for {@link loadFlowerPhotos}: the dataset options plus where the data comes from. */
-export interface LoadFlowerPhotosOptions extends ImageDatasetOptions {
+/** Options for {@link loadFlowerPhotos}: the dataset options plus where the
+ * data comes from and the size limits of its download and extraction. */
+export interface LoadFlowerPhotosOptions
+  extends ImageDatasetOptions, SizeLimits {
   /** Where the archive comes from.
    * @default `$FLOWER_PHOTOS_URL`, else {@link FLOWER_PHOTOS_URL} */
   url?: string;
@@ -75,6 +78,9 @@ export async function loadDataset(
   const dir = await resolveDataFolder(source, {
     dataDir: options.dataDir,
     progress: options.progress,
+    maxDownloadBytes: options.maxDownloadBytes,
+    maxExtractedBytes: options.maxExtractedBytes,
+    maxFileBytes: options.maxFileBytes,
   });
   return await tutorialSplit(dir, options);
 }
@@ -104,6 +110,9 @@ export async function loadFlowerPhotos(
     url,
     dataDir: rest.dataDir,
     progress: rest.progress,
+    maxDownloadBytes: rest.maxDownloadBytes,
+    maxExtractedBytes: rest.maxExtractedBytes,
+    maxFileBytes: rest.maxFileBytes,
   });
   return await tutorialSplit(dir, rest);
 }
@@ -113,7 +122,12 @@ async function tutorialSplit(
   dir: string,
   options: LoadDatasetOptions,
 ): Promise<[ImageDataset, ImageDataset]> {
-  const { dataDir, ...datasetOptions } = options;
+  const {
+    dataDir,
+    maxDownloadBytes: _download,
+    maxExtractedBytes: _extracted,
+    ...datasetOptions
+  } = options;
   return await imageDatasetFromDirectory(dir, {
     ...FLOWER_DEFAULTS,
     cacheDir: join(dataDir ?? defaultDataDir(), "cache"),

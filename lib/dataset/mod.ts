@@ -30,6 +30,7 @@
 export * from "./data_dir.ts";
 export * from "./fetch.ts";
 export * from "./archive.ts";
+export * from "./limits.ts";
 export * from "./image_decode.ts";
 export * from "./image_folder.ts";
 export * from "./flowers.ts";

@@ -12,6 +12,7 @@ import { defaultDataDir } from "./data_dir.ts";
 import { fetchFile } from "./fetch.ts";
 import { extractArchive } from "./archive.ts";
 import type { ProgressMode } from "../util/progress.ts";
+import type { SizeLimits } from "./limits.ts";
 
 /** File names that are archives, and the suffix dropped to name the folder. */
 const ARCHIVE_SUFFIX = /\.(tar\.gz|tgz|tar|zip)$/i;
@@ -91,8 +92,8 @@ export async function readSource(
   return new Uint8Array(await response.arrayBuffer());
 }
 
-/** Options of {@linkcode resolveDataFolder}. */
-export interface ResolveDataFolderOptions {
+/** Options of {@linkcode resolveDataFolder}, with the download and extraction size limits. */
+export interface ResolveDataFolderOptions extends SizeLimits {
   /**
    * Cache folder for downloads and extracted archives (they land in
    * `<dataDir>/datasets/<name>`).
@@ -178,12 +179,15 @@ export async function resolveDataFolder(
   const archive = await fetchFile(source, {
     cacheDir: dataDir,
     progress: options.progress,
+    maxDownloadBytes: options.maxDownloadBytes,
   });
   const target = options.target ??
     join(dataDir, "datasets", basename(archive).replace(ARCHIVE_SUFFIX, ""));
   const dir = await extractArchive(archive, target, {
     strip: options.strip,
     progress: options.progress,
+    maxExtractedBytes: options.maxExtractedBytes,
+    maxFileBytes: options.maxFileBytes,
   });
   return (await unwrapped(dir))!;
 }

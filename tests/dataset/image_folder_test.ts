@@ -261,6 +261,36 @@ Deno.test("imageDatasetFromDirectory() refuses a decompression bomb by its heade
   });
 });
 
+Deno.test("imageDatasetFromDirectory() skips a file over maxFileBytes without reading it, naming it", async () => {
+  await withDir(async (dir) => {
+    await makeImageFolder(dir, ["a", "b"], [2, 2], "jpg");
+    // A sparse 3 GB "photo": no disk space used, and never read.
+    using huge = await Deno.open(`${dir}/a/huge.jpg`, {
+      write: true,
+      create: true,
+    });
+    await huge.truncate(3_000_000_000);
+    const lines: string[] = [];
+    const ds = await imageDatasetFromDirectory(dir, {
+      ...QUIET,
+      imageSize: [4, 4],
+      log: (l) => lines.push(l),
+      seed: 1,
+    });
+    assert.equal(ds.size, 4);
+    assert.equal(
+      lines[1],
+      "Warning: skipped 1 of 5 files that could not be decoded: a/huge.jpg (the file is 2.79 GiB, over the 256 MiB per-file limit, so it was not read); fix or delete them.",
+    );
+    await assert.rejects(
+      imageDatasetFromDirectory(dir, { ...QUIET, maxFileBytes: 0 }),
+      new RangeError(
+        "Cannot load dataset: maxFileBytes must be a positive number of bytes, received 0",
+      ),
+    );
+  });
+});
+
 Deno.test("imageDatasetFromDirectory() throws clear errors for bad folders", async () => {
   await withDir(async (dir) => {
     await assert.rejects(
