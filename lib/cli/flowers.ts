@@ -202,6 +202,9 @@ async function startFresh(settings: Settings, dir: string): Promise<boolean> {
 
 async function run(settings: Settings): Promise<void> {
   const started = performance.now();
+  // Decided before the photos load, so a refusal comes at once.
+  const checkpointDir = `${settings.out}/${CHECKPOINT_DIR}`;
+  const fresh = await startFresh(settings, checkpointDir);
   try {
     const info = await useFastBackend();
     console.log(
@@ -237,10 +240,9 @@ async function run(settings: Settings): Promise<void> {
 
   await Deno.mkdir(settings.out, { recursive: true });
   const historyPath = `${settings.out}/history.svg`;
-  const checkpointDir = `${settings.out}/${CHECKPOINT_DIR}`;
   const history = await trainWithCheckpoints(model, train, {
     dir: checkpointDir,
-    fresh: await startFresh(settings, checkpointDir),
+    fresh,
     startOver: `run with --fresh (or delete ${checkpointDir}) to start over`,
     epochs: settings.epochs,
     validation,
