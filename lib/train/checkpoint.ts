@@ -18,7 +18,21 @@
  *
  * `trainWithCheckpoints()` wires it all for a notebook cell: it resumes when
  * the folder holds a checkpoint of the same run, starts fresh when it holds
- * none, and says which.
+ * none, and says which. In a training cell (one folder per model trained):
+ *
+ * ```ts ignore
+ * const history = await trainWithCheckpoints(model, train, {
+ *   dir: "out/checkpoints/augmented",
+ *   epochs: EPOCHS,
+ *   validation,
+ *   callbacks: trainingDisplay(),
+ * });
+ * ```
+ *
+ * Re-run after a kernel restart, the cell prints `Restored
+ * out/checkpoints/augmented/epoch-0007: continuing after epoch 7 of 15` and
+ * trains epochs 8 to 15; re-run after the run finished, it restores the
+ * weights and history at once. Pass `fresh: true` to train again from epoch 1.
  *
  * @module
  */
