@@ -545,3 +545,35 @@ Deno.test("ImageDataset.toTfDataset() trains and evaluates a tiny model with a s
     model.dispose();
   });
 });
+
+Deno.test("ImageDataset.toTfDataset(firstEpoch) shuffles each iteration as batches(epoch) does, from firstEpoch on", async () => {
+  const n = 12;
+  const ds = new ImageDataset({
+    classNames: ["a", "b", "c"],
+    paths: Array.from({ length: n }, (_, i) => `${i}.png`),
+    labels: Int32Array.from({ length: n }, (_, i) => i % 3),
+    pixels: Uint8Array.from({ length: n * 3 }, (_, i) => Math.floor(i / 3)),
+    slots: Int32Array.from({ length: n }, (_, i) => i),
+    imageSize: [1, 1],
+    batchSize: 5,
+    shuffle: true,
+    seed: 9,
+  });
+  // The first pixel value of each sample is its index: the order read back.
+  const order = async (
+    iterator: { next(): Promise<IteratorResult<{ xs: tf.Tensor }>> },
+  ) => {
+    const seen: number[] = [];
+    for (let r = await iterator.next(); !r.done; r = await iterator.next()) {
+      seen.push(
+        ...Array.from(r.value.xs.dataSync()).filter((_, i) => i % 3 === 0),
+      );
+      tf.dispose(Object.values(r.value));
+    }
+    return seen;
+  };
+  const data = ds.toTfDataset(3);
+  assert.deepEqual(await order(await data.iterator()), Array.from(ds.order(3)));
+  assert.deepEqual(await order(await data.iterator()), Array.from(ds.order(4)));
+  assert.notDeepEqual(ds.order(3), ds.order(4));
+});
