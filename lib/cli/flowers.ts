@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import type { ImageDataset } from "../dataset/image_folder.ts";
 import { FLOWER_DEFAULTS } from "../dataset/flowers.ts";
 import { loadDataset } from "../dataset/load_dataset.ts";
+import { parseByteSize, type SizeLimits } from "../dataset/limits.ts";
 import { closeFastBackend, useFastBackend } from "../fast/mod.ts";
 import { createTutorialCnn, modelSummary } from "../model/cnn.ts";
 import { loadCheckpoint, trainWithCheckpoints } from "../train/checkpoint.ts";
@@ -57,6 +58,11 @@ Options:
                       (default: flower_photos, downloaded once)
   --limit N           use at most N images (default all; ${QUICK_LIMIT} with --quick)
   --quick             small subset, small images, ${QUICK_EPOCHS} epochs: a smoke run
+  --max-download SIZE largest download accepted (default 2G; SIZE as 512M, 4G, …)
+  --max-extracted SIZE
+                      largest total an archive may expand to (default 20 × the
+                      archive's size, at least 1G)
+  --max-file SIZE     largest single file in an archive or image folder (default 256M)
   --out DIR           output folder (default out); a checkpoint is written to
                       DIR/${CHECKPOINT_DIR} after every epoch
   --resume            continue the run in DIR/${CHECKPOINT_DIR} after its last complete
@@ -73,6 +79,8 @@ interface Settings {
   augment: boolean;
   data?: string;
   limit?: number;
+  /** Size limits of the download, the extraction and each file. */
+  limits: SizeLimits;
   quick: boolean;
   out: string;
   resume: boolean;
@@ -92,6 +100,18 @@ function positiveInteger(flag: string, text: string): number {
   return value;
 }
 
+/** A size flag (`512M`, `4G`) in bytes; undefined when not given. */
+function byteSize(flag: string, text?: string): number | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return parseByteSize(text);
+  } catch {
+    throw new UsageError(
+      `Cannot parse ${flag}: expected a size such as 512M or 4G, received ${text}`,
+    );
+  }
+}
+
 function parseSettings(args: string[]): Settings | "help" {
   let parsed;
   try {
@@ -107,6 +127,9 @@ function parseSettings(args: string[]): Settings | "help" {
         "no-augment": { type: "boolean" },
         data: { type: "string" },
         limit: { type: "string" },
+        "max-download": { type: "string" },
+        "max-extracted": { type: "string" },
+        "max-file": { type: "string" },
         quick: { type: "boolean" },
         out: { type: "string" },
         resume: { type: "boolean" },
@@ -163,6 +186,11 @@ function parseSettings(args: string[]): Settings | "help" {
       : quick
       ? QUICK_LIMIT
       : undefined,
+    limits: {
+      maxDownloadBytes: byteSize("--max-download", v["max-download"]),
+      maxExtractedBytes: byteSize("--max-extracted", v["max-extracted"]),
+      maxFileBytes: byteSize("--max-file", v["max-file"]),
+    },
     quick,
     out: v.out ?? "out",
     resume: v.resume ?? false,
@@ -178,6 +206,7 @@ async function loadData(
     batchSize: settings.batchSize,
     seed: settings.seed,
     limit: settings.limit,
+    ...settings.limits,
   });
 }
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { encode } from "fast-png";
+import JSZip from "jszip";
 
 /** Writes `perClass` small PNGs per class: each class its own colour plus noise. */
 async function makeDataset(dir: string, perClass: number): Promise<void> {
@@ -127,6 +128,46 @@ Deno.test("flowers reports a --data folder without class subfolders", async () =
   ], { CNN_DATA_DIR: `${root}/cache` });
   assert.equal(result.code, 1);
   assert.match(result.stderr, /^Error: Cannot /);
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("flowers --max-file limits archive entries and refuses a bad size", async () => {
+  const root = await Deno.makeTempDir();
+  const zip = new JSZip();
+  zip.file("photos/a/big.bin", new Uint8Array(20_000));
+  zip.file("photos/b/small.bin", new Uint8Array(10));
+  await Deno.writeFile(
+    `${root}/photos.zip`,
+    await zip.generateAsync({ type: "uint8array", compression: "DEFLATE" }),
+  );
+  const args = [
+    "--quick",
+    "--data",
+    `${root}/photos.zip`,
+    "--out",
+    `${root}/out`,
+  ];
+  const env = { CNN_DATA_DIR: `${root}/cache` };
+  const refused = await run(
+    "lib/cli/flowers.ts",
+    [...args, "--max-file", "8K"],
+    env,
+  );
+  assert.equal(refused.code, 1);
+  assert.match(
+    refused.stderr,
+    /Error: Cannot extract .*photos\.zip: entry "photos\/a\/big\.bin" expands to 19\.5 KiB, over the 8 KiB per-file limit; nothing was extracted; if you trust the archive, raise maxFileBytes \(deno task flowers --max-file 20K\), received 20000 bytes/,
+  );
+  const files = [...Deno.readDirSync(`${root}/cache`)].flatMap((e) =>
+    e.isDirectory ? [...Deno.readDirSync(`${root}/cache/${e.name}`)] : [e]
+  );
+  assert.deepEqual(files, []);
+  const bad = await run("lib/cli/flowers.ts", ["--max-file", "3X"], {});
+  assert.equal(bad.code, 2);
+  assert.match(
+    bad.stderr,
+    /^Cannot parse --max-file: expected a size such as 512M or 4G, received 3X/,
+  );
   await Deno.remove(root, { recursive: true });
 });
 
