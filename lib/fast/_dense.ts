@@ -118,12 +118,8 @@ export function batchMatMul(
   const bAt = pointer(backend, b);
   pool.run("gemm", n, (begin, end) => [bAt, k, 1, aAt, cAt, mp, k, begin, end]);
   const out = backend.makeOutput(outShape, "float32");
-  const dst = heap(backend, out);
-  const src = pool.f32;
-  const base = cAt / 4;
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) dst[i * n + j] = src[base + j * mp + i];
-  }
+  const outAt = pointer(backend, out);
+  pool.run("transpose", m, (begin, end) => [cAt, mp, outAt, n, begin, end]);
   return out;
 }
 

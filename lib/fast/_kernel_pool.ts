@@ -31,6 +31,7 @@ export const KERNEL_FUNCTIONS = [
   "max_pool_2x2_grad",
   "sum_parts",
   "gemm",
+  "transpose",
   "column_sum",
   "bias_add",
   "zero",

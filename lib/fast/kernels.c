@@ -493,6 +493,16 @@ __attribute__((export_name("gemm"))) void gemm(
   }
 }
 
+// out[i, j] = src[j * ld + i] for i in [row_begin, row_end), j < n: the
+// transpose of the first m columns of a [n, ld] matrix into [m, n].
+__attribute__((export_name("transpose"))) void transpose(
+    const float* src, int ld, float* out, int n, int row_begin, int row_end) {
+  for (int i = row_begin; i < row_end; i++) {
+    float* o = out + i * n;
+    for (int j = 0; j < n; j++) o[j] = src[j * ld + i];
+  }
+}
+
 // Column sums of a row-major [rows, cols] matrix over rows in
 // [row_begin, row_end), written to out[cols]: the bias gradient of a layer is
 // its output gradient summed over batch and pixels. Each thread writes its own

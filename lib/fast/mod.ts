@@ -33,6 +33,7 @@ import { add, batchMatMul, sum } from "./_dense.ts";
 import { identity, reverse, tile, transform } from "./_layout.ts";
 import { conv2D, conv2DBackpropFilter, conv2DBackpropInput } from "./_conv.ts";
 import { maxPool, maxPoolGrad } from "./_max_pool.ts";
+import { installFusedConvLayer } from "./_conv_layer.ts";
 import {
   ADAM_STEP,
   adamStep,
@@ -250,7 +251,12 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
       kernelFunc: (args) => fn(fallback, args as unknown as KernelArgs),
     });
   }
-  const uninstall = installFusedTraining();
+  const uninstallTraining = installFusedTraining();
+  const uninstallConvLayer = installFusedConvLayer();
+  const uninstall = () => {
+    uninstallConvLayer();
+    uninstallTraining();
+  };
   const info: FastBackendInfo = {
     backend: tf.getBackend(),
     simd,
