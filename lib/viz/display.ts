@@ -423,6 +423,34 @@ export async function show(
   return path;
 }
 
+/**
+ * Shows Markdown in a notebook, with its source as the `text/plain`
+ * fallback: untrusted frontends drop a Markdown output that has none (a
+ * fresh clone would show nothing). In a terminal prints the source.
+ *
+ * @param markdown The Markdown text (a table, a list, …).
+ * @returns Nothing.
+ *
+ * @example In a terminal
+ * ```ts
+ * import { showMarkdown } from "./display.ts";
+ *
+ * await showMarkdown("| run | acc |\n| --- | --- |\n| a | 0.7 |");
+ * ```
+ */
+export async function showMarkdown(markdown: string): Promise<void> {
+  if (!isNotebook()) {
+    console.log(markdown);
+    return;
+  }
+  // deno-lint-ignore no-explicit-any
+  await (Deno as any).jupyter.broadcast("display_data", {
+    data: { "text/markdown": markdown, "text/plain": markdown },
+    metadata: {},
+    transient: {},
+  });
+}
+
 let liveCounter = 0;
 
 /**

@@ -9,6 +9,7 @@ import {
   MAX_DISPLAY_WIDTH,
   pngFigure,
   show,
+  showMarkdown,
   svgFigure,
   svgPicture,
 } from "../../lib/viz/display.ts";
@@ -218,4 +219,18 @@ Deno.test("LiveDisplay() rewrites its file on each update outside a notebook", a
   await live.update(svgFigure("<svg>2</svg>"));
   assert.equal(await Deno.readTextFile(path), "<svg>2</svg>");
   assert.notEqual(new LiveDisplay().id, live.id);
+});
+
+Deno.test("showMarkdown() sends the Markdown with its source as text/plain in a notebook", async () => {
+  const kernel = fakeKernel();
+  try {
+    await showMarkdown("- a **b**");
+    assert.deepEqual(kernel.messages, [["display_data", {
+      data: { "text/markdown": "- a **b**", "text/plain": "- a **b**" },
+      metadata: {},
+      transient: {},
+    }]]);
+  } finally {
+    kernel.restore();
+  }
 });
