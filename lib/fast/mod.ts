@@ -279,17 +279,22 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
  * Selects and sets up the fastest correct training backend; idempotent.
  *
  * Switches tfjs to its wasm backend (SIMD build, `.wasm` files loaded from
- * the installed npm package, never the network) and registers our SIMD
- * kernels: the convolution gradients (`Conv2DBackpropFilter`,
- * `Conv2DBackpropInput`) and dense-layer matmuls (`BatchMatMul`) on `threads`
- * cores, and the memory-bound `MaxPoolGrad`, bias `Add`, bias-gradient
- * `Sum` and augmentation's `Tile`, `Reverse` and `Transform` in place on the
- * tfjs heap, plus a copy-free `Identity`. Configurations the fast kernels do not
- * cover run the original wasm kernel or the cpu backend's reference kernel,
- * so results are always correct. The forward convolution stays on XNNPACK
- * unless `forwardConv` is set. Calling it again returns the first call's
- * info (and re-selects the wasm backend if something switched away); options
- * of later calls are ignored until {@linkcode closeFastBackend}.
+ * the installed npm package, never the network), started on a shared heap,
+ * and registers our SIMD kernels, which run on `threads` cores on tfjs'
+ * tensors in place: the convolutions (`Conv2D`, `FusedConv2D` with bias and
+ * ReLU, `Conv2DBackpropFilter`, `Conv2DBackpropInput`), dense-layer matmuls
+ * (`BatchMatMul`), `MaxPool` and `MaxPoolGrad`, `Relu`, bias `Add` and
+ * bias-gradient `Sum`, a one-pass ReLU gradient and a one-pass Adam update
+ * (installed in tfjs' gradient registry and `AdamOptimizer`), augmentation's
+ * `Tile`, `Reverse` and `Transform`, and a copy-free `Identity`. While
+ * training, a `relu` Conv2D layer with trainable layers before it runs as
+ * one fused kernel forward. Configurations the fast kernels do not cover
+ * run the original wasm kernel or the cpu backend's reference kernel, so
+ * results are always correct. A wasm backend someone else started before
+ * this call is replaced (its tensors are lost), so call it first. Calling it
+ * again returns the first call's info (and re-selects the wasm backend if
+ * something switched away); options of later calls are ignored until
+ * {@linkcode closeFastBackend}.
  *
  * @param options Thread count and wasm location; see {@linkcode UseFastBackendOptions}.
  * @returns The active backend and features: SIMD, threads, kernels.
@@ -326,9 +331,10 @@ export function useFastBackend(
 }
 
 /**
- * Stops the kernel worker threads and removes the fast gradient kernels, so a
- * process (or a test) can end cleanly. The wasm backend stays selected with
- * its own kernels; call {@linkcode useFastBackend} again to re-enable ours.
+ * Stops the kernel worker threads and removes the fast kernels, the ReLU
+ * gradient, the Adam update and the Conv2D layer patch, so a process (or a
+ * test) can end cleanly. The wasm backend stays selected with its own
+ * kernels; call {@linkcode useFastBackend} again to re-enable ours.
  *
  * @returns Nothing.
  *
