@@ -152,9 +152,26 @@ Deno.test({
         },
       );
 
+      await t.step(
+        "#image=data:... works too (no length limit from the server)",
+        async () => {
+          const dataUrl = `data:image/png;base64,${
+            Buffer.from(png).toString("base64")
+          }`;
+          await page.goto("about:blank");
+          await page.goto(`${server.url}#image=${encodeURIComponent(dataUrl)}`);
+          assert.equal(await settled(page), "done");
+          assert.equal(
+            await page.$eval("#prediction", (e) => e.textContent),
+            `${expected.className} ${expected.probability.toFixed(4)}`,
+          );
+        },
+      );
+
       await t.step("every file comes from the local server (no CDN)", () => {
         const outside = requested.filter((url) =>
-          !url.startsWith(server.url) && !url.startsWith("data:")
+          !url.startsWith(server.url) && !url.startsWith("data:") &&
+          url !== "about:blank"
         );
         assert.deepEqual(outside, []);
         assert.ok(requested.some((u) => u.endsWith("/vendor/tf.min.js")));

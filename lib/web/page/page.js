@@ -3,8 +3,8 @@
 /**
  * The web page's script: loads the exported model with stock TensorFlow.js,
  * then classifies the photo a person chooses or drops (or the one named by
- * `?image=URL`) and shows the top-5 classes as bars drawn with Observable
- * Plot.
+ * `?image=URL` or `#image=URL`) and shows the top-5 classes as bars drawn
+ * with Observable Plot.
  *
  * The preprocessing is the notebook's: the photo is decoded to RGB bytes (a
  * canvas, with the browser's colour management turned off so the bytes are
@@ -106,8 +106,15 @@ async function loadClassifier() {
   }
   const [height, width] = imageSize;
   // The first prediction compiles the backend's kernels (shaders on WebGL);
-  // doing it now keeps that out of the time shown for the first photo.
-  tf.tidy(() => model.predict(tf.zeros([1, height, width, 3])));
+  // doing it now, and waiting for its result, keeps that out of the time
+  // shown for the first photo.
+  const warmUp = tf.tidy(
+    () => /** @type {import("@tensorflow/tfjs").Tensor} */ (
+      model.predict(tf.zeros([1, height, width, 3]))
+    ),
+  );
+  await warmUp.data();
+  warmUp.dispose();
   return { model, classNames, height, width };
 }
 
@@ -325,7 +332,16 @@ async function main() {
   }), photos resized to ${width}×${height}, TensorFlow.js ${tf.version.tfjs} on the ${tf.getBackend()} backend.`;
   wireInputs(classifier);
   setState("ready");
-  const image = new URLSearchParams(location.search).get("image");
+  // `?image=URL`, or `#image=URL` for a data: URL longer than the 64 KB a
+  // server accepts in a request line (the part after # stays in the browser).
+  const hashImage = () =>
+    new URLSearchParams(location.hash.slice(1)).get("image");
+  addEventListener("hashchange", async () => {
+    const image = hashImage();
+    if (image) await classifyUrl(classifier, image);
+  });
+  const image = new URLSearchParams(location.search).get("image") ??
+    hashImage();
   if (image) await classifyUrl(classifier, image);
 }
 
