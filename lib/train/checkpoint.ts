@@ -957,7 +957,8 @@ export interface TrainWithCheckpointsOptions
  * complete one when `dir` holds a checkpoint of the same run — so re-running
  * a notebook cell after a kernel restart (or a crash) picks up where it
  * stopped instead of starting over, and a finished run is restored at once
- * (weights and history, without calling the callbacks).
+ * (weights and history; the callbacks then hear only `onTrainBegin` with
+ * `initialEpoch` equal to `epochs`, and `onTrainEnd`).
  * A checkpoint of a different run (other data, model or settings) is an
  * error, never a silent restart. Says in one line what it did.
  *
@@ -1037,8 +1038,8 @@ export async function trainWithCheckpoints(
       }: training from epoch 1, saving a checkpoint after every epoch`,
     );
   }
-  // A finished run is only restored: no epoch left, so no callbacks either.
-  if (restored && restored.initialEpoch >= epochs) return restored.history;
+  // A finished run trains no epoch: the callbacks hear only onTrainBegin
+  // (initialEpoch = epochs) and onTrainEnd.
   return await trainModel(model, train, {
     ...trainOptions,
     epochs,

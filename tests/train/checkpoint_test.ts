@@ -398,3 +398,34 @@ Deno.test("modelCheckpoint() keeps the two newest checkpoints and never leaves a
   ]);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("trainWithCheckpoints() restores a finished run without training a batch", async () => {
+  const dir = await Deno.makeTempDir();
+  const first = await trainWithCheckpoints(tinyModel(), tinyData(), {
+    dir,
+    epochs: 2,
+    callbacks: [],
+    log: () => {},
+  });
+  const heard: string[] = [];
+  const lines: string[] = [];
+  const model = tinyModel();
+  const again = await trainWithCheckpoints(model, tinyData(), {
+    dir,
+    epochs: 2,
+    log: (line) => lines.push(line),
+    callbacks: [{
+      onTrainBegin: (info) =>
+        void heard.push(`begin ${info.initialEpoch}/${info.epochs}`),
+      onBatchEnd: () => void heard.push("batch"),
+      onTrainEnd: (history) => void heard.push(`end ${history.loss.length}`),
+    }],
+  });
+  assert.deepEqual(again, first);
+  assert.deepEqual(heard, ["begin 2/2", "end 2"]);
+  assert.equal(model.optimizer.iterations, 4);
+  assert.deepEqual(lines, [
+    `Restored ${dir}/epoch-0002: this run already finished its 2 epochs (pass fresh: true (or delete ${dir}) to train again)`,
+  ]);
+  await Deno.remove(dir, { recursive: true });
+});
