@@ -103,10 +103,10 @@ class SizeBudget {
   constructor(readonly maxFile: number, readonly maxTotal: number) {}
 
   /**
-   * Throws when an entry of `bytes` (so far, or declared when `exact`) would
-   * pass a limit; `before` is the total before this entry.
+   * Throws when an entry of `bytes` (declared when `exact`, else streamed so
+   * far) would pass a limit, alone or added to the total before it.
    */
-  check(entry: string, bytes: number, exact: boolean, before = this.total) {
+  check(entry: string, bytes: number, exact: boolean) {
     if (bytes > this.maxFile) {
       throw new SizeLimitError(
         "maxFileBytes",
@@ -116,11 +116,11 @@ class SizeBudget {
         exact,
       );
     }
-    if (before + bytes > this.maxTotal) {
+    if (this.total + bytes > this.maxTotal) {
       throw new SizeLimitError(
         "maxExtractedBytes",
         entry,
-        before + bytes,
+        this.total + bytes,
         this.maxTotal,
         exact,
       );
