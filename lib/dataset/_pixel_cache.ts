@@ -68,6 +68,8 @@ export type CacheCheck =
  * @param height Target height.
  * @param width Target width.
  * @param crop Whether images are cropped to the aspect ratio.
+ * @param limits Size limits that decide which files are skipped; only the
+ *   ones given change the path, so the defaults keep existing caches.
  * @returns The cache file path.
  */
 export async function pixelCachePath(
@@ -77,9 +79,12 @@ export async function pixelCachePath(
   height: number,
   width: number,
   crop: boolean,
+  limits: { maxPixels?: number; maxFileBytes?: number } = {},
 ): Promise<string> {
   const hash = createHash("sha256");
-  hash.update(JSON.stringify({ v: CACHE_VERSION, height, width, crop }));
+  hash.update(
+    JSON.stringify({ v: CACHE_VERSION, height, width, crop, ...limits }),
+  );
   for (const file of files) {
     const info = await Deno.stat(file);
     hash.update(

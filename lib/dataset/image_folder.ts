@@ -994,7 +994,11 @@ async function decodeAll(
 
   const cacheDir = options.cacheDir ?? join(defaultDataDir(), "cache");
   const maxCacheBytes = options.maxCacheBytes ?? maxCacheBytesFromEnv();
-  const path = await pixelCachePath(cacheDir, dir, paths, height, width, crop);
+  // Raising a limit must not reuse a cache that skipped files for it.
+  const path = await pixelCachePath(cacheDir, dir, paths, height, width, crop, {
+    maxPixels: options.maxPixels,
+    maxFileBytes: options.maxFileBytes,
+  });
   const check = checkPixelCache(path, count, height, width);
   let pixels: Uint8Array | undefined;
   let contents: { offset: number; failed: Map<number, string> };

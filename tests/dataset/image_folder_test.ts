@@ -282,6 +282,29 @@ Deno.test("imageDatasetFromDirectory() skips a file over maxFileBytes without re
       lines[1],
       "Warning: skipped 1 of 5 files that could not be decoded: a/huge.jpg (the file is 2.79 GiB, over the 256 MiB per-file limit, so it was not read); fix or delete them.",
     );
+    // With the pixel cache: a file skipped for a limit is loaded once the
+    // limit is raised (the cache is not reused across limits).
+    const big = jpegBytes(patternRgb(64, 64, 3), 64, 64);
+    await Deno.remove(`${dir}/a/huge.jpg`);
+    await Deno.writeFile(`${dir}/b/big.jpg`, big);
+    const cached = {
+      ...QUIET,
+      cache: true,
+      cacheDir: `${dir}/../${dir.split("/").pop()}-cache`,
+      imageSize: [4, 4] as [number, number],
+      seed: 1,
+    };
+    try {
+      const small = await imageDatasetFromDirectory(dir, {
+        ...cached,
+        maxFileBytes: big.length - 1,
+      });
+      assert.equal(small.size, 4);
+      const all = await imageDatasetFromDirectory(dir, cached);
+      assert.equal(all.size, 5);
+    } finally {
+      await Deno.remove(cached.cacheDir, { recursive: true });
+    }
     await assert.rejects(
       imageDatasetFromDirectory(dir, { ...QUIET, maxFileBytes: 0 }),
       new RangeError(
