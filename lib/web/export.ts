@@ -24,6 +24,7 @@ export const TRAINING_ONLY_LAYERS: readonly string[] = [
   "RandomFlip",
   "RandomRotation",
   "RandomZoom",
+  "SeededDropout",
   "Dropout",
   "SpatialDropout1D",
   "GaussianNoise",

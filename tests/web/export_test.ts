@@ -49,7 +49,7 @@ Deno.test("exportForWeb() leaves out the training-only layers and stores class n
   assert.equal(web.removedLayers.length, 4);
   assert.deepEqual(
     web.removedLayers.map((name) => model.getLayer(name).getClassName()),
-    ["RandomFlip", "RandomRotation", "RandomZoom", "Dropout"],
+    ["RandomFlip", "RandomRotation", "RandomZoom", "SeededDropout"],
   );
   assert.deepEqual(web.metadata, { classNames: CLASSES, imageSize: [16, 12] });
   assert.equal(web.model.countParams(), model.countParams());

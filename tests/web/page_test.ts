@@ -224,6 +224,34 @@ Deno.test({
         },
       );
 
+      await t.step("a photo dropped on the page is classified", async () => {
+        await page.goto(server.url);
+        await page.waitForFunction(
+          () => document.body.dataset.state === "ready",
+          { timeout: PAGE_TIMEOUT_MS },
+        );
+        // What a drag from the desktop delivers: a drop event with a File.
+        await page.evaluate((base64: string) => {
+          const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+          const files = new DataTransfer();
+          files.items.add(
+            new File([bytes], "dropped.png", { type: "image/png" }),
+          );
+          document.getElementById("drop")!.dispatchEvent(
+            new DragEvent("drop", {
+              dataTransfer: files,
+              bubbles: true,
+              cancelable: true,
+            }),
+          );
+        }, Buffer.from(png).toString("base64"));
+        assert.equal(await settled(page), "done");
+        assert.equal(
+          await page.$eval("#prediction", (e) => e.textContent),
+          `${expected.className} ${expected.probability.toFixed(4)}`,
+        );
+      });
+
       await t.step(
         "?image= with another scheme is refused in the page",
         async () => {

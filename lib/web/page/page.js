@@ -292,7 +292,7 @@ async function classifyUrl(classifier, url) {
 }
 
 /**
- * Connects the file chooser and the drop zone to the classifier.
+ * Connects the file chooser and drag-and-drop to the classifier.
  *
  * @param {Classifier} classifier
  */
@@ -303,13 +303,17 @@ function wireInputs(classifier) {
     if (file) await classify(classifier, file, file.name);
     input.value = ""; // so choosing the same file again fires "change"
   });
+  // A photo dropped anywhere on the page is classified (instead of the
+  // browser opening it); the drop zone lights up while one is dragged over.
   const drop = byId("drop");
-  drop.addEventListener("dragover", (event) => {
+  document.addEventListener("dragover", (event) => {
     event.preventDefault();
     drop.classList.add("over");
   });
-  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
-  drop.addEventListener("drop", async (event) => {
+  document.addEventListener("dragleave", (event) => {
+    if (event.relatedTarget == null) drop.classList.remove("over");
+  });
+  document.addEventListener("drop", async (event) => {
     event.preventDefault();
     drop.classList.remove("over");
     const file = event.dataTransfer?.files[0];
