@@ -19,6 +19,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { randomFlip, randomRotation, randomZoom } from "./augment.ts";
+import { seededDropout } from "./dropout.ts";
 
 /** Filters of the three convolution blocks, as in the tutorial. */
 const CONV_FILTERS = [16, 32, 64] as const;
@@ -224,8 +225,9 @@ export function createTutorialCnn(
   }
   if (dropout > 0) {
     // Dropout zeroes a random fraction of activations while training, so no
-    // unit can rely on one particular other unit.
-    model.add(tf.layers.dropout({ rate: dropout, seed }));
+    // unit can rely on one particular other unit. (Not tfjs' seeded dropout,
+    // which draws the same mask at every step; see dropout.ts.)
+    model.add(seededDropout({ rate: dropout, seed }));
   }
   model.add(tf.layers.flatten());
   model.add(tf.layers.dense({

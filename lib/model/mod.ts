@@ -15,6 +15,7 @@
  * @module
  */
 export * from "./augment.ts";
+export * from "./dropout.ts";
 export * from "./cnn.ts";
 export * from "./save.ts";
 export * from "./receptive_field.ts";

@@ -18,6 +18,7 @@ import { writeAtomically } from "../util/atomic.ts";
 import { compileClassifier } from "./cnn.ts";
 // Registers RandomFlip / RandomRotation / RandomZoom so models using them load.
 import "./augment.ts";
+import "./dropout.ts";
 
 /** Name of the topology + manifest file inside a model folder. */
 export const MODEL_JSON = "model.json";

@@ -55,8 +55,8 @@ Deno.test("createTutorialCnn() adds augmentation first and dropout after the las
     "RandomZoom",
     "Rescaling",
   ]);
-  assert.equal(names[names.indexOf("Flatten") - 1], "Dropout");
-  assert.equal(names[names.indexOf("Dropout") - 1], "MaxPooling2D");
+  assert.equal(names[names.indexOf("Flatten") - 1], "SeededDropout");
+  assert.equal(names[names.indexOf("SeededDropout") - 1], "MaxPooling2D");
   assert.equal(model.countParams(), expectedParams(32, 24, 3, 3));
   model.dispose();
 });
