@@ -9,9 +9,8 @@
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { RandomFlip, RandomRotation, RandomZoom } from "../model/augment.ts";
 import { MODEL_JSON } from "../model/save.ts";
-import type { WebModelMetadata } from "./export.ts";
+import { TRAINING_ONLY_LAYERS, type WebModelMetadata } from "./export.ts";
 
 /** Options of {@linkcode serveWebPage}. */
 export interface ServeWebPageOptions {
@@ -56,10 +55,6 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 /** The page's own files, served at the root. */
 const PAGE_FILES = ["index.html", "page.js", "resize.js", "style.css"];
-/** Layer classes of this project that stock tfjs cannot load. */
-const CUSTOM_LAYERS = [RandomFlip, RandomRotation, RandomZoom].map((c) =>
-  c.className
-);
 
 const CANNOT = "Cannot serve the web page";
 
@@ -139,11 +134,15 @@ async function readWebModel(
   const classes = [...text.matchAll(/"class_name":\s*"(\w+)"/g)].map((m) =>
     m[1]
   );
-  const custom = CUSTOM_LAYERS.filter((name) => classes.includes(name));
-  if (custom.length > 0) {
+  // This project's augmentation and dropout layers are unknown to a browser's
+  // tfjs; an export has no training-only layer at all.
+  const training = TRAINING_ONLY_LAYERS.filter((name) =>
+    classes.includes(name)
+  );
+  if (training.length > 0) {
     throw new TypeError(
-      `${CANNOT}: the model has training-only layers that stock tfjs cannot load (${
-        custom.join(", ")
+      `${CANNOT}: the model has training-only layers (${
+        training.join(", ")
       }; export it with exportForWeb()), received ${jsonPath}`,
     );
   }

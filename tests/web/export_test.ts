@@ -47,10 +47,16 @@ Deno.test("exportForWeb() leaves out the training-only layers and stores class n
   const model = flowersLikeModel();
   const web = await exportForWeb(model, dir);
   assert.equal(web.removedLayers.length, 4);
-  assert.deepEqual(
-    web.removedLayers.map((name) => model.getLayer(name).getClassName()),
-    ["RandomFlip", "RandomRotation", "RandomZoom", "SeededDropout"],
+  const removed = web.removedLayers.map((name) =>
+    model.getLayer(name).getClassName()
   );
+  assert.deepEqual(removed.slice(0, 3), [
+    "RandomFlip",
+    "RandomRotation",
+    "RandomZoom",
+  ]);
+  assert.match(removed[3], /Dropout$/); // tfjs' Dropout or a seeded one
+  assert.ok(removed.every((c) => TRAINING_ONLY_LAYERS.includes(c)));
   assert.deepEqual(web.metadata, { classNames: CLASSES, imageSize: [16, 12] });
   assert.equal(web.model.countParams(), model.countParams());
 

@@ -115,7 +115,7 @@ Deno.test("serveWebPage() refuses a folder the page cannot use, saying why", asy
   await assert.rejects(
     serveWebPage(`${root}/model`, { port: 0 }),
     new TypeError(
-      `Cannot serve the web page: the model has training-only layers that stock tfjs cannot load (RandomFlip, RandomRotation, RandomZoom; export it with exportForWeb()), received ${root}/model/model.json`,
+      `Cannot serve the web page: the model has training-only layers (RandomFlip, RandomRotation, RandomZoom; export it with exportForWeb()), received ${root}/model/model.json`,
     ),
   );
 
