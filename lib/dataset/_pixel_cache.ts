@@ -28,6 +28,8 @@ const MAGIC = new TextEncoder().encode("CNNPIX02");
 const END_MAGIC = new TextEncoder().encode("CNNPIXOK");
 /** Magic plus the uint32 header length. */
 const PREFIX_BYTES = MAGIC.length + 4;
+/** Largest JSON header accepted (a real one is about 40 bytes). */
+const MAX_HEADER_BYTES = 4096;
 /** The uint32 trailer length plus the end marker. */
 const SUFFIX_BYTES = 4 + END_MAGIC.length;
 /** Bumped when decoding, resizing or the layout changes, so old caches are not reused. */
@@ -160,6 +162,12 @@ export function checkPixelCache(
       return { ok: false, reason: "it does not start with a cache header" };
     }
     const headerLength = new DataView(prefix.buffer).getUint32(8, true);
+    if (headerLength > MAX_HEADER_BYTES) {
+      return {
+        ok: false,
+        reason: `its header is damaged (${headerLength} bytes long)`,
+      };
+    }
     const headerBytes = new Uint8Array(headerLength);
     if (!readFullSync(file, headerBytes)) {
       return { ok: false, reason: `it is cut short (${size} bytes)` };

@@ -177,6 +177,12 @@ Deno.test("imageDatasetFromDirectory() detects a cut-short or damaged cache file
         ),
         /cut short or damaged/,
       ],
+      // A header length no real header has (4 GiB).
+      [
+        "header length",
+        complete.map((v, i) => (i >= 8 && i < 12 ? 255 : v)),
+        /its header is damaged \(4294967295 bytes long\)/,
+      ],
       // Not a cache file at all.
       ["foreign", new TextEncoder().encode("hello"), /cache header/],
     ];
