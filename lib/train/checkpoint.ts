@@ -37,7 +37,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { PARTIAL_SUFFIX, writeAtomically } from "../util/atomic.ts";
 import type { RandomStateful } from "../model/augment.ts";
 import { epochLogger, type TrainingCallback } from "./callbacks.ts";
@@ -1026,16 +1026,18 @@ export async function trainWithCheckpoints(
     });
     log(
       restored.initialEpoch >= epochs
-        ? `Restored ${checkpoint.path}: this run already finished its ${epochs} epochs (${
-          startOver.replace(/start over$/, "train again")
-        })`
-        : `Restored ${checkpoint.path}: continuing after epoch ${restored.initialEpoch} of ${epochs}`,
+        ? `Restored the finished run (${epochs} epochs) from ${
+          shortPath(dir)
+        }; to train again, ${startOver.replace(/ to start over$/, "")}`
+        : `Restored from ${
+          shortPath(dir)
+        }: continuing after epoch ${restored.initialEpoch} of ${epochs}`,
     );
   } else {
     log(
-      `No checkpoint in ${dir}${
-        removed > 0 ? " (fresh start: the earlier ones were deleted)" : ""
-      }: training from epoch 1, saving a checkpoint after every epoch`,
+      `No checkpoint in ${shortPath(dir)}${
+        removed > 0 ? " (the earlier ones were deleted)" : ""
+      }: training from epoch 1, a checkpoint after each epoch`,
     );
   }
   // A finished run trains no epoch: the callbacks hear only onTrainBegin
@@ -1050,4 +1052,10 @@ export async function trainWithCheckpoints(
       modelCheckpoint({ dir, model, fingerprint, keep }),
     ],
   });
+}
+
+/** A path as short as it can be shown: relative to the working folder when that is shorter. */
+function shortPath(path: string): string {
+  const fromHere = relative(Deno.cwd(), path);
+  return fromHere.length < path.length ? fromHere : path;
 }

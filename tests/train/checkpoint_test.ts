@@ -86,7 +86,7 @@ async function killAndResume(backend: "cpu" | "fast") {
   ]);
   assert.match(
     stdout,
-    /Restored .*epoch-0002: continuing after epoch 2 of 3\n/,
+    /Restored from .*: continuing after epoch 2 of 3\n/,
   );
   assert.match(stdout, /\nEpoch 3\/3 /);
   assert.doesNotMatch(stdout, /Epoch [12]\/3/);
@@ -353,7 +353,7 @@ Deno.test("trainWithCheckpoints() refuses a checkpoint of a different run and na
   });
   assert.equal(history.loss.length, 1);
   assert.deepEqual(lines, [
-    `No checkpoint in ${dir} (fresh start: the earlier ones were deleted): training from epoch 1, saving a checkpoint after every epoch`,
+    `No checkpoint in ${dir} (the earlier ones were deleted): training from epoch 1, a checkpoint after each epoch`,
   ]);
   await Deno.remove(dir, { recursive: true });
 });
@@ -425,7 +425,7 @@ Deno.test("trainWithCheckpoints() restores a finished run without training a bat
   assert.deepEqual(heard, ["begin 2/2", "end 2"]);
   assert.equal(model.optimizer.iterations, 4);
   assert.deepEqual(lines, [
-    `Restored ${dir}/epoch-0002: this run already finished its 2 epochs (pass fresh: true (or delete ${dir}) to train again)`,
+    `Restored the finished run (2 epochs) from ${dir}; to train again, pass fresh: true (or delete ${dir})`,
   ]);
   await Deno.remove(dir, { recursive: true });
 });
