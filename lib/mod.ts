@@ -32,3 +32,4 @@ export * from "./train/mod.ts";
 export * from "./viz/mod.ts";
 export * from "./fast/mod.ts";
 export * from "./web/mod.ts";
+export * from "./explain/mod.ts";

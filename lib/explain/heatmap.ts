@@ -1,0 +1,62 @@
+/**
+ * The heatmap every explanation method returns: one value per pixel of the
+ * photo, in [0, 1], 1 where the method says the photo mattered most.
+ *
+ * @module
+ */
+
+/** One value per pixel of a photo, row by row, in [0, 1]. */
+export interface Heatmap {
+  /** Rows (the photo's height). */
+  height: number;
+  /** Columns (the photo's width). */
+  width: number;
+  /** `height * width` values in [0, 1], row-major. */
+  data: Float32Array;
+  /** The class the map explains. */
+  classIndex: number;
+}
+
+/**
+ * The share of a heatmap's total heat that falls inside a rectangle: 1 when
+ * all of it does, 0 when none does (or the map is all zeros).
+ *
+ * @param heatmap The map.
+ * @param region `[top, left, height, width]` in pixels.
+ * @returns The fraction of the sum of values inside the region.
+ * @throws {RangeError} When the region is empty or outside the map.
+ *
+ * @example Heat in the top-left quadrant only
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { heatInside } from "./heatmap.ts";
+ *
+ * const map = { height: 2, width: 2, data: new Float32Array([1, 0, 0, 0]), classIndex: 0 };
+ * assert.equal(heatInside(map, [0, 0, 1, 1]), 1);
+ * assert.equal(heatInside(map, [1, 1, 1, 1]), 0);
+ * ```
+ */
+export function heatInside(
+  heatmap: Heatmap,
+  region: [number, number, number, number],
+): number {
+  const [top, left, h, w] = region;
+  if (
+    h < 1 || w < 1 || top < 0 || left < 0 || top + h > heatmap.height ||
+    left + w > heatmap.width
+  ) {
+    throw new RangeError(
+      `Cannot measure heat: region must lie inside the ${heatmap.height}×${heatmap.width} map, received [${region}]`,
+    );
+  }
+  let inside = 0;
+  let total = 0;
+  for (let y = 0; y < heatmap.height; y++) {
+    for (let x = 0; x < heatmap.width; x++) {
+      const v = heatmap.data[y * heatmap.width + x];
+      total += v;
+      if (y >= top && y < top + h && x >= left && x < left + w) inside += v;
+    }
+  }
+  return total > 0 ? inside / total : 0;
+}
