@@ -161,6 +161,9 @@ async function timeStep(
     });
     const byName = new Map<string, { calls: number; ms: number }>();
     for (const k of info.kernels) {
+      // Op scopes ("…__op") and custom-gradient wrappers ("unnamed scope")
+      // contain kernels listed on their own: counting them would count twice.
+      if (k.name.endsWith("__op") || k.name === "unnamed scope") continue;
       const row = byName.get(k.name) ?? { calls: 0, ms: 0 };
       row.calls++;
       row.ms += k.kernelTimeMs as number;
