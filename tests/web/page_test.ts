@@ -224,6 +224,33 @@ Deno.test({
         },
       );
 
+      await t.step(
+        "?image=http://... (another origin that allows it) is fetched and classified",
+        async () => {
+          const photos = Deno.serve(
+            { hostname: "127.0.0.1", port: 0, onListen() {} },
+            () =>
+              new Response(png.slice(), {
+                headers: {
+                  "content-type": "image/png",
+                  "access-control-allow-origin": "*",
+                },
+              }),
+          );
+          try {
+            const url = `http://127.0.0.1:${photos.addr.port}/photo.png`;
+            await page.goto(`${server.url}?image=${encodeURIComponent(url)}`);
+            assert.equal(await settled(page), "done");
+            assert.equal(
+              await page.$eval("#prediction", (e) => e.textContent),
+              `${expected.className} ${expected.probability.toFixed(4)}`,
+            );
+          } finally {
+            await photos.shutdown();
+          }
+        },
+      );
+
       await t.step("a photo dropped on the page is classified", async () => {
         await page.goto(server.url);
         await page.waitForFunction(
