@@ -18,6 +18,8 @@ import { serveWebPage, type WebPageServer } from "../web/serve.ts";
 const DEFAULT_DIR = "out";
 /** The web export's folder inside an output folder. */
 const WEB_MODEL_DIR = "web_model";
+/** The saved training model's folder inside an output folder. */
+const TRAINING_MODEL_DIR = "model";
 /** Port tried first; when taken, a free one is used. */
 const DEFAULT_PORT = 8000;
 /** Exit status for a bad command line or a folder that holds no model. */
@@ -47,12 +49,13 @@ async function isFile(path: string): Promise<boolean> {
 }
 
 /**
- * The model folder named on the command line: `DIR/web_model` when DIR is an
- * output folder of `deno task flowers`, else DIR itself.
+ * The model folder named on the command line: when DIR is an output folder
+ * of `deno task flowers`, its `web_model/` (or, from a run older than the web
+ * export, its `model/`); else DIR itself.
  */
 async function modelFolder(dir: string): Promise<string> {
-  if (await isFile(join(dir, WEB_MODEL_DIR, MODEL_JSON))) {
-    return join(dir, WEB_MODEL_DIR);
+  for (const sub of [WEB_MODEL_DIR, TRAINING_MODEL_DIR]) {
+    if (await isFile(join(dir, sub, MODEL_JSON))) return join(dir, sub);
   }
   if (!await isFile(join(dir, MODEL_JSON))) {
     const folder = await Deno.stat(dir).then((i) => i.isDirectory, () => false);

@@ -92,6 +92,17 @@ Deno.test("web exports a saved training model (with augmentation layers) before 
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("web exports the model/ of an output folder that has no web_model/", async () => {
+  const out = await Deno.makeTempDir();
+  const model = tinyModel(true);
+  await saveModel(model, `${out}/model`);
+  const { printed, json } = await serveOnce(out);
+  assert.match(printed, /^Exported .+\/model for the web to /m);
+  assert.deepEqual(json.userDefinedMetadata.imageSize, [8, 8]);
+  model.dispose();
+  await Deno.remove(out, { recursive: true });
+});
+
 Deno.test("web exits with 2 and says why for a missing folder, a folder without a model, or a bad flag", async () => {
   const root = await Deno.makeTempDir();
   const missing = await run([`${root}/missing`]);
