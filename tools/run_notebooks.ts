@@ -14,8 +14,8 @@
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const NOTEBOOK_DIR = `${ROOT}/notebooks`;
 const PYTHON = "/usr/bin/python3";
-/** Seconds Jupyter waits for a cell's last outputs after the cell finished. */
-const IOPUB_TIMEOUT_S = 60;
+/** Runs one notebook with nbclient, keeping outputs that arrive late. */
+const RUNNER = `${ROOT}/tools/execute_notebook.py`;
 const INSTALL_HINT =
   "Install Jupyter with `apt-get install -y jupyter-nbconvert python3-nbclient` " +
   "(Debian/Ubuntu) or `pip install nbconvert nbclient`, then run `deno jupyter --install`";
@@ -114,7 +114,7 @@ export function listNotebooks(): string[] {
 }
 
 /**
- * Executes one notebook top to bottom with `jupyter nbconvert --execute`.
+ * Executes one notebook top to bottom with nbclient (tools/execute_notebook.py).
  *
  * @param path The `.ipynb` file.
  * @param options Quick mode, where the executed copy goes, cell time limit.
@@ -128,19 +128,8 @@ export async function runNotebook(
   const { quick = false, inplace = false, cellTimeout = -1 } = options;
   const outDir = options.outDir ?? `${ROOT}/out/notebooks`;
   const name = path.split("/").pop()!;
-  const args = [
-    "-m",
-    "nbconvert",
-    "--execute",
-    "--to",
-    "notebook",
-    `--ExecutePreprocessor.timeout=${cellTimeout}`,
-    // The Deno kernel can send a cell's outputs after its reply when the
-    // machine is busy; wait for them rather than drop them (default 4 s).
-    `--ExecutePreprocessor.iopub_timeout=${IOPUB_TIMEOUT_S}`,
-    ...(inplace ? ["--inplace"] : ["--output-dir", outDir, "--output", name]),
-    path,
-  ];
+  const target = inplace ? path : `${outDir}/${name}`;
+  const args = [RUNNER, path, target, String(cellTimeout)];
   if (!inplace) await Deno.mkdir(outDir, { recursive: true });
   const env: Record<string, string> = {
     CNN_QUICK: quick ? "1" : "0",
@@ -159,7 +148,7 @@ export async function runNotebook(
       `Cannot execute notebook ${name}: a cell failed\n${log.slice(-6000)}`,
     );
   }
-  return inplace ? path : `${outDir}/${name}`;
+  return target;
 }
 
 function usage(): never {

@@ -97,7 +97,7 @@ Deno.test("flowers --quick trains end to end on generated images and predict rea
   );
   assert.ok(line, predicted.stdout);
   assert.equal(line.split(": ")[1].split(", ").length, 3);
-  assert.match(predicted.stderr, /notes\.txt: Cannot predict image: /);
+  assert.match(predicted.stderr, /notes\.txt: Cannot load image: /);
   await Deno.remove(root, { recursive: true });
 });
 
