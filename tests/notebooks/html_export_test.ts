@@ -3,7 +3,9 @@
  * quick mode, exported, and every picture output (photos, filtered images,
  * feature maps, augmentations) is in the HTML as `<img src="data:image/png…">`
  * with its own PNG data — not a PNG inside SVG, which nbconvert's sanitizer
- * drops.
+ * drops. nbconvert prefers a chart's SVG over its PNG twin (and sanitizes
+ * the SVG to bare text); with `--NbConvertBase.display_data_priority`
+ * preferring PNG every figure, charts included, is an `<img>`.
  */
 import assert from "node:assert/strict";
 import {
@@ -20,6 +22,36 @@ if (!status.available) {
   console.warn(
     `\n!!! HTML EXPORT TEST SKIPPED: Jupyter is not installed.\n!!! ${status.hint}\n`,
   );
+}
+
+/** `jupyter nbconvert --to html` of `notebook` into `dir`; returns the HTML. */
+async function exportHtml(
+  notebook: string,
+  dir: string,
+  ...options: string[]
+): Promise<string> {
+  const name = options.length ? "preferring_png" : "default";
+  const result = await new Deno.Command("/usr/bin/python3", {
+    args: [
+      "-m",
+      "nbconvert",
+      "--to",
+      "html",
+      ...options,
+      "--output-dir",
+      dir,
+      "--output",
+      name,
+      notebook,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(
+    result.success,
+    new TextDecoder().decode(result.stderr).slice(-2000),
+  );
+  return await Deno.readTextFile(`${dir}/${name}.html`);
 }
 
 interface Output {
@@ -42,26 +74,7 @@ Deno.test({
         outDir: dir,
         cellTimeout: 300,
       });
-      const result = await new Deno.Command("/usr/bin/python3", {
-        args: [
-          "-m",
-          "nbconvert",
-          "--to",
-          "html",
-          "--output-dir",
-          dir,
-          executed,
-        ],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      assert.ok(
-        result.success,
-        new TextDecoder().decode(result.stderr).slice(-2000),
-      );
-      const html = await Deno.readTextFile(
-        executed.replace(/\.ipynb$/, ".html"),
-      );
+      const html = await exportHtml(executed, dir);
       const notebook = JSON.parse(await Deno.readTextFile(executed));
       const outputs: Output[] = notebook.cells.flatMap((
         c: { outputs?: Output[] },
@@ -92,6 +105,19 @@ Deno.test({
         [o.data?.["image/svg+xml"] ?? ""].flat().join("").includes("<image")
       );
       assert.equal(wrapped.length, 0, "no SVG output embeds a raster image");
+      // nbconvert prefers a chart's SVG (and sanitizes it to bare text); told
+      // to prefer PNG it shows every figure, charts too, from the PNG twins.
+      const figures = outputs.filter((o) => o.data?.["image/png"]).length;
+      const preferring = await exportHtml(
+        executed,
+        dir,
+        "--NbConvertBase.display_data_priority=['text/html','text/markdown','image/png','image/svg+xml','text/plain']",
+      );
+      assert.equal(
+        preferring.match(/<img src="data:image\/png;base64,/g)?.length,
+        figures,
+        "every figure is an <img> when PNG is preferred",
+      );
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
