@@ -3,8 +3,9 @@
  * class? Take a convolution layer's feature maps (by default the last one:
  * the deepest maps that still have a position), weight every map by how much
  * the class score grows when that map grows (its gradient, averaged over the
- * map), add them up and keep the positive part. The coarse result (20×20
- * after three poolings of a 180×180 photo) is scaled up to the photo.
+ * map), add them up and keep the positive part. The coarse result (45×45
+ * for the tutorial CNN's last convolution, after two poolings of a 180×180
+ * photo) is scaled up to the photo.
  *
  * @module
  */

@@ -1,7 +1,7 @@
 /**
- * Heatmaps as pictures: a colour scale from dark blue (0) through red to
- * yellow (1), on its own or blended over the photo, so that the photo shows
- * through where the heat is low.
+ * Heatmaps as pictures: a colour scale from black (0) through purple and
+ * red to pale yellow (1), on its own or blended over the photo, as Keras'
+ * Grad-CAM example does: cold regions come out darkened, hot ones lit up.
  *
  * @module
  */
@@ -55,16 +55,15 @@ export function heatmapColors(heatmap: Heatmap): Uint8Array {
 /** Options of {@linkcode heatmapOverlay}. */
 export interface HeatmapOverlayOptions {
   /**
-   * Opacity of the colour where the heat is 1; it falls to 0 with the heat,
-   * so cold regions show the photo unchanged.
-   * @default {0.6}
+   * Opacity of the colour layer: 0 gives the photo, 1 the heatmap alone.
+   * @default {0.5}
    */
   alpha?: number;
 }
 
 /**
  * Blends a heatmap's colours over the photo: per pixel
- * `(1 − a·v)·photo + a·v·colour(v)`, with `a` the opacity and `v` the heat.
+ * `(1 − a)·photo + a·colour(v)`, with `a` the opacity and `v` the heat.
  *
  * @param image The photo, RGB, `height * width * 3` values in 0-255.
  * @param heatmap A heatmap the photo's size.
@@ -72,14 +71,16 @@ export interface HeatmapOverlayOptions {
  * @returns RGB bytes, the photo's size, 0-255.
  * @throws {RangeError} When the sizes differ or `alpha` is outside [0, 1].
  *
- * @example Zero heat leaves the photo as it was
+ * @example Hot pixels come out brighter than cold ones
  * ```ts
  * import assert from "node:assert/strict";
  * import { heatmapOverlay } from "./heatmap_overlay.ts";
  *
- * const photo = new Uint8Array([10, 20, 30, 40, 50, 60]);
- * const cold = { height: 1, width: 2, data: new Float32Array(2), classIndex: 0 };
- * assert.deepEqual(heatmapOverlay(photo, cold), photo);
+ * const photo = new Uint8Array([100, 100, 100, 100, 100, 100]);
+ * const heat = { height: 1, width: 2, data: new Float32Array([1, 0]), classIndex: 0 };
+ * const out = heatmapOverlay(photo, heat);
+ * assert.ok(out[0] + out[1] + out[2] > out[3] + out[4] + out[5]);
+ * assert.deepEqual(heatmapOverlay(photo, heat, { alpha: 0 }), photo);
  * ```
  */
 export function heatmapOverlay(
@@ -87,7 +88,7 @@ export function heatmapOverlay(
   heatmap: Heatmap,
   options: HeatmapOverlayOptions = {},
 ): Uint8Array {
-  const { alpha = 0.6 } = options;
+  const { alpha = 0.5 } = options;
   const { height, width, data } = heatmap;
   if (!(alpha >= 0 && alpha <= 1)) {
     throw new RangeError(
@@ -104,10 +105,9 @@ export function heatmapOverlay(
   const out = new Uint8Array(height * width * 3);
   for (let i = 0; i < height * width; i++) {
     const v = Math.min(1, Math.max(0, Number.isFinite(data[i]) ? data[i] : 0));
-    const a = alpha * v;
     const rgb = color(v);
     for (let k = 0; k < 3; k++) {
-      const mixed = (1 - a) * image[i * 3 + k] + a * rgb[k];
+      const mixed = (1 - alpha) * image[i * 3 + k] + alpha * rgb[k];
       out[i * 3 + k] = Math.round(Math.min(255, Math.max(0, mixed)));
     }
   }

@@ -29,7 +29,7 @@ Deno.test("heatmapOverlay() returns an RGB image the photo's size, every value i
   assert.ok(out.every((v) => v >= 0 && v <= 255));
 });
 
-Deno.test("heatmapOverlay() with full heat and alpha 1 shows the scale's colour, with no heat the photo", () => {
+Deno.test("heatmapOverlay() with alpha 1 shows the scale's colours, with alpha 0 the photo", () => {
   const photo = photoOf(1, 2);
   const heat = {
     height: 1,
@@ -37,12 +37,17 @@ Deno.test("heatmapOverlay() with full heat and alpha 1 shows the scale's colour,
     data: new Float32Array([1, 0]),
     classIndex: 0,
   };
-  const out = heatmapOverlay(photo, heat, { alpha: 1 });
   assert.deepEqual(
-    Array.from(out.subarray(0, 3)),
-    Array.from(heatmapColors(heat).subarray(0, 3)),
+    heatmapOverlay(photo, heat, { alpha: 1 }),
+    heatmapColors(heat),
   );
-  assert.deepEqual(Array.from(out.subarray(3)), Array.from(photo.subarray(3)));
+  assert.deepEqual(heatmapOverlay(photo, heat, { alpha: 0 }), photo);
+  // Half way: the mean of the two, rounded.
+  const half = heatmapOverlay(photo, heat, { alpha: 0.5 });
+  const colors = heatmapColors(heat);
+  for (let i = 0; i < 6; i++) {
+    assert.ok(Math.abs(half[i] - (photo[i] + colors[i]) / 2) <= 1);
+  }
 });
 
 Deno.test("heatmapColors() grows brighter with the heat", () => {
