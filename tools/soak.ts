@@ -10,15 +10,23 @@
  *
  * Why: a process can pass every test and still abort as it exits. Issue 17
  * found `deno test` now and then ending, after "ok | 23 passed | 0 failed",
- * with glibc's `corrupted double-linked list` (exit 134). The core
- * dump showed the main thread in `exit()` running the library destructors of
- * `libEGL.so.1` while a thread of Mesa's software GPU driver was still freeing
- * memory: `useFastBackend()` asked WebGPU for an adapter, which loads the
- * system's GPU driver stack (EGL, llvmpipe, LLVM) into the process, and Deno
- * exits without closing it. The probe is gone; this soak checks that no abort
- * comes back, from there or anywhere else. Such a crash shows in one run of
- * many, so one green run proves nothing: run the soak after changes to the
- * kernel threads, to how the backend starts or to anything that runs at exit.
+ * with glibc's `corrupted double-linked list` (exit 134). The cause was not
+ * our kernel threads but WebGPU: `useFastBackend()` asked for an adapter to
+ * report a GPU, and that loads the system's GPU driver stack (libglvnd's
+ * libEGL, Mesa's llvmpipe, LLVM) and makes EGL calls on the calling thread.
+ * Deno exits without closing it, so libEGL's destructor runs in `exit()` and
+ * frees every thread's EGL state, while a thread that had used EGL (the test
+ * file's thread) exits and frees its own: the core dump shows both at once,
+ * and libglvnd walks that list without its lock (`__eglCurrentTeardown` in
+ * src/EGL/libeglcurrent.c, https://github.com/NVIDIA/libglvnd; exit crashes
+ * of wgpu's EGL backend: https://github.com/gfx-rs/wgpu/issues/7665). A test
+ * file holding only `await navigator.gpu.requestAdapter()` aborts the same
+ * way under `deno test`. The probe is gone (nothing here runs on a GPU) and
+ * tests/fast/backend_test.ts checks that no GPU driver is loaded; this soak
+ * checks that no abort comes back, from there or anywhere else. Such a crash
+ * shows in one run of many, so one green run proves nothing: run the soak
+ * after changes to the kernel threads, to how the backend starts or to
+ * anything that runs at exit.
  *
  * `deno task flowers --quick` trains on flower_photos: set
  * `FLOWER_PHOTOS_URL` to a local copy (`file:///…/flower_photos.tgz`) to

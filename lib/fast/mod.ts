@@ -265,11 +265,11 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
     kernels: Object.keys(kernels),
   };
   // No WebGPU probe here: navigator.gpu.requestAdapter() loads the system's
-  // GPU driver stack into the process (Mesa's EGL, llvmpipe and LLVM on a
-  // machine without a GPU), and Deno exits without closing it, so the
-  // driver's library destructors run while its threads still use the heap:
-  // now and then a process aborted at exit with glibc's "corrupted
-  // double-linked list" (issue 17; tools/soak.ts checks it stays gone).
+  // GPU driver stack into the process (libEGL, Mesa's llvmpipe and LLVM on a
+  // machine without a GPU) and Deno exits without closing it, so libEGL's
+  // destructor runs in exit() while threads that used EGL exit too: now and
+  // then the process aborted with glibc's "corrupted double-linked list"
+  // (issue 17; the story and the soak that guards it are in tools/soak.ts).
   // Nothing here runs on a GPU, so nothing is lost by not asking.
   state = { pool, info, replaced, uninstall };
   return info;
