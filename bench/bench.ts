@@ -209,10 +209,13 @@ function photosUrl(flag: string | undefined): string | undefined {
  * null when the photos are not available. Loading (decoding, or reading the
  * pixel cache) is not timed; peak RSS is sampled after every batch.
  */
-async function timeEpoch(url: string | undefined): Promise<EpochTiming | null> {
+async function timeEpoch(
+  url: string | undefined,
+  log: (line: string) => void,
+): Promise<EpochTiming | null> {
   let train;
   try {
-    [train] = await loadFlowerPhotos({ url, progress: "silent" });
+    [train] = await loadFlowerPhotos({ url, progress: "silent", log });
   } catch (error) {
     console.error(`skipping the epoch benchmark: ${(error as Error).message}`);
     return null;
@@ -344,7 +347,7 @@ async function main(): Promise<void> {
   let epoch: EpochTiming | null = null;
   if (!values["no-epoch"]) {
     await useFastBackend({ threads });
-    epoch = await timeEpoch(photosUrl(values.data));
+    epoch = await timeEpoch(photosUrl(values.data), log);
     closeFastBackend();
   }
   if (epoch) {
