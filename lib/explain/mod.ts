@@ -11,7 +11,7 @@
  * - `gradCam`: a convolution layer's maps weighted by their gradients.
  * - `occlusionMap`: the probability's drop under a sliding grey patch.
  * - `heatmapOverlay`, `heatmapColors`: heatmaps as pictures.
- * - `embed`, `projectPca`, `nearestNeighbourClasses`: the penultimate
+ * - `embed`, `projectPca`, `projectUmap`, `nearestNeighbourClasses`: the penultimate
  *   layer's features, drawn in 2-D, and how well they keep classes apart.
  * - `confidentMistakes`, `mostConfusedPair`: where the model is wrong.
  * - `filterPatches`: first-layer kernels as colour patches.
@@ -40,6 +40,7 @@ export * from "./occlusion.ts";
 export * from "./heatmap_overlay.ts";
 export * from "./embed.ts";
 export * from "./project_2d.ts";
+export * from "./project_umap.ts";
 export * from "./mistakes.ts";
 export * from "./neighbours.ts";
 export * from "./filters.ts";
