@@ -60,3 +60,44 @@ export function heatInside(
   }
   return total > 0 ? inside / total : 0;
 }
+
+/**
+ * How alike two heatmaps of the same photo are: the Pearson correlation of
+ * their values over all pixels (1: the same picture up to scale, 0:
+ * unrelated, −1: opposite). A flat map correlates with nothing (0).
+ *
+ * @param a One heatmap.
+ * @param b Another, of the same size.
+ * @returns The correlation, in [−1, 1].
+ * @throws {RangeError} When the sizes differ.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { heatmapCorrelation } from "./heatmap.ts";
+ *
+ * const map = (values: number[]) =>
+ *   ({ height: 1, width: values.length, data: new Float32Array(values), classIndex: 0 });
+ * assert.equal(heatmapCorrelation(map([0, 0.5, 1]), map([0, 0.25, 0.5])), 1);
+ * assert.equal(heatmapCorrelation(map([0, 1]), map([1, 0])), -1);
+ * ```
+ */
+export function heatmapCorrelation(a: Heatmap, b: Heatmap): number {
+  if (a.height !== b.height || a.width !== b.width) {
+    throw new RangeError(
+      `Cannot correlate heatmaps: both must have the same size, received ${a.height}×${a.width} and ${b.height}×${b.width}`,
+    );
+  }
+  const n = a.data.length;
+  const mean = (v: Float32Array) => v.reduce((s, x) => s + x, 0) / n;
+  const [ma, mb] = [mean(a.data), mean(b.data)];
+  let [ab, aa, bb] = [0, 0, 0];
+  for (let i = 0; i < n; i++) {
+    const [da, db] = [a.data[i] - ma, b.data[i] - mb];
+    ab += da * db;
+    aa += da * da;
+    bb += db * db;
+  }
+  if (aa === 0 || bb === 0) return 0;
+  return Math.max(-1, Math.min(1, ab / Math.sqrt(aa * bb)));
+}

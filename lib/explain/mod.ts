@@ -10,7 +10,8 @@
  *   with SmoothGrad's noisy averaging.
  * - `gradCam`: a convolution layer's maps weighted by their gradients.
  * - `occlusionMap`: the probability's drop under a sliding grey patch.
- * - `heatmapOverlay`, `heatmapColors`: heatmaps as pictures.
+ * - `heatmapOverlay`, `heatmapColors`: heatmaps as pictures;
+ *   `heatInside`, `heatmapCorrelation`: heatmaps as numbers.
  * - `embed`, `projectPca`, `projectUmap`, `nearestNeighbourClasses`: the penultimate
  *   layer's features, drawn in 2-D, and how well they keep classes apart.
  * - `confidentMistakes`, `mostConfusedPair`: where the model is wrong.
