@@ -13,3 +13,9 @@ export const JOB_ARGS = 4;
 export const MAX_ARGS = 28;
 /** Int32 slots per job slot. */
 export const JOB_SLOTS = JOB_ARGS + MAX_ARGS;
+/**
+ * Milliseconds a waiting thread spins before it sleeps: waking a sleeping
+ * thread can take milliseconds (a halted vCPU on a virtual machine), longer
+ * than most kernels.
+ */
+export const SPIN_MS = 5;

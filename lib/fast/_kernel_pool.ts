@@ -17,6 +17,7 @@ import {
   JOB_FN,
   JOB_SEQ,
   JOB_SLOTS,
+  SPIN_MS,
 } from "./_kernel_abi.ts";
 
 /** The exported kernels of kernels.wasm, in job-slot numbering. */
@@ -137,8 +138,11 @@ export class KernelPool {
           });
         }),
       );
+      // The binary, not the compiled module: V8 (in Deno 2.9) runs a module
+      // shared between threads on one thread at a time, so each worker
+      // compiles its own copy to run in parallel.
       worker.postMessage({
-        module,
+        bytes,
         memory,
         job,
         functions: [...KERNEL_FUNCTIONS],
@@ -231,10 +235,14 @@ export class KernelPool {
     this.#fns[name](...args(bounds(0), bounds(1), 0));
     for (let t = 1; t < n; t++) {
       const w = this.#workers[t - 1];
-      for (;;) {
+      // Spin first (see SPIN_MS), then sleep.
+      const until = performance.now() + SPIN_MS;
+      for (let i = 0;; i++) {
         const done = Atomics.load(w.slot, JOB_DONE);
         if (done === w.seq) break;
-        Atomics.wait(w.slot, JOB_DONE, done);
+        if ((i & 1023) === 1023 && performance.now() > until) {
+          Atomics.wait(w.slot, JOB_DONE, done);
+        }
       }
     }
   }

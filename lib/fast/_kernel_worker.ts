@@ -1,22 +1,44 @@
 // Worker thread of the fast backend's kernel pool (see _kernel_pool.ts).
 //
-// It instantiates kernels.wasm on the shared memory it is sent, then loops:
-// sleep on the job counter with Atomics.wait, run the job the main thread
+// It compiles and instantiates kernels.wasm on the shared memory it is sent
+// (its own compiled copy: threads sharing one compiled module ran one at a
+// time), then loops:
+// wait on the job counter (spinning briefly, then Atomics.wait), run the job the main thread
 // wrote into the shared job slot, publish completion with Atomics.notify.
 // Blocking is fine here: this thread does nothing but run kernels.
 
 import { parentPort } from "node:worker_threads";
-import { JOB_ARGS, JOB_DONE, JOB_FN, JOB_SEQ } from "./_kernel_abi.ts";
+import { JOB_ARGS, JOB_DONE, JOB_FN, JOB_SEQ, SPIN_MS } from "./_kernel_abi.ts";
 
 interface Start {
-  module: WebAssembly.Module;
+  /** kernels*.wasm, compiled here (a shared compiled module runs serially). */
+  bytes: Uint8Array<ArrayBuffer>;
   memory: WebAssembly.Memory;
   job: SharedArrayBuffer;
   functions: string[];
 }
 
+/**
+ * Waits until the job counter moves past `seen` and returns it. Spins for a
+ * few milliseconds first: a training step calls kernels back to back, and a
+ * thread that went to sleep can take milliseconds to wake (on virtual
+ * machines a halted vCPU has to be rescheduled), which used to serialize
+ * the two threads of a 2-core machine.
+ */
+function nextJob(slot: Int32Array, seen: number): number {
+  const until = performance.now() + SPIN_MS;
+  for (let i = 0;; i++) {
+    const seq = Atomics.load(slot, JOB_SEQ);
+    if (seq !== seen) return seq;
+    if ((i & 1023) === 1023 && performance.now() > until) break;
+  }
+  Atomics.wait(slot, JOB_SEQ, seen);
+  return Atomics.load(slot, JOB_SEQ);
+}
+
 parentPort!.once("message", (start: Start) => {
-  const { module, memory, job, functions } = start;
+  const { bytes, memory, job, functions } = start;
+  const module = new WebAssembly.Module(bytes);
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const fns = functions.map((name) =>
     instance.exports[name] as (...args: number[]) => void
@@ -25,8 +47,7 @@ parentPort!.once("message", (start: Start) => {
   let seen = Atomics.load(slot, JOB_SEQ);
   parentPort!.postMessage("ready");
   for (;;) {
-    Atomics.wait(slot, JOB_SEQ, seen);
-    seen = Atomics.load(slot, JOB_SEQ);
+    seen = nextJob(slot, seen);
     if (seen < 0) return; // shutdown request
     const fn = fns[slot[JOB_FN]];
     const count = fn.length;
