@@ -8,6 +8,9 @@
  * - `model/`: augmentation layers, the tutorial CNN, save and load.
  * - `train/`: the training loop (with callbacks) and evaluation.
  * - `viz/`: charts, image grids, notebook display, live training display.
+ * - `explain/`: what a trained CNN looks at: saliency, Grad-CAM, occlusion,
+ *   embeddings, its most confident mistakes.
+ * - `web/`: the trained model exported for the browser, and the page.
  * - `fast/`: the fast CPU training backend (wasm SIMD kernels on threads).
  * - `util/`: seeded randomness, progress bars, atomic writes.
  *
