@@ -8,6 +8,7 @@
  */
 import { loadModel } from "../model/save.ts";
 import { predictImage } from "../train/evaluate.ts";
+import { silenceNodeBanner } from "./_quiet_tfjs.ts";
 
 /** Classes printed per image. */
 const TOP_K = 3;
@@ -22,6 +23,7 @@ Print the top-${TOP_K} classes with probabilities for each image (path or URL),
 using a model folder (or .zip) saved by \`deno task flowers\`.`;
 
 if (import.meta.main) {
+  await silenceNodeBanner();
   const args = Deno.args;
   if (args.includes("-h") || args.includes("--help")) {
     console.log(USAGE);

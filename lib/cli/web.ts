@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { loadModel, MODEL_JSON } from "../model/save.ts";
 import { exportForWeb } from "../web/export.ts";
 import { serveWebPage, type WebPageServer } from "../web/serve.ts";
+import { silenceNodeBanner } from "./_quiet_tfjs.ts";
 
 /** Folder of `deno task flowers`' output, served when no MODEL_DIR is given. */
 const DEFAULT_DIR = "out";
@@ -139,6 +140,7 @@ async function main(args: string[]): Promise<WebPageServer | "help"> {
 }
 
 if (import.meta.main) {
+  await silenceNodeBanner();
   let server: WebPageServer | "help";
   try {
     server = await main(Deno.args);

@@ -60,6 +60,10 @@ Deno.test("flowers --quick trains end to end on generated images and predict rea
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /\nEpoch 2\/2 {2}3\/3 {2}.* loss \d/);
   assert.match(result.stdout, /Final validation accuracy: \d\.\d{4}/);
+  assert.doesNotMatch(
+    result.stdout + result.stderr,
+    /running TensorFlow\.js in Node\.js/,
+  );
   const files = [...Deno.readDirSync(`${root}/out`)].map((e) => e.name).sort();
   assert.deepEqual(files, [
     "checkpoint",
@@ -98,6 +102,11 @@ Deno.test("flowers --quick trains end to end on generated images and predict rea
   assert.ok(line, predicted.stdout);
   assert.equal(line.split(": ")[1].split(", ").length, 3);
   assert.match(predicted.stderr, /notes\.txt: Cannot load image: /);
+  // No tfjs-node advice: it does not apply to Deno.
+  assert.doesNotMatch(
+    predicted.stdout + predicted.stderr,
+    /running TensorFlow\.js in Node\.js/,
+  );
   await Deno.remove(root, { recursive: true });
 });
 
