@@ -991,7 +991,7 @@ export interface TrainWithCheckpointsOptions
  * const first = await trainWithCheckpoints(makeModel(), train, options);
  * const again = await trainWithCheckpoints(makeModel(), train, options);
  * assert.deepEqual(again.loss, first.loss);
- * assert.match(lines[1], /already finished its 2 epochs/);
+ * assert.match(lines[1], /^Restored the finished run \(2 epochs\)/);
  * ```
  */
 export async function trainWithCheckpoints(
