@@ -418,6 +418,9 @@ interface JSZipEntryInternals {
   internalStream(type: "uint8array"): JSZipStreamHelper;
 }
 
+/** Chunks of a zip entry decompressed ahead of the writer. */
+const QUEUED_CHUNKS = 4;
+
 /**
  * One zip entry's bytes as a web stream, decompressed chunk by chunk through
  * jszip's streaming interface; jszip is paused whenever the stream's queue
@@ -428,6 +431,16 @@ function zipEntryStream(
 ): ReadableStream<Uint8Array> {
   let helper: JSZipStreamHelper | undefined;
   let finished = false;
+  // jszip reports some errors (a size that does not match the declared one)
+  // while chunks are still queued; erroring the stream then would drop them,
+  // and with them the bytes that show a size limit was passed. The error is
+  // held until the reader has taken every chunk before it.
+  let pendingError: unknown;
+  const failWhenDrained = (controller: ReadableStreamDefaultController) => {
+    if ((controller.desiredSize ?? 0) >= QUEUED_CHUNKS) {
+      controller.error(pendingError);
+    }
+  };
   return new ReadableStream<Uint8Array>({
     start(controller) {
       helper = entry.internalStream("uint8array");
@@ -445,18 +458,20 @@ function zipEntryStream(
         .on("error", (error) => {
           if (finished) return;
           finished = true;
-          controller.error(error);
+          pendingError = error;
+          failWhenDrained(controller);
         });
       helper.pause();
     },
-    pull() {
-      helper!.resume();
+    pull(controller) {
+      if (pendingError !== undefined) failWhenDrained(controller);
+      else helper!.resume();
     },
     cancel() {
       finished = true;
       helper!.pause();
     },
-  }, { highWaterMark: 4 });
+  }, { highWaterMark: QUEUED_CHUNKS });
 }
 
 async function extractZip(
