@@ -67,25 +67,6 @@ async function outputsOf(
   return { outputs, text };
 }
 
-/** Runs `fn` with environment variables set, restoring them afterwards. */
-async function withEnv<T>(
-  vars: Record<string, string>,
-  fn: () => Promise<T>,
-): Promise<T> {
-  const saved = Object.fromEntries(
-    Object.keys(vars).map((k) => [k, Deno.env.get(k)]),
-  );
-  for (const [k, v] of Object.entries(vars)) Deno.env.set(k, v);
-  try {
-    return await fn();
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) Deno.env.delete(k);
-      else Deno.env.set(k, v);
-    }
-  }
-}
-
 const notebook = (part: string) =>
   listNotebooks().find((p) => p.includes(part))!;
 
@@ -106,12 +87,13 @@ Deno.test({
         CNN_CHECKPOINTS: `${root}/checkpoints`,
         CNN_MODEL_DIR: `${root}/model`,
       };
-      await withEnv(env, async () => {
+      {
         for (const part of ["02_", "03_"]) {
           const written = await runNotebook(notebook(part), {
             quick: true,
             outDir: `${root}/out`,
             cellTimeout: 300,
+            env,
           });
           const { outputs, text } = await outputsOf(written);
           assert.equal(
@@ -129,7 +111,7 @@ Deno.test({
           }
           assert.doesNotMatch(text, /daisy|dandelion|sunflowers|tulips/);
         }
-      });
+      }
       // Notebook 3 reused notebook 2's run from its checkpoint rather than training again.
       const { text } = await outputsOf(
         `${root}/out/${notebook("03_").split("/").pop()}`,
@@ -181,13 +163,14 @@ for (const [what, make] of Object.entries(BAD_SOURCES)) {
           CNN_CHECKPOINTS: `${root}/checkpoints`,
           CNN_MODEL_DIR: `${root}/model`,
         };
-        await withEnv(env, async () => {
+        {
           await assert.rejects(
             () =>
               runNotebook(notebook("02_"), {
                 quick: true,
                 outDir: `${root}/out`,
                 cellTimeout: 300,
+                env,
               }),
             (error: Error) => {
               assert.ok(
@@ -202,7 +185,7 @@ for (const [what, make] of Object.entries(BAD_SOURCES)) {
               return true;
             },
           );
-        });
+        }
         // Nothing was trained or saved.
         for (const dir of ["checkpoints", "model"]) {
           await assert.rejects(() => Deno.stat(`${root}/${dir}`));

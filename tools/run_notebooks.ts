@@ -30,6 +30,13 @@ export interface RunNotebookOptions {
   inplace?: boolean;
   /** Seconds one cell may run before Jupyter stops it; -1 for no limit. @default -1 */
   cellTimeout?: number;
+  /**
+   * Extra environment variables for the kernel (e.g. `CNN_DATA`), added to
+   * this process's own; tests pass them here rather than changing the
+   * environment of a process other tests share.
+   * @default {}
+   */
+  env?: Record<string, string>;
 }
 
 /** Where Jupyter and the Deno kernel stand on this machine. */
@@ -132,6 +139,7 @@ export async function runNotebook(
   const args = [RUNNER, path, target, String(cellTimeout)];
   if (!inplace) await Deno.mkdir(outDir, { recursive: true });
   const env: Record<string, string> = {
+    ...options.env,
     CNN_QUICK: quick ? "1" : "0",
     NO_COLOR: "1",
   };

@@ -387,40 +387,52 @@ Deno.test({
   },
 });
 
+/**
+ * Loads `dir/data` at each size in a fresh process with CNN_MAX_CACHE_BYTES
+ * set (the variable is never set in this process: other tests share it), the
+ * cache files made older after each load; returns the log lines or the error.
+ */
+async function loadWithCacheBound(dir: string, bound: string) {
+  const module = new URL("../../lib/dataset/image_folder.ts", import.meta.url);
+  const script = `
+    import { imageDatasetFromDirectory } from "${module.href}";
+    const lines = [];
+    try {
+      for (const size of [4, 5, 6]) {
+        await imageDatasetFromDirectory(${JSON.stringify(`${dir}/data`)}, {
+          progress: "silent", workers: 0, imageSize: [size, size],
+          cacheDir: ${
+    JSON.stringify(`${dir}/cache`)
+  }, log: (l) => lines.push(l),
+        });
+        const old = new Date(Date.now() - 3600 * 1000);
+        for (const e of Deno.readDirSync(${JSON.stringify(`${dir}/cache`)})) {
+          Deno.utimeSync(${JSON.stringify(`${dir}/cache/`)} + e.name, old, old);
+        }
+      }
+      console.log(JSON.stringify({ lines }));
+    } catch (error) {
+      console.log(JSON.stringify({ error: error.constructor.name + ": " + error.message }));
+    }
+  `;
+  const { stdout } = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--ext=js", script],
+    env: { CNN_MAX_CACHE_BYTES: bound },
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const text = new TextDecoder().decode(stdout).trim().split("\n").at(-1)!;
+  return JSON.parse(text) as { lines?: string[]; error?: string };
+}
+
 Deno.test("imageDatasetFromDirectory() reads the cache bound from CNN_MAX_CACHE_BYTES", async () => {
   await withDir(async (dir) => {
     await makeImageFolder(`${dir}/data`, ["a", "b"], [2, 2]);
-    const previous = Deno.env.get("CNN_MAX_CACHE_BYTES");
-    try {
-      Deno.env.set("CNN_MAX_CACHE_BYTES", "lots");
-      await assert.rejects(
-        imageDatasetFromDirectory(`${dir}/data`, {
-          ...QUIET,
-          imageSize: [4, 4],
-          cacheDir: `${dir}/cache`,
-        }),
-        new RangeError(
-          'Cannot bound the pixel cache: CNN_MAX_CACHE_BYTES must be a size such as 20GB, 500MB or a number of bytes, received "lots"',
-        ),
-      );
-      Deno.env.set("CNN_MAX_CACHE_BYTES", "1kB");
-      const lines: string[] = [];
-      for (const size of [4, 5, 6]) {
-        await imageDatasetFromDirectory(`${dir}/data`, {
-          ...QUIET,
-          imageSize: [size, size],
-          cacheDir: `${dir}/cache`,
-          log: (l) => lines.push(l),
-        });
-        const old = new Date(Date.now() - 3600 * 1000);
-        for (const name of cacheFiles(`${dir}/cache`)) {
-          await Deno.utime(`${dir}/cache/${name}`, old, old);
-        }
-      }
-      assert.ok(lines.some((l) => l.includes("within maxCacheBytes (1.0 kB)")));
-    } finally {
-      if (previous === undefined) Deno.env.delete("CNN_MAX_CACHE_BYTES");
-      else Deno.env.set("CNN_MAX_CACHE_BYTES", previous);
-    }
+    assert.deepEqual(await loadWithCacheBound(dir, "lots"), {
+      error:
+        'RangeError: Cannot bound the pixel cache: CNN_MAX_CACHE_BYTES must be a size such as 20GB, 500MB or a number of bytes, received "lots"',
+    });
+    const { lines = [] } = await loadWithCacheBound(dir, "1kB");
+    assert.ok(lines.some((l) => l.includes("within maxCacheBytes (1.0 kB)")));
   });
 });
