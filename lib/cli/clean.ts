@@ -10,6 +10,7 @@
 import { join } from "node:path";
 import { defaultDataDir } from "../dataset/data_dir.ts";
 import { removePixelCaches } from "../dataset/image_folder.ts";
+import { formatDecimalBytes } from "../dataset/limits.ts";
 
 /** Exit status for a bad command line. */
 const EXIT_USAGE = 2;
@@ -122,14 +123,6 @@ export async function cleanDataDir(
   return result;
 }
 
-/** Formats bytes as `357.1 MB` / `3.57 GB` (powers of 1000). */
-function formatBytes(bytes: number): string {
-  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`;
-  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
-  if (bytes >= 1e3) return `${(bytes / 1e3).toFixed(1)} kB`;
-  return `${bytes} B`;
-}
-
 if (import.meta.main) {
   const args = Deno.args;
   if (args.includes("-h") || args.includes("--help")) {
@@ -149,18 +142,22 @@ if (import.meta.main) {
   console.log(
     `Removed ${result.cacheFiles} pixel-cache file${
       result.cacheFiles === 1 ? "" : "s"
-    } (${formatBytes(result.cacheBytes)}) from ${join(dataDir, "cache")}.`,
+    } (${formatDecimalBytes(result.cacheBytes)}) from ${
+      join(dataDir, "cache")
+    }.`,
   );
   if (all) {
     console.log(
       `Removed ${result.removed.length} downloads and extracted datasets (${
-        formatBytes(result.removedBytes)
+        formatDecimalBytes(result.removedBytes)
       }) from ${dataDir}${
         result.removed.length ? `: ${result.removed.join(", ")}` : ""
       }.`,
     );
     console.log(
-      `Freed ${formatBytes(result.cacheBytes + result.removedBytes)} in all.`,
+      `Freed ${
+        formatDecimalBytes(result.cacheBytes + result.removedBytes)
+      } in all.`,
     );
   }
 }

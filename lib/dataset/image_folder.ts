@@ -19,7 +19,7 @@ import * as tf from "@tensorflow/tfjs";
 import { join, relative } from "node:path";
 import { defaultDataDir } from "./data_dir.ts";
 import { IMAGE_EXTENSIONS, MAX_IMAGE_PIXELS } from "./image_decode.ts";
-import { checkLimit } from "./limits.ts";
+import { checkLimit, formatDecimalBytes } from "./limits.ts";
 import { ProgressBar, type ProgressMode } from "../util/progress.ts";
 import { seededPermutation } from "../util/random.ts";
 import { RandomState } from "./_numpy_random.ts";
@@ -979,9 +979,9 @@ async function decodeAll(
     if (!inMemory) {
       throw new RangeError(
         `Cannot load dataset: its ${count} images of ${height}x${width} need ${
-          formatBytes(totalBytes)
+          formatDecimalBytes(totalBytes)
         }, over maxMemoryBytes (${
-          formatBytes(maxMemoryBytes)
+          formatDecimalBytes(maxMemoryBytes)
         }), and streaming them from disk needs the pixel cache; pass cache: true or a larger maxMemoryBytes, received cache false`,
       );
     }
@@ -1038,8 +1038,8 @@ async function decodeAll(
   if (pixels) return { pixels, failed: contents.failed };
   log(
     `Streaming batches from the pixel cache ${path}: the ${count} images need ${
-      formatBytes(totalBytes)
-    }, over maxMemoryBytes (${formatBytes(maxMemoryBytes)}).`,
+      formatDecimalBytes(totalBytes)
+    }, over maxMemoryBytes (${formatDecimalBytes(maxMemoryBytes)}).`,
   );
   return {
     file: { path, offset: contents.offset, count },
@@ -1066,9 +1066,9 @@ async function evict(
   if (caches.length > 0) {
     log(
       `Removed ${caches.length} least recently used pixel-cache files (${
-        formatBytes(caches.reduce((sum, f) => sum + f.bytes, 0))
+        formatDecimalBytes(caches.reduce((sum, f) => sum + f.bytes, 0))
       }) to keep ${cacheDir} within maxCacheBytes (${
-        formatBytes(maxCacheBytes)
+        formatDecimalBytes(maxCacheBytes)
       }).`,
     );
   }
@@ -1140,14 +1140,6 @@ function maxCacheBytesFromEnv(): number {
     );
   }
   return bytes;
-}
-
-/** Formats bytes as `357.1 MB` / `3.57 GB` (powers of 1000). */
-function formatBytes(bytes: number): string {
-  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`;
-  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
-  if (bytes >= 1e3) return `${(bytes / 1e3).toFixed(1)} kB`;
-  return `${bytes} B`;
 }
 
 /** What {@link removePixelCaches} removed. */

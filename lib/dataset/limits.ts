@@ -116,6 +116,31 @@ export function formatBytes(bytes: number): string {
 }
 
 /**
+ * Formats a byte count in powers of 1000, as disk tools and file managers
+ * show sizes (`"357.1 MB"`, `"3.57 GB"`); {@linkcode formatBytes} gives the
+ * binary units the limits are set in.
+ *
+ * @param bytes A byte count.
+ * @returns The count with a decimal unit.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatDecimalBytes } from "./limits.ts";
+ *
+ * assert.equal(formatDecimalBytes(357_120_000), "357.1 MB");
+ * assert.equal(formatDecimalBytes(1_200), "1.2 kB");
+ * assert.equal(formatDecimalBytes(600), "600 B");
+ * ```
+ */
+export function formatDecimalBytes(bytes: number): string {
+  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`;
+  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
+  if (bytes >= 1e3) return `${(bytes / 1e3).toFixed(1)} kB`;
+  return `${bytes} B`;
+}
+
+/**
  * Reads a size as people write it: a number of bytes, optionally with a
  * binary unit `K`, `M`, `G` or `T` (`KiB`, `MB`… are accepted alike and all
  * mean powers of 1024).

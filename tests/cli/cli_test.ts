@@ -1,46 +1,12 @@
 import assert from "node:assert/strict";
-import { encode } from "fast-png";
 import JSZip from "jszip";
+import { makeColourDataset, runScript } from "./_cli.ts";
 
-/** Writes `perClass` small PNGs per class: each class its own colour plus noise. */
-async function makeDataset(dir: string, perClass: number): Promise<void> {
-  const colours = {
-    red: [200, 30, 30],
-    green: [30, 200, 30],
-    blue: [30, 30, 200],
-  };
-  let state = 7;
-  const noise = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) % 50);
-  for (const [name, rgb] of Object.entries(colours)) {
-    await Deno.mkdir(`${dir}/${name}`, { recursive: true });
-    for (let i = 0; i < perClass; i++) {
-      const data = new Uint8Array(20 * 20 * 3);
-      for (let p = 0; p < data.length; p++) data[p] = rgb[p % 3] + noise();
-      await Deno.writeFile(
-        `${dir}/${name}/${i}.png`,
-        encode({ width: 20, height: 20, data, channels: 3 }),
-      );
-    }
-  }
-}
+/** The generated classes of these tests (noise seed 7). */
+const makeDataset = (dir: string, perClass: number) =>
+  makeColourDataset(dir, perClass, 7);
 
-async function run(
-  script: string,
-  args: string[],
-  env: Record<string, string>,
-) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", script, ...args],
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: output.code,
-    stdout: new TextDecoder().decode(output.stdout),
-    stderr: new TextDecoder().decode(output.stderr),
-  };
-}
+const run = runScript;
 
 Deno.test("flowers --quick trains end to end on generated images and predict reads the model", async () => {
   const root = await Deno.makeTempDir();

@@ -1,29 +1,7 @@
 import assert from "node:assert/strict";
-import { encode } from "fast-png";
+import { makeColourDataset, runScript } from "./_cli.ts";
 
 const FLOWERS = new URL("../../lib/cli/flowers.ts", import.meta.url).pathname;
-
-/** Writes `perClass` small PNGs per class: each class its own colour plus noise. */
-async function makeImages(dir: string, perClass: number): Promise<void> {
-  const colours = {
-    red: [200, 30, 30],
-    green: [30, 200, 30],
-    blue: [30, 30, 200],
-  };
-  let state = 11;
-  const noise = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) % 50);
-  for (const [name, rgb] of Object.entries(colours)) {
-    await Deno.mkdir(`${dir}/${name}`, { recursive: true });
-    for (let i = 0; i < perClass; i++) {
-      const data = new Uint8Array(20 * 20 * 3);
-      for (let p = 0; p < data.length; p++) data[p] = rgb[p % 3] + noise();
-      await Deno.writeFile(
-        `${dir}/${name}/${i}.png`,
-        encode({ width: 20, height: 20, data, channels: 3 }),
-      );
-    }
-  }
-}
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -38,7 +16,7 @@ async function exists(path: string): Promise<boolean> {
 Deno.test("flowers --resume continues a run killed after epoch 2 from its checkpoint", async () => {
   const root = await Deno.makeTempDir();
   const env = { CNN_DATA_DIR: `${root}/cache` };
-  await makeImages(`${root}/images`, 50);
+  await makeColourDataset(`${root}/images`, 50, 11);
   const out = `${root}/out`;
   const args = [
     "--quick",
@@ -49,19 +27,8 @@ Deno.test("flowers --resume continues a run killed after epoch 2 from its checkp
     "--out",
     out,
   ];
-  const flowers = async (...extra: string[]) => {
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", FLOWERS, ...args, ...extra],
-      env,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    return {
-      code: output.code,
-      stdout: new TextDecoder().decode(output.stdout),
-      stderr: new TextDecoder().decode(output.stderr),
-    };
-  };
+  const flowers = (...extra: string[]) =>
+    runScript(FLOWERS, [...args, ...extra], env);
 
   // Kill the run (SIGKILL: no chance to clean up) once epoch 2's checkpoint is in place.
   const child = new Deno.Command(Deno.execPath(), {

@@ -2,21 +2,11 @@ import assert from "node:assert/strict";
 import { createTutorialCnn } from "../../lib/model/cnn.ts";
 import { saveModel } from "../../lib/model/save.ts";
 import { exportForWeb } from "../../lib/web/export.ts";
+import { runScript } from "./_cli.ts";
 
 const WEB = new URL("../../lib/cli/web.ts", import.meta.url).pathname;
 
-async function run(args: string[]) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", WEB, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: output.code,
-    stdout: new TextDecoder().decode(output.stdout),
-    stderr: new TextDecoder().decode(output.stderr),
-  };
-}
+const run = (args: string[]) => runScript(WEB, args);
 
 /**
  * Starts `deno task web` on a free port, waits for the URL it prints, and

@@ -3,6 +3,7 @@
 // sizes, 1-64 channels, kernels 1/3/5, strides 1/2, `same` and `valid`.
 
 import * as tf from "@tensorflow/tfjs";
+import { mulberry32 } from "../../lib/util/random.ts";
 import assert from "node:assert/strict";
 import { closeFastBackend, useFastBackend } from "../../lib/fast/mod.ts";
 
@@ -11,18 +12,6 @@ const MAX_RELATIVE_ERROR = 1e-4;
 /** Random configurations tried per kernel. */
 const CASES = 14;
 const SEED = 7;
-
-/** Small seeded generator (mulberry32) so every run tries the same shapes. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pick<T>(random: () => number, items: readonly T[]): T {
   return items[Math.floor(random() * items.length)];
@@ -89,7 +78,7 @@ for (const fma of [true, false]) {
   Deno.test(`useFastBackend() registers a Conv2DBackpropFilter that matches the cpu backend (fma ${fma})`, async () => {
     await useFastBackend({ threads: 2, fma });
     try {
-      const random = rng(SEED);
+      const random = mulberry32(SEED);
       for (let i = 0; i < CASES; i++) {
         const cfg = randomConvCase(random);
         const [got, want] = onBoth(() => {
@@ -124,7 +113,7 @@ for (const fma of [true, false]) {
   Deno.test(`useFastBackend() registers a Conv2DBackpropInput that matches the cpu backend (fma ${fma})`, async () => {
     await useFastBackend({ threads: 2, fma });
     try {
-      const random = rng(SEED + 1);
+      const random = mulberry32(SEED + 1);
       for (let i = 0; i < CASES; i++) {
         const cfg = randomConvCase(random);
         const [got, want, shape] = onBoth(() => {
@@ -165,7 +154,7 @@ for (const fma of [true, false]) {
 Deno.test("useFastBackend() registers a MaxPoolGrad that matches the cpu backend", async () => {
   await useFastBackend({ threads: 2 });
   try {
-    const random = rng(SEED + 2);
+    const random = mulberry32(SEED + 2);
     for (let i = 0; i < CASES; i++) {
       // Half the cases are the tutorial's 2x2 / 2 valid pooling.
       const plain = i % 2 === 0;
@@ -240,7 +229,7 @@ Deno.test("useFastBackend() MaxPoolGrad sends tied maxima to the first position,
 Deno.test("useFastBackend() registers a MaxPool that matches the cpu backend", async () => {
   await useFastBackend({ threads: 2 });
   try {
-    const random = rng(SEED + 5);
+    const random = mulberry32(SEED + 5);
     for (let i = 0; i < CASES; i++) {
       // Half the cases are the tutorial's 2x2 / 2 valid pooling.
       const plain = i % 2 === 0;
@@ -306,7 +295,7 @@ Deno.test("useFastBackend() falls back to the cpu kernel for configurations the 
 Deno.test("useFastBackend() registers a BatchMatMul that matches the cpu backend for every transpose", async () => {
   await useFastBackend({ threads: 2 });
   try {
-    const random = rng(SEED + 3);
+    const random = mulberry32(SEED + 3);
     for (let i = 0; i < CASES; i++) {
       const m = int(random, 1, 40);
       // Up to 700: the kernel sums in chunks of 256.
@@ -417,7 +406,7 @@ Deno.test("useFastBackend() registers a Conv2D and a FusedConv2D (bias, ReLU) th
   try {
     assert.ok(info.kernels.includes("Conv2D"));
     assert.ok(info.kernels.includes("FusedConv2D"));
-    const random = rng(SEED + 4);
+    const random = mulberry32(SEED + 4);
     for (let i = 0; i < CASES; i++) {
       const cfg = randomConvCase(random);
       // Plain, with bias, with bias and ReLU (tf.fused runs FusedConv2D
@@ -463,7 +452,7 @@ Deno.test("useFastBackend() registers a Conv2D and a FusedConv2D (bias, ReLU) th
 Deno.test("useFastBackend() computes Relu, its gradient and Adam steps like the cpu backend", async () => {
   await useFastBackend({ threads: 2 });
   try {
-    const random = rng(SEED + 6);
+    const random = mulberry32(SEED + 6);
     for (let i = 0; i < 4; i++) {
       // Large enough to be split between threads, odd so SIMD leftovers run.
       const n = int(random, 40_000, 90_000) | 1;
@@ -533,7 +522,7 @@ Deno.test("useFastBackend() registers Tile and Reverse that match the cpu backen
 Deno.test("useFastBackend() registers a Transform that matches the cpu backend image by image", async () => {
   await useFastBackend({ threads: 2 });
   try {
-    const random = rng(SEED + 5);
+    const random = mulberry32(SEED + 5);
     // Rotations, zooms, shifts and a perspective term, as augmentation makes.
     const randomTransform = () => {
       const angle = (random() - 0.5) * 1.2;
