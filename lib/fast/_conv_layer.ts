@@ -11,9 +11,13 @@
 // Only layers with trainable weights upstream take this path: a custom
 // gradient computes the input gradient whether or not anything needs it,
 // and upstream weights need it anyway. The first convolution of a model
-// (whose input gradient tfjs skips) keeps tfjs' own path, as does anything
-// unusual (dilations, channels-first data, other activations, other
-// backends).
+// runs as plain Conv2D (+ bias, + ReLU) ops instead, whose input gradient
+// tfjs prunes: tfjs-layers would call its own fused op, which for a
+// `linear` activation (a convolution followed by batch normalisation) is a
+// custom gradient too, and computes the image's gradient for nothing.
+// Anything unusual (dilations, channels-first data, other activations,
+// other backends) keeps tfjs' own path. Layers without a bias (followed by
+// batch normalisation) run the same kernels with a zero bias.
 
 import * as tf from "@tensorflow/tfjs";
 import { RELU_GRAD } from "./_elementwise.ts";
@@ -61,18 +65,23 @@ function singleTensor(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor | null {
 function fusedConv(
   x: tf.Tensor4D,
   filter: tf.Tensor4D,
-  bias: tf.Tensor1D,
+  bias: tf.Tensor1D | null,
   strides: [number, number],
   pad: "same" | "valid",
   relu: boolean,
 ): tf.Tensor4D {
+  const hasBias = bias != null;
   const op = tf.customGrad(
     ((
       xIn: tf.Tensor,
       filterIn: tf.Tensor,
-      biasIn: tf.Tensor,
-      save: tf.GradSaveFunc,
+      biasOrSave: tf.Tensor | tf.GradSaveFunc,
+      maybeSave?: tf.GradSaveFunc,
     ) => {
+      const save = (hasBias ? maybeSave : biasOrSave) as tf.GradSaveFunc;
+      const biasIn = hasBias
+        ? biasOrSave as tf.Tensor
+        : tf.zeros([filterIn.shape[3]!]);
       const y = tf.engine().runKernel(
         tf.FusedConv2D,
         { x: xIn, filter: filterIn, bias: biasIn },
@@ -84,6 +93,7 @@ function fusedConv(
           activation: relu ? "relu" : "linear",
         },
       ) as tf.Tensor;
+      if (!hasBias) biasIn.dispose();
       save([xIn, filterIn, y]);
       return {
         value: y,
@@ -103,12 +113,12 @@ function fusedConv(
             { x: xs, dy: dz },
             { strides, pad, dataFormat: "NHWC", filterShape: filters.shape },
           ) as tf.Tensor;
-          return [dx, dw, tf.sum(dz, [0, 1, 2])];
+          return hasBias ? [dx, dw, tf.sum(dz, [0, 1, 2])] : [dx, dw];
         },
       };
     }) as unknown as Parameters<typeof tf.customGrad>[0],
   );
-  return op(x, filter, bias) as tf.Tensor4D;
+  return (hasBias ? op(x, filter, bias) : op(x, filter)) as tf.Tensor4D;
 }
 
 /**
@@ -142,20 +152,32 @@ export function installFusedConvLayer(): () => void {
     const dilations = [this.dilationRate].flat();
     if (
       x == null || x.rank !== 4 || x.dtype !== "float32" || this.rank !== 2 ||
-      this.dataFormat !== "channelsLast" || this.bias == null ||
+      this.dataFormat !== "channelsLast" ||
       dilations.some((d) => d !== 1) ||
       (activation !== "relu" && activation !== "linear") ||
       (this.padding !== "same" && this.padding !== "valid") ||
       tf.getBackend() !== "wasm" || tf.getKernel(RELU_GRAD, "wasm") == null ||
-      !recording() || !hasTrainableUpstream(this)
+      !recording()
     ) {
       return original.call(this, inputs, kwargs);
+    }
+    if (!hasTrainableUpstream(this)) {
+      return tf.tidy(() => {
+        let y: tf.Tensor4D = tf.conv2d(
+          x as tf.Tensor4D,
+          this.kernel.read() as tf.Tensor4D,
+          this.strides as [number, number],
+          this.padding as "same" | "valid",
+        );
+        if (this.bias != null) y = tf.add(y, this.bias.read());
+        return activation === "relu" ? tf.relu(y) : y;
+      });
     }
     return tf.tidy(() =>
       fusedConv(
         x as tf.Tensor4D,
         this.kernel.read() as tf.Tensor4D,
-        this.bias!.read() as tf.Tensor1D,
+        (this.bias?.read() ?? null) as tf.Tensor1D | null,
         this.strides as [number, number],
         this.padding as "same" | "valid",
         activation === "relu",

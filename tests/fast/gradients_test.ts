@@ -613,3 +613,88 @@ Deno.test("useFastBackend() Identity shares data safely: each tensor outlives th
     closeFastBackend();
   }
 });
+
+Deno.test("useFastBackend() trains convolutions without bias (before batch norm) like the cpu backend, and skips the image's gradient", async () => {
+  await useFastBackend();
+  try {
+    const random = mulberry32(SEED + 5);
+    const values = Array.from(
+      { length: 2 * 9 * 9 * 3 },
+      () => random() * 2 - 1,
+    );
+    const build = () => {
+      const model = tf.sequential({
+        layers: [
+          tf.layers.conv2d({
+            inputShape: [9, 9, 3],
+            filters: 4,
+            kernelSize: 3,
+            strides: 2,
+            padding: "same",
+            useBias: false,
+            kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+          }),
+          tf.layers.conv2d({
+            filters: 5,
+            kernelSize: 3,
+            padding: "same",
+            useBias: false,
+            kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+          }),
+          tf.layers.conv2d({
+            filters: 3,
+            kernelSize: 3,
+            padding: "valid",
+            activation: "relu",
+            kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }),
+          }),
+          tf.layers.flatten(),
+        ],
+      });
+      return model;
+    };
+    const grads = (backend: string) => {
+      tf.setBackend(backend);
+      const model = build();
+      const x = tf.tensor4d(values, [2, 9, 9, 3]);
+      const { grads } = tf.variableGrads(() =>
+        tf.sum(
+          tf.square(model.apply(x, { training: true }) as tf.Tensor),
+        ) as tf.Scalar
+      );
+      const out = model.trainableWeights.map((w) =>
+        grads[w.originalName].dataSync() as Float32Array
+      );
+      tf.dispose([x, ...Object.values(grads)]);
+      model.dispose();
+      return out;
+    };
+    const want = grads("cpu");
+    const got = grads("wasm");
+    assert.equal(got.length, 4);
+    for (let i = 0; i < got.length; i++) {
+      assert.ok(
+        relativeError(got[i], want[i]) < MAX_RELATIVE_ERROR,
+        `weight ${i}`,
+      );
+    }
+    // Only the two upper convolutions need their input's gradient.
+    tf.setBackend("wasm");
+    const model = build();
+    const x = tf.tensor4d(values, [2, 9, 9, 3]);
+    const info = await tf.profile(() => {
+      const { value, grads } = tf.variableGrads(() =>
+        tf.sum(model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar
+      );
+      tf.dispose([value, ...Object.values(grads)]);
+    });
+    const backpropInput = info.kernels.filter((k) =>
+      k.name === "Conv2DBackpropInput"
+    );
+    assert.equal(backpropInput.length, 2);
+    tf.dispose(x);
+    model.dispose();
+  } finally {
+    closeFastBackend();
+  }
+});
