@@ -1,7 +1,9 @@
 /**
- * Data augmentation layers: random flips, rotations and zooms applied inside
- * the model, the way Keras' `RandomFlip`, `RandomRotation` and `RandomZoom`
- * work (tfjs 4.22 has none of them, see tfjs#4390).
+ * Data augmentation layers: random flips, rotations, zooms and translations
+ * applied inside the model, the way Keras' `RandomFlip`, `RandomRotation`,
+ * `RandomZoom` and `RandomTranslation` work (tfjs 4.22 has none of them, see
+ * tfjs#4390). The colour augmentations (contrast, brightness) live in
+ * `augment_color.ts` and share the base class {@linkcode ImageAugmentation}.
  *
  * Augmentation shows the network a slightly different version of every
  * training image each epoch, so it cannot memorise pixel positions and has to
@@ -22,7 +24,7 @@ import { mulberry32 } from "../util/random.ts";
 /** Which axes {@linkcode RandomFlip} may mirror. */
 export type FlipMode = "horizontal" | "vertical" | "horizontal_and_vertical";
 
-/** How {@linkcode RandomRotation} and {@linkcode RandomZoom} fill pixels that come from outside the image. */
+/** How {@linkcode RandomRotation}, {@linkcode RandomZoom} and {@linkcode RandomTranslation} fill pixels that come from outside the image. */
 export type FillMode = "reflect" | "constant" | "nearest" | "wrap";
 
 /** How a transformed pixel is sampled from the source image. */
@@ -166,10 +168,31 @@ function checkFill(
 }
 
 /**
- * Turns a factor (one number or a pair) into `[lower, upper]` and checks that
- * both ends lie in `[min, max]` (`min` excluded when `minOpen`).
+ * Turns a factor option (one number `f`, meaning `[-f, f]`, or a
+ * `[lower, upper]` pair) into `[lower, upper]` and checks that both ends lie
+ * in `[min, max]` (`min` excluded when `minOpen`). The augmentation layers
+ * use it to check their options.
+ *
+ * @param layer Class name of the layer, for the error message.
+ * @param name Name of the option, for the error message.
+ * @param factor The option as given.
+ * @param min Smallest allowed end.
+ * @param max Largest allowed end.
+ * @param minOpen Whether `min` itself is excluded.
+ * @returns The range `[lower, upper]`.
+ * @throws {RangeError} When a number is negative, an end lies outside the bounds, or lower > upper.
+ * @throws {TypeError} When the factor is neither a number nor a pair of numbers.
+ *
+ * @example One number is a symmetric range
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { factorRange } from "./augment.ts";
+ *
+ * assert.deepEqual(factorRange("MyLayer", "factor", 0.2, -1, 1, false), [-0.2, 0.2]);
+ * assert.throws(() => factorRange("MyLayer", "factor", [0.5, 0.1], -1, 1, false), RangeError);
+ * ```
  */
-function factorRange(
+export function factorRange(
   layer: string,
   name: string,
   factor: FactorRange,
@@ -209,11 +232,6 @@ function factorRange(
   return range;
 }
 
-/** Uniform number in `[lower, upper]` from a generator of numbers in [0, 1). */
-function uniform(random: () => number, [lower, upper]: [number, number]) {
-  return lower + (upper - lower) * random();
-}
-
 /** The tensor a layer got: tfjs passes either one tensor or a list of one. */
 function singleInput(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
   return Array.isArray(inputs) ? inputs[0] : inputs;
@@ -243,6 +261,148 @@ function onBatch(
 type BaseLayerArgs = NonNullable<
   ConstructorParameters<typeof tf.layers.Layer>[0]
 >;
+
+/**
+ * Base of every augmentation layer here and in `augment_color.ts`: a tfjs
+ * layer with its own seeded, replayable random generator
+ * ({@linkcode RandomStateful}) that passes its input through unchanged at
+ * inference and, while training, hands each batch `[batch, height, width,
+ * channels]` (one image `[height, width, channels]` becomes a batch of one)
+ * to the subclass's `augment`. Subclasses draw their random numbers with
+ * `random()` or `uniform()`, so the checkpoint code can save and restore the
+ * stream.
+ *
+ * @example A minimal augmentation: add noise of one random level per batch
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import assert from "node:assert/strict";
+ * import { ImageAugmentation } from "./augment.ts";
+ *
+ * class RandomOffset extends ImageAugmentation {
+ *   static className = "RandomOffset";
+ *   constructor(seed: number) {
+ *     super("RandomOffset", 0x0ff5, { seed });
+ *   }
+ *   protected augment(batch: tf.Tensor4D): tf.Tensor4D {
+ *     return tf.add(batch, this.uniform([0, 1]));
+ *   }
+ * }
+ * const layer = new RandomOffset(1);
+ * const x = tf.zeros([1, 2, 2, 1]);
+ * assert.deepEqual(await (layer.apply(x) as tf.Tensor).data(), await x.data());
+ * layer.apply(x, { training: true });
+ * assert.equal(layer.getRandomState(), 1);
+ * ```
+ */
+export abstract class ImageAugmentation extends tf.layers.Layer
+  implements RandomStateful {
+  /** Seed of the random generator; the same seed gives the same augmentation. */
+  readonly seed: number;
+  #generator: ReplayableRandom;
+
+  /**
+   * Checks the seed and creates the generator.
+   *
+   * @param layer Class name of the layer, for error messages.
+   * @param salt Mixed into the seed so that different kinds of layer with the same seed draw different numbers.
+   * @param args Seed plus tfjs layer arguments.
+   * @throws {TypeError} When `seed` is not an integer.
+   */
+  constructor(
+    layer: string,
+    salt: number,
+    args: { seed?: number } & BaseLayerArgs,
+  ) {
+    super(args);
+    this.seed = args.seed ?? DEFAULT_SEED;
+    checkSeed(layer, this.seed);
+    this.#generator = new ReplayableRandom(saltedSeed(this.seed, salt));
+  }
+
+  /**
+   * The next number of the layer's generator, uniform in [0, 1).
+   *
+   * @returns The number.
+   */
+  protected random(): number {
+    return this.#generator.next();
+  }
+
+  /**
+   * A number drawn uniformly from `[lower, upper]` (one draw).
+   *
+   * @param range The range `[lower, upper]`.
+   * @returns The number.
+   */
+  protected uniform([lower, upper]: [number, number]): number {
+    return lower + (upper - lower) * this.random();
+  }
+
+  /**
+   * Augments one batch of images while training.
+   *
+   * @param batch Images `[batch, height, width, channels]`.
+   * @returns The augmented images, same shape.
+   */
+  protected abstract augment(batch: tf.Tensor4D): tf.Tensor4D;
+
+  /**
+   * Numbers drawn so far (see {@linkcode RandomStateful}).
+   *
+   * @returns The generator's position.
+   */
+  getRandomState(): number {
+    return this.#generator.draws;
+  }
+
+  /**
+   * Puts the generator where `getRandomState()` once was.
+   *
+   * @param state A value of `getRandomState()`.
+   * @throws {RangeError} When `state` is not a non-negative integer.
+   */
+  setRandomState(state: number): void {
+    this.#generator.seek(this.getClassName(), state);
+  }
+
+  /**
+   * The output has the shape of the input.
+   *
+   * @param inputShape Shape of the input.
+   * @returns The same shape.
+   */
+  override computeOutputShape(
+    inputShape: tf.Shape | tf.Shape[],
+  ): tf.Shape | tf.Shape[] {
+    return inputShape;
+  }
+
+  /**
+   * Augments images when `kwargs.training` is true, else returns the input.
+   *
+   * @param inputs Images `[batch, height, width, channels]` or `[height, width, channels]`.
+   * @param kwargs `training` is true inside `model.fit`.
+   * @returns The (augmented) images.
+   * @throws {RangeError} When the input is not of rank 3 or 4.
+   */
+  override call(
+    inputs: tf.Tensor | tf.Tensor[],
+    kwargs: { training?: boolean },
+  ): tf.Tensor {
+    const x = singleInput(inputs);
+    if (!kwargs?.training) return x;
+    return onBatch(this.getClassName(), x, (batch) => this.augment(batch));
+  }
+
+  /**
+   * The constructor options, saved in `model.json`.
+   *
+   * @returns tfjs' layer config plus the seed.
+   */
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), seed: this.seed };
+  }
+}
 
 // ---------------------------------------------------------------- RandomFlip
 
@@ -276,14 +436,11 @@ export interface RandomFlipOptions {
  * Mirrors each training image left-right and/or top-bottom with probability
  * 1/2 per axis. Identity at inference. Build it with {@linkcode randomFlip}.
  */
-export class RandomFlip extends tf.layers.Layer implements RandomStateful {
+export class RandomFlip extends ImageAugmentation {
   /** Name used to register the class for model (de)serialization. */
   static className = "RandomFlip";
   /** Allowed mirrors. */
   readonly mode: FlipMode;
-  /** Seed of the random generator. */
-  readonly seed: number;
-  #random: ReplayableRandom;
 
   /**
    * Creates the layer; prefer {@linkcode randomFlip}.
@@ -292,7 +449,7 @@ export class RandomFlip extends tf.layers.Layer implements RandomStateful {
    * @throws {TypeError} When `mode` is unknown or `seed` not an integer.
    */
   constructor(args: RandomFlipOptions & BaseLayerArgs = {}) {
-    super(args);
+    super("RandomFlip", 0xf11b, args);
     const mode = args.mode ?? "horizontal_and_vertical";
     if (!FLIP_MODES.includes(mode)) {
       throw new TypeError(
@@ -302,45 +459,10 @@ export class RandomFlip extends tf.layers.Layer implements RandomStateful {
       );
     }
     this.mode = mode;
-    this.seed = args.seed ?? DEFAULT_SEED;
-    checkSeed("RandomFlip", this.seed);
-    this.#random = new ReplayableRandom(saltedSeed(this.seed, 0xf11b));
-  }
-
-  /** Numbers drawn so far (see {@linkcode RandomStateful}). */
-  getRandomState(): number {
-    return this.#random.draws;
-  }
-
-  /**
-   * Puts the generator where `getRandomState()` once was.
-   *
-   * @param state A value of `getRandomState()`.
-   * @throws {RangeError} When `state` is not a non-negative integer.
-   */
-  setRandomState(state: number): void {
-    this.#random.seek("RandomFlip", state);
-  }
-
-  /** The output has the shape of the input. */
-  override computeOutputShape(
-    inputShape: tf.Shape | tf.Shape[],
-  ): tf.Shape | tf.Shape[] {
-    return inputShape;
-  }
-
-  /** Flips images when `kwargs.training` is true, else returns the input. */
-  override call(
-    inputs: tf.Tensor | tf.Tensor[],
-    kwargs: { training?: boolean },
-  ): tf.Tensor {
-    const x = singleInput(inputs);
-    if (!kwargs?.training) return x;
-    return onBatch("RandomFlip", x, (batch) => this.flipBatch(batch));
   }
 
   /** Flips each image of a batch with probability 1/2 along the chosen axes. */
-  private flipBatch(batch: tf.Tensor4D): tf.Tensor4D {
+  protected augment(batch: tf.Tensor4D): tf.Tensor4D {
     const n = batch.shape[0];
     const axes: number[] = [];
     if (this.mode !== "vertical") axes.push(WIDTH_AXIS);
@@ -350,7 +472,7 @@ export class RandomFlip extends tf.layers.Layer implements RandomStateful {
     const coins = axes.map(() => new Array<boolean>(n));
     for (let i = 0; i < n; i++) {
       for (let a = 0; a < axes.length; a++) {
-        coins[a][i] = this.#random.next() < FLIP_PROBABILITY;
+        coins[a][i] = this.random() < FLIP_PROBABILITY;
       }
     }
     return tf.tidy(() => {
@@ -368,7 +490,7 @@ export class RandomFlip extends tf.layers.Layer implements RandomStateful {
 
   /** The constructor options, saved in `model.json`. */
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), mode: this.mode, seed: this.seed };
+    return { ...super.getConfig(), mode: this.mode };
   }
 }
 
@@ -396,7 +518,7 @@ export function randomFlip(options: RandomFlipOptions = {}): RandomFlip {
 
 // ------------------------------------------------------------ RandomRotation
 
-/** Options shared by the affine augmentations (rotation, zoom). */
+/** Options shared by the affine augmentations (rotation, zoom, translation). */
 interface AffineOptions {
   /**
    * How to fill pixels that come from outside the image: "reflect" mirrors the
@@ -445,87 +567,51 @@ export interface RandomRotationOptions extends AffineOptions {
 }
 
 /**
- * Base of the two affine augmentations: draws one `[a0, a1, a2, b0, b1, b2,
+ * Base of the affine augmentations: draws one `[a0, a1, a2, b0, b1, b2,
  * 0, 0]` matrix per image (mapping each output pixel to the input pixel it
  * is read from) and applies them with `tf.image.transform`.
  */
-abstract class AffineAugmentation extends tf.layers.Layer
-  implements RandomStateful {
+abstract class AffineAugmentation extends ImageAugmentation {
   readonly fillMode: FillMode;
   readonly interpolation: Interpolation;
   readonly fillValue: number;
-  readonly seed: number;
-  protected random: () => number;
-  #generator: ReplayableRandom;
 
   constructor(
     layer: string,
     salt: number,
     args: AffineOptions & BaseLayerArgs,
   ) {
-    super(args);
+    super(layer, salt, args);
     this.fillMode = args.fillMode ?? "reflect";
     this.interpolation = args.interpolation ?? "bilinear";
     this.fillValue = args.fillValue ?? 0;
-    this.seed = args.seed ?? DEFAULT_SEED;
     checkFill(layer, this.fillMode, this.interpolation, this.fillValue);
-    checkSeed(layer, this.seed);
-    this.#generator = new ReplayableRandom(saltedSeed(this.seed, salt));
-    this.random = this.#generator.next;
-  }
-
-  /** Numbers drawn so far (see {@linkcode RandomStateful}). */
-  getRandomState(): number {
-    return this.#generator.draws;
-  }
-
-  /**
-   * Puts the generator where `getRandomState()` once was.
-   *
-   * @param state A value of `getRandomState()`.
-   * @throws {RangeError} When `state` is not a non-negative integer.
-   */
-  setRandomState(state: number): void {
-    this.#generator.seek(this.getClassName(), state);
   }
 
   /** One inverse transform (output → input coordinates) for an image of size h×w. */
   protected abstract matrix(height: number, width: number): number[];
 
-  override computeOutputShape(
-    inputShape: tf.Shape | tf.Shape[],
-  ): tf.Shape | tf.Shape[] {
-    return inputShape;
-  }
-
-  override call(
-    inputs: tf.Tensor | tf.Tensor[],
-    kwargs: { training?: boolean },
-  ): tf.Tensor {
-    const x = singleInput(inputs);
-    if (!kwargs?.training) return x;
-    return onBatch(this.getClassName(), x, (batch) => {
-      const [n, h, w] = batch.shape;
-      const rows: number[][] = [];
-      for (let i = 0; i < n; i++) rows.push(this.matrix(h, w));
-      const apply = (images: tf.Tensor4D, matrices: number[][]) =>
-        tf.image.transform(
-          images,
-          tf.tensor2d(matrices, [matrices.length, 8]),
-          this.interpolation,
-          this.fillMode,
-          this.fillValue,
-        );
-      return tf.tidy(() => {
-        if (!FIRST_IMAGE_ONLY_TRANSFORM.has(tf.getBackend())) {
-          return apply(batch, rows);
-        }
-        // A tfjs bug workaround: one image at a time, then stacked.
-        const parts = tf.split<tf.Tensor4D>(batch, n, 0).map((image, i) =>
-          apply(image, [rows[i]])
-        );
-        return tf.concat(parts, 0);
-      });
+  protected augment(batch: tf.Tensor4D): tf.Tensor4D {
+    const [n, h, w] = batch.shape;
+    const rows: number[][] = [];
+    for (let i = 0; i < n; i++) rows.push(this.matrix(h, w));
+    const apply = (images: tf.Tensor4D, matrices: number[][]) =>
+      tf.image.transform(
+        images,
+        tf.tensor2d(matrices, [matrices.length, 8]),
+        this.interpolation,
+        this.fillMode,
+        this.fillValue,
+      );
+    return tf.tidy(() => {
+      if (!FIRST_IMAGE_ONLY_TRANSFORM.has(tf.getBackend())) {
+        return apply(batch, rows);
+      }
+      // A tfjs bug workaround: one image at a time, then stacked.
+      const parts = tf.split<tf.Tensor4D>(batch, n, 0).map((image, i) =>
+        apply(image, [rows[i]])
+      );
+      return tf.concat(parts, 0);
     });
   }
 
@@ -535,7 +621,6 @@ abstract class AffineAugmentation extends tf.layers.Layer
       fillMode: this.fillMode,
       interpolation: this.interpolation,
       fillValue: this.fillValue,
-      seed: this.seed,
     };
   }
 }
@@ -571,7 +656,7 @@ export class RandomRotation extends AffineAugmentation {
 
   /** A random rotation about the image centre, as tfjs' 8-number transform. */
   protected matrix(height: number, width: number): number[] {
-    const angle = uniform(this.random, this.factor) * FULL_TURN;
+    const angle = this.uniform(this.factor) * FULL_TURN;
     const cos = Math.cos(angle);
     const sin = Math.sin(angle);
     // Rotation about the image centre ((w-1)/2, (h-1)/2): the output pixel
@@ -680,10 +765,10 @@ export class RandomZoom extends AffineAugmentation {
   protected matrix(height: number, width: number): number[] {
     // A zoom of z reads the output pixel x from input x·z (+ offset to keep
     // the centre fixed): z > 1 covers more of the input, i.e. zooms out.
-    const zoomY = 1 + uniform(this.random, this.heightFactor);
+    const zoomY = 1 + this.uniform(this.heightFactor);
     const zoomX = this.widthFactor == null
       ? zoomY
-      : 1 + uniform(this.random, this.widthFactor);
+      : 1 + this.uniform(this.widthFactor);
     const xOffset = ((width - 1) / 2) * (1 - zoomX);
     const yOffset = ((height - 1) / 2) * (1 - zoomY);
     return [zoomX, 0, xOffset, 0, zoomY, yOffset, 0, 0];
@@ -724,9 +809,120 @@ export function randomZoom(options: RandomZoomOptions = {}): RandomZoom {
   return new RandomZoom(options);
 }
 
+// --------------------------------------------------------- RandomTranslation
+
+/** Options of {@linkcode randomTranslation}. */
+export interface RandomTranslationOptions extends AffineOptions {
+  /**
+   * Vertical shift range as a fraction of the height: `0.2` shifts each
+   * image by a random amount in [-20%, +20%] of its height; `[lower, upper]`
+   * picks the range directly. Positive values shift the image down, negative
+   * ones up. Values lie in [-1, 1]. Required, as in Keras.
+   */
+  heightFactor: FactorRange;
+  /**
+   * Horizontal shift range as a fraction of the width, same meaning:
+   * positive values shift the image right, negative ones left. Values lie in
+   * [-1, 1]. Required, as in Keras.
+   */
+  widthFactor: FactorRange;
+}
+
+/**
+ * Shifts each training image up/down and left/right by a random fraction of
+ * its size; the uncovered border is filled by `fillMode`. Identity at
+ * inference. Build it with {@linkcode randomTranslation}.
+ */
+export class RandomTranslation extends AffineAugmentation {
+  /** Name used to register the class for model (de)serialization. */
+  static className = "RandomTranslation";
+  /** Vertical shift range `[lower, upper]` in fractions of the height. */
+  readonly heightFactor: [number, number];
+  /** Horizontal shift range `[lower, upper]` in fractions of the width. */
+  readonly widthFactor: [number, number];
+
+  /**
+   * Creates the layer; prefer {@linkcode randomTranslation}.
+   *
+   * @param args Options plus tfjs layer arguments.
+   * @throws {RangeError} When a factor is outside [-1, 1] or lower > upper.
+   * @throws {TypeError} When a factor is missing, or `fillMode` or `interpolation` is unknown.
+   */
+  constructor(args: RandomTranslationOptions & BaseLayerArgs) {
+    super("RandomTranslation", 0x7a45, args);
+    this.heightFactor = factorRange(
+      "RandomTranslation",
+      "heightFactor",
+      args.heightFactor,
+      -1,
+      1,
+      false,
+    );
+    this.widthFactor = factorRange(
+      "RandomTranslation",
+      "widthFactor",
+      args.widthFactor,
+      -1,
+      1,
+      false,
+    );
+  }
+
+  /** A random shift, as tfjs' 8-number transform. */
+  protected matrix(height: number, width: number): number[] {
+    // Shifting by (dx, dy) pixels means the output pixel (x, y) reads the
+    // input pixel (x - dx, y - dy). Vertical first, as Keras draws them.
+    const dy = this.uniform(this.heightFactor) * height;
+    const dx = this.uniform(this.widthFactor) * width;
+    return [1, 0, -dx, 0, 1, -dy, 0, 0];
+  }
+
+  /** The constructor options, saved in `model.json`. */
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      heightFactor: [...this.heightFactor],
+      widthFactor: [...this.widthFactor],
+    };
+  }
+}
+
+/**
+ * Creates a {@linkcode RandomTranslation} layer (Keras
+ * `RandomTranslation(height_factor, width_factor, fill_mode, interpolation,
+ * seed, fill_value)`).
+ *
+ * @param options Shift ranges, fill mode, interpolation, seed and layer arguments.
+ * @returns The layer.
+ * @throws {RangeError} When a factor is negative, outside [-1, 1], or lower > upper.
+ * @throws {TypeError} When a factor is missing, or `fillMode` or `interpolation` is unknown.
+ *
+ * @example A shift by a quarter of the width moves every pixel one column right
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import assert from "node:assert/strict";
+ * import { randomTranslation } from "./augment.ts";
+ *
+ * const shift = randomTranslation({
+ *   heightFactor: 0,
+ *   widthFactor: [0.25, 0.25],
+ *   fillMode: "constant",
+ * });
+ * const x = tf.tensor4d([1, 2, 3, 4], [1, 1, 4, 1]);
+ * const y = shift.apply(x, { training: true }) as tf.Tensor;
+ * assert.deepEqual(Array.from(await y.data()), [0, 1, 2, 3]);
+ * ```
+ */
+export function randomTranslation(
+  options: RandomTranslationOptions,
+): RandomTranslation {
+  return new RandomTranslation(options);
+}
+
 // Registration makes `tf.loadLayersModel` able to rebuild these layers from
 // the class names stored in model.json. It only fills tfjs' name → class
 // table (no backend, no disk), so it is safe at import time.
 tf.serialization.registerClass(RandomFlip);
 tf.serialization.registerClass(RandomRotation);
 tf.serialization.registerClass(RandomZoom);
+tf.serialization.registerClass(RandomTranslation);

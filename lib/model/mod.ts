@@ -1,5 +1,6 @@
 /**
- * The model stage: Keras-style augmentation layers (flip, rotation, zoom),
+ * The model stage: Keras-style augmentation layers (flip, rotation, zoom,
+ * translation, contrast, brightness),
  * the tutorial's CNN built by a factory function, and saving/loading models
  * in tfjs' format. Building a model is always an explicit call.
  *
@@ -15,6 +16,7 @@
  * @module
  */
 export * from "./augment.ts";
+export * from "./augment_color.ts";
 export * from "./dropout.ts";
 export * from "./cnn.ts";
 export * from "./save.ts";

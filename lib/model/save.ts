@@ -16,8 +16,10 @@ import JSZip from "jszip";
 import { join } from "node:path";
 import { writeAtomically } from "../util/atomic.ts";
 import { compileClassifier } from "./cnn.ts";
-// Registers RandomFlip / RandomRotation / RandomZoom so models using them load.
+// Registers the augmentation layers (RandomFlip, RandomRotation, RandomZoom,
+// RandomTranslation, RandomContrast, RandomBrightness) so models using them load.
 import "./augment.ts";
+import "./augment_color.ts";
 import "./dropout.ts";
 
 /** Name of the topology + manifest file inside a model folder. */

@@ -3,7 +3,8 @@
  * training-only layers, saved in tfjs' format so that stock
  * `tf.loadLayersModel` in a browser loads it with no custom classes.
  *
- * The augmentation layers (`RandomFlip`, `RandomRotation`, `RandomZoom`) are
+ * The augmentation layers (`RandomFlip`, `RandomRotation`, `RandomZoom`,
+ * `RandomTranslation`, `RandomContrast`, `RandomBrightness`) are
  * this project's own classes, which a browser's tfjs does not know; dropout
  * and noise layers are stock but do nothing at inference either. All of them
  * are the identity when the model predicts, so removing them changes no
@@ -24,6 +25,9 @@ export const TRAINING_ONLY_LAYERS: readonly string[] = [
   "RandomFlip",
   "RandomRotation",
   "RandomZoom",
+  "RandomTranslation",
+  "RandomContrast",
+  "RandomBrightness",
   "SeededDropout",
   "Dropout",
   "SpatialDropout1D",
