@@ -85,6 +85,8 @@ export interface TutorialCnnOptions {
  *
  * @param labels Integer class ids, shape `[batch]` or `[batch, 1]`.
  * @param logits Raw scores, shape `[batch, numClasses]`.
+ * @param labelSmoothing ε in [0, 1): the target puts 1 − ε + ε/K on the
+ *   true class and ε/K on each of the K classes (0: plain one-hot).
  * @returns The mean loss (a scalar).
  *
  * @example Confident and right costs little
@@ -101,13 +103,23 @@ export interface TutorialCnnOptions {
 export function sparseCategoricalCrossentropyFromLogits(
   labels: tf.Tensor,
   logits: tf.Tensor,
+  labelSmoothing = 0,
 ): tf.Scalar {
   return tf.tidy(() => {
     const numClasses = logits.shape[logits.shape.length - 1]!;
     const ids = tf.cast(tf.reshape(labels, [-1]), "int32") as tf.Tensor1D;
     // log-softmax is computed in a numerically stable way (max subtracted).
     const logProbs = tf.logSoftmax(logits);
-    const picked = tf.sum(tf.mul(tf.oneHot(ids, numClasses), logProbs), -1);
+    let target: tf.Tensor = tf.oneHot(ids, numClasses);
+    if (labelSmoothing > 0) {
+      // Keras' label smoothing: the true class gets 1 - ε + ε/K, every
+      // class ε/K, so the model is never pushed to infinite confidence.
+      target = tf.add(
+        tf.mul(target, 1 - labelSmoothing),
+        labelSmoothing / numClasses,
+      );
+    }
+    const picked = tf.sum(tf.mul(target, logProbs), -1);
     return tf.neg(tf.mean(picked)) as tf.Scalar;
   });
 }
@@ -247,8 +259,10 @@ export function createTutorialCnn(
  *
  * @param model The model to compile (in place).
  * @param learningRate Adam's step size.
+ * @param options Another optimizer, label smoothing.
  * @returns Nothing.
- * @throws {RangeError} When `learningRate` is not positive.
+ * @throws {RangeError} When `learningRate` is not positive or
+ *   `labelSmoothing` is outside [0, 1).
  *
  * @example
  * ```ts
@@ -264,17 +278,42 @@ export function createTutorialCnn(
 export function compileClassifier(
   model: tf.LayersModel,
   learningRate = DEFAULT_LEARNING_RATE,
+  options: CompileClassifierOptions = {},
 ): void {
+  const { optimizer, labelSmoothing = 0 } = options;
   if (!(learningRate > 0)) {
     throw new RangeError(
       `Cannot compile the classifier: learningRate must be > 0, received ${learningRate}`,
     );
   }
+  if (!(labelSmoothing >= 0 && labelSmoothing < 1)) {
+    throw new RangeError(
+      `Cannot compile the classifier: labelSmoothing must be in [0, 1), received ${labelSmoothing}`,
+    );
+  }
   model.compile({
-    optimizer: tf.train.adam(learningRate),
-    loss: sparseCategoricalCrossentropyFromLogits,
+    optimizer: optimizer ?? tf.train.adam(learningRate),
+    loss: labelSmoothing > 0
+      ? (labels: tf.Tensor, logits: tf.Tensor) =>
+        sparseCategoricalCrossentropyFromLogits(labels, logits, labelSmoothing)
+      : sparseCategoricalCrossentropyFromLogits,
     metrics: [acc],
   });
+}
+
+/** Options of {@linkcode compileClassifier}. */
+export interface CompileClassifierOptions {
+  /**
+   * The optimizer; `learningRate` is then ignored.
+   * @default {tf.train.adam(learningRate)}
+   */
+  optimizer?: tf.Optimizer;
+  /**
+   * Label smoothing of the loss (see
+   * {@linkcode sparseCategoricalCrossentropyFromLogits}).
+   * @default {0}
+   */
+  labelSmoothing?: number;
 }
 
 /**

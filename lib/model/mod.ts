@@ -21,3 +21,4 @@ export * from "./dropout.ts";
 export * from "./cnn.ts";
 export * from "./save.ts";
 export * from "./receptive_field.ts";
+export * from "./better_cnn.ts";
