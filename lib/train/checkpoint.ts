@@ -3,7 +3,9 @@
  * checkpoint records everything the next epoch depends on — the model's
  * weights, the optimizer's state (Adam's step count, both moment estimates
  * and its accumulated beta powers), the history so far, the epoch, the
- * position of every augmentation layer's random generator — plus a
+ * position of every augmentation layer's random generator, the optimizer's
+ * learning rate and the state of every callback that has one (early
+ * stopping's wait and best value, reduce-on-plateau's cooldown) — plus a
  * fingerprint of the run (data, model, settings). A run restarted from it
  * continues exactly where it stopped: the per-epoch shuffle is a function of
  * (seed, epoch) and dropout's mask of its fixed seed, so a resumed run ends
@@ -40,7 +42,12 @@ import * as tf from "@tensorflow/tfjs";
 import { join, relative } from "node:path";
 import { PARTIAL_SUFFIX, writeAtomically } from "../util/atomic.ts";
 import type { RandomStateful } from "../model/augment.ts";
-import { epochLogger, type TrainingCallback } from "./callbacks.ts";
+import {
+  type CallbackState,
+  epochLogger,
+  type TrainingCallback,
+} from "./callbacks.ts";
+import { learningRateOf, setLearningRate } from "./_learning_rate.ts";
 import type { TrainingHistory } from "./history.ts";
 import {
   type BatchSource,
@@ -108,11 +115,23 @@ interface CheckpointJson {
     weights: TensorEntry[];
     /** Scalar variables outside getWeights() (Adam's accBeta1/accBeta2). */
     scalars: Record<string, number>;
+    /** The learning rate (changed by schedules and reduce-on-plateau). */
+    learningRate?: number;
   };
+  /** getState() of each callback that has one, in callback order. */
+  callbackStates?: SavedCallbackState[];
   /** getRandomState() of each random layer, in model order. */
   randomStates: { layer: string; state: number }[];
   weightsBytes: number;
   weightsSha256: string;
+}
+
+/** The state of one resumable callback, as a checkpoint holds it. */
+export interface SavedCallbackState {
+  /** The callback's `name` (`""` when it has none). */
+  name: string;
+  /** What its `getState()` returned. */
+  state: CallbackState;
 }
 
 /** A complete checkpoint read from disk by {@linkcode loadCheckpoint}. */
@@ -458,6 +477,11 @@ export interface SaveCheckpointOptions {
   history: TrainingHistory;
   /** The run's fingerprint (see {@linkcode runFingerprint}). */
   fingerprint: RunFingerprint;
+  /**
+   * The run's callbacks: the state of those with `getState()` is saved.
+   * @default {[]}
+   */
+  callbacks?: TrainingCallback[];
 }
 
 /**
@@ -554,7 +578,11 @@ export async function saveCheckpoint(
       className: optimizer.getClassName(),
       weights: optimizerEntries,
       scalars,
+      learningRate: learningRateOf(model),
     },
+    callbackStates: (options.callbacks ?? [])
+      .filter((c) => c.getState)
+      .map((c) => ({ name: c.name ?? "", state: c.getState!() })),
     randomStates: randomLayers(model).map((layer) => ({
       layer: layer.getClassName(),
       state: layer.getRandomState(),
@@ -716,12 +744,56 @@ export interface RestoredRun {
   initialEpoch: number;
   /** Their history: pass as `history`. */
   history: TrainingHistory;
+  /** The saved callback states: give them back with {@linkcode restoreCallbackStates}. */
+  callbackStates: SavedCallbackState[];
+}
+
+/**
+ * Gives saved states back to the callbacks that have `setState()`: the
+ * n-th callback of a name gets the n-th saved state of that name, so adding
+ * or removing other callbacks between runs does not mix states up; a
+ * callback with no saved state starts afresh.
+ *
+ * @param callbacks The resumed run's callbacks.
+ * @param states The states of a checkpoint ({@linkcode RestoredRun}).
+ * @returns How many callbacks got a state.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { restoreCallbackStates } from "./checkpoint.ts";
+ *
+ * let got = {};
+ * const callback = { name: "plateau", setState: (s: Record<string, number | null>) => { got = s; } };
+ * assert.equal(restoreCallbackStates([callback], [{ name: "plateau", state: { wait: 2 } }]), 1);
+ * assert.deepEqual(got, { wait: 2 });
+ * ```
+ */
+export function restoreCallbackStates(
+  callbacks: TrainingCallback[],
+  states: SavedCallbackState[],
+): number {
+  const used = new Map<string, number>();
+  let restored = 0;
+  for (const callback of callbacks) {
+    if (!callback.setState) continue;
+    const name = callback.name ?? "";
+    const nth = used.get(name) ?? 0;
+    used.set(name, nth + 1);
+    const saved = states.filter((s) => s.name === name)[nth];
+    if (saved) {
+      callback.setState(saved.state);
+      restored++;
+    }
+  }
+  return restored;
 }
 
 /**
  * Puts a checkpoint into a compiled model: weights, optimizer state (step
- * count, moments, accumulated beta powers) and the augmentation layers'
- * random state, after checking that the checkpoint belongs to this run.
+ * count, moments, accumulated beta powers, learning rate) and the
+ * augmentation layers' random state, after checking that the checkpoint
+ * belongs to this run. The callbacks' states are returned, not applied.
  *
  * @param model The compiled model, built as the checkpointed one was.
  * @param checkpoint A checkpoint from {@linkcode loadCheckpoint}.
@@ -834,9 +906,13 @@ export async function restoreCheckpoint(
   layers.forEach((layer, i) =>
     layer.setRandomState(json.randomStates[i].state)
   );
+  if (json.optimizer.learningRate !== undefined) {
+    setLearningRate(model, json.optimizer.learningRate, "restore checkpoint");
+  }
   return {
     initialEpoch: checkpoint.epoch,
     history: structuredClone(checkpoint.history),
+    callbackStates: structuredClone(json.callbackStates ?? []),
   };
 }
 
@@ -855,6 +931,11 @@ export interface ModelCheckpointOptions {
    * @default {2}
    */
   keep?: number;
+  /**
+   * The run's callbacks, whose states (`getState()`) go into each checkpoint.
+   * @default {[]}
+   */
+  callbacks?: TrainingCallback[];
 }
 
 /**
@@ -890,7 +971,8 @@ export interface ModelCheckpointOptions {
 export function modelCheckpoint(
   options: ModelCheckpointOptions,
 ): TrainingCallback {
-  const { dir, model, fingerprint, keep = DEFAULT_KEEP } = options;
+  const { dir, model, fingerprint, keep = DEFAULT_KEEP, callbacks = [] } =
+    options;
   if (!Number.isInteger(keep) || keep < 1) {
     throw new RangeError(
       `Cannot create checkpoint callback: keep must be a positive integer, received ${keep}`,
@@ -908,7 +990,13 @@ export function modelCheckpoint(
       await removePartials(dir);
     },
     async onEpochEnd(epoch, history) {
-      await saveCheckpoint(model, dir, { epoch, epochs, history, fingerprint });
+      await saveCheckpoint(model, dir, {
+        epoch,
+        epochs,
+        history,
+        fingerprint,
+        callbacks,
+      });
       for (const { name } of (await epochFolders(dir)).slice(keep)) {
         await Deno.remove(join(dir, name), { recursive: true });
       }
@@ -1024,6 +1112,7 @@ export async function trainWithCheckpoints(
       epochs,
       startOver,
     });
+    restoreCallbackStates(callbacks, restored.callbackStates);
     log(
       restored.initialEpoch >= epochs
         ? `Restored the finished run (${epochs} epochs) from ${
@@ -1049,7 +1138,7 @@ export async function trainWithCheckpoints(
     history: restored?.history,
     callbacks: [
       ...callbacks,
-      modelCheckpoint({ dir, model, fingerprint, keep }),
+      modelCheckpoint({ dir, model, fingerprint, keep, callbacks }),
     ],
   });
 }

@@ -21,19 +21,26 @@ export interface HistoryData {
 export interface TrainingHistory extends HistoryData {
   /** Seconds each epoch took (training plus validation). */
   seconds: number[];
+  /**
+   * The learning rate each epoch's last batch used, recorded when a callback
+   * changes the rate (a schedule, `reduceLROnPlateau`); absent otherwise.
+   */
+  lr?: number[];
 }
 
 /** The metrics of one epoch (or one batch), by our names. */
-export type EpochMetrics = Partial<Record<keyof HistoryData, number>>;
+export type EpochMetrics = Partial<Record<keyof HistoryData | "lr", number>>;
 
 /** Names tfjs may log for the metrics, mapped to ours. */
-const METRIC_ALIASES: Record<string, keyof HistoryData> = {
+const METRIC_ALIASES: Record<string, keyof EpochMetrics> = {
   loss: "loss",
   acc: "acc",
   accuracy: "acc",
   val_loss: "val_loss",
   val_acc: "val_acc",
   val_accuracy: "val_acc",
+  lr: "lr",
+  learning_rate: "lr",
 };
 
 /**

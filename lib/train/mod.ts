@@ -2,8 +2,10 @@
  * The training stage: a training loop that reports through callbacks (it
  * knows nothing of charts or progress bars; the `viz` stage provides those),
  * the per-epoch `History` record, checkpoints that let a stopped run continue
- * exactly where it was (`trainWithCheckpoints`), and evaluation (accuracy,
- * confusion matrix, top-k predictions for one photo).
+ * exactly where it was (`trainWithCheckpoints`), learning-rate schedules,
+ * AdamW, Keras' early stopping, reduce-on-plateau and best-model callbacks,
+ * and evaluation (accuracy, confusion matrix, top-k predictions for one
+ * photo).
  *
  * @example A confusion matrix
  * ```ts
@@ -20,5 +22,11 @@ export * from "./evaluate.ts";
 export * from "./history.ts";
 export * from "./callbacks.ts";
 export * from "./checkpoint.ts";
+export * from "./schedule.ts";
+export * from "./adamw.ts";
+export * from "./early_stopping.ts";
+export * from "./reduce_lr_on_plateau.ts";
+export * from "./best_model_checkpoint.ts";
+export type { MonitoredMetric, MonitorMode } from "./_monitor.ts";
 export * from "./predict_dataset.ts";
 export * from "./accuracy_noise.ts";

@@ -19,6 +19,7 @@ import {
   type TrainingHistory,
 } from "./history.ts";
 import { epochLogger, type TrainingCallback } from "./callbacks.ts";
+import { learningRateOf } from "./_learning_rate.ts";
 
 /** A source of training batches (an `ImageDataset` fits). */
 export interface BatchSource {
@@ -129,12 +130,18 @@ export async function trainModel(
   const each = async (call: (callback: TrainingCallback) => unknown) => {
     for (const callback of callbacks) await call(callback);
   };
+  // The rate is recorded when a callback changes it, or when the history
+  // being continued already has it.
+  const logLearningRate = history.lr !== undefined ||
+    callbacks.some((c) => c.logsLearningRate);
+  const wantsBatchBegin = callbacks.some((c) => c.onBatchBegin);
   await each((c) =>
     c.onTrainBegin?.({
       epochs,
       initialEpoch,
       numBatches: train.numBatches,
       history,
+      model,
     })
   );
   if (initialEpoch < epochs) {
@@ -152,6 +159,11 @@ export async function trainModel(
           epochStart = performance.now();
           await each((c) => c.onEpochBegin?.(epoch + 1));
         },
+        onBatchBegin: wantsBatchBegin
+          ? async (batch) => {
+            await each((c) => c.onBatchBegin?.(batch + 1));
+          }
+          : undefined,
         onBatchEnd: async (batch, logs) => {
           const metrics: EpochMetrics = normalizeMetrics(logs);
           await each((c) => c.onBatchEnd?.(batch + 1, metrics));
@@ -162,6 +174,10 @@ export async function trainModel(
             (history[key as keyof EpochMetrics] ??= []).push(value);
           }
           history.seconds.push((performance.now() - epochStart) / 1000);
+          // The rate this epoch's last batch used, before any callback
+          // (reduce-on-plateau) changes it for the next epoch.
+          const lr = logLearningRate ? learningRateOf(model) : undefined;
+          if (lr !== undefined) (history.lr ??= []).push(lr);
           let stop = false;
           await each(async (c) => {
             if ((await c.onEpochEnd?.(epoch + 1, history)) === "stop") {

@@ -1,7 +1,8 @@
 /**
  * What a learner sees while a model trains, as training callbacks: a progress
  * bar for the running epoch, one compact line per finished epoch, and the
- * loss/accuracy chart redrawn after every epoch.
+ * loss/accuracy chart redrawn after every epoch (with a learning-rate panel
+ * below it once the rate changes: a schedule or reduce-on-plateau).
  *
  * In a notebook the lines and the bar are one output updated in place, and
  * the chart a second one right below it, also updated in place — a cell's
@@ -11,6 +12,7 @@
  *
  * @module
  */
+import * as Plot from "@observablehq/plot";
 import {
   formatDuration,
   formatEpochLine,
@@ -18,10 +20,10 @@ import {
   lastMetrics,
   type TrainingCallback,
 } from "../train/callbacks.ts";
-import type { EpochMetrics } from "../train/history.ts";
+import type { EpochMetrics, TrainingHistory } from "../train/history.ts";
 import { detectProgressMode, type ProgressMode } from "../util/progress.ts";
-import { LiveDisplay } from "./display.ts";
-import { plotHistory } from "./plot.ts";
+import { type Figure, LiveDisplay, svgFigure } from "./display.ts";
+import { plotFigure, plotHistory } from "./plot.ts";
 
 /** Options of {@linkcode trainingDisplay}. */
 export interface TrainingDisplayOptions {
@@ -61,6 +63,65 @@ const BAR_WIDTH = 20;
 const REDRAW_MS = 250;
 
 let displayCounter = 0;
+
+/** Height of the learning-rate panel, in pixels. */
+const LR_PANEL_HEIGHT = 160;
+/** A rate spanning more than this ratio is drawn on a log scale. */
+const LOG_SCALE_RATIO = 10;
+
+/**
+ * The history chart, with a "learning rate" panel below it when the
+ * history's `lr` series changes (the same chart as `plotHistory` otherwise).
+ *
+ * @param history The history so far.
+ * @returns The figure.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { plotTrainingProgress } from "./training_display.ts";
+ *
+ * const fig = plotTrainingProgress({ loss: [1, 0.5], acc: [0.5, 0.7], seconds: [1, 1], lr: [1e-3, 1e-4] });
+ * assert.ok(fig.svg.includes("↑ learning rate"));
+ * assert.match(fig.alt, /learning rate 1\.0e-3 to 1\.0e-4$/);
+ * ```
+ */
+export function plotTrainingProgress(history: TrainingHistory): Figure {
+  const chart = plotHistory(history);
+  const lr = history.lr ?? [];
+  if (new Set(lr).size < 2) return chart;
+  // The rates belong to the last lr.length epochs (a resumed run may have
+  // started recording late).
+  const first = history.loss.length - lr.length + 1;
+  const rows = lr.map((value, i) => ({ epoch: first + i, value }));
+  const positive = lr.every((v) => v > 0);
+  const log = positive &&
+    Math.max(...lr) / Math.min(...lr) > LOG_SCALE_RATIO;
+  const panel = plotFigure({
+    width: chart.width,
+    height: LR_PANEL_HEIGHT,
+    marginLeft: 60,
+    marginRight: 30,
+    grid: true,
+    x: { label: "epoch", tickFormat: "d" },
+    y: { label: "learning rate", type: log ? "log" : "linear" },
+    marks: [Plot.line(rows, { x: "epoch", y: "value", marker: "circle" })],
+  });
+  const width = Math.max(chart.width, panel.width);
+  const height = chart.height + panel.height;
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" ` +
+    `height="${height}" viewBox="0 0 ${width} ${height}">` +
+    `<rect width="100%" height="100%" fill="white"/>` +
+    chart.svg.replace(/^<svg\b/, `<svg x="0" y="0"`) +
+    panel.svg.replace(/^<svg\b/, `<svg x="0" y="${chart.height}"`) +
+    `</svg>`;
+  return svgFigure(
+    svg,
+    `${chart.alt}; learning rate ${lr[0].toExponential(1)} to ${
+      lr.at(-1)!.toExponential(1)
+    }`,
+  );
+}
 
 /**
  * `Epoch 3/15 [=======>            ] 35/92 ETA 38s  loss 0.9100  acc 0.6400`.
@@ -206,7 +267,7 @@ export function trainingDisplay(
         write(`\r\x1b[K`);
         log(line);
       } else if (mode === "plain") log(line);
-      if (live) await live.update(plotHistory(history));
+      if (live) await live.update(plotTrainingProgress(history));
     },
   };
   return [display];

@@ -54,3 +54,31 @@ Deno.test("epochLogger() prints the last epoch of the history", async () => {
   ]);
   assert.deepEqual(lastMetrics(history), { loss: 1, acc: 0.5 });
 });
+
+Deno.test("formatEpochLine() shows the learning rate within 95 columns", () => {
+  const line = formatEpochLine(100, 100, 920, 3600 * 2, {
+    loss: 1.123,
+    acc: 0.99,
+    val_loss: 12.5,
+    val_acc: 0.75,
+    lr: 1.234e-4,
+  });
+  assert.equal(
+    line,
+    "Epoch 100/100  2h00m  loss 1.1230  acc 0.9900  val_loss 12.5000  val_acc 0.7500  lr 1.2e-4",
+  );
+  assert.ok(line.length <= 95, `${line.length}: ${line}`);
+});
+
+Deno.test("lastMetrics() includes the learning rate only once it has changed", () => {
+  const base = { loss: [2, 1], acc: [0.25, 0.5], seconds: [10, 8] };
+  assert.deepEqual(lastMetrics({ ...base, lr: [1e-3, 1e-3] }), {
+    loss: 1,
+    acc: 0.5,
+  });
+  assert.deepEqual(lastMetrics({ ...base, lr: [1e-3, 1e-4] }), {
+    loss: 1,
+    acc: 0.5,
+    lr: 1e-4,
+  });
+});

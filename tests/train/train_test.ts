@@ -152,3 +152,44 @@ Deno.test("trainModel() rejects an initialEpoch past the last epoch", async () =
     ),
   );
 });
+
+Deno.test("trainModel() calls onBatchBegin before each batch and gives callbacks the model", async () => {
+  const model = tf.sequential({
+    layers: [tf.layers.dense({ units: 2, inputShape: [3] })],
+  });
+  model.compile({ optimizer: "adam", loss: "sparseCategoricalCrossentropy" });
+  const batch = () => ({ xs: tf.ones([2, 3]), ys: tf.tensor1d([0, 1]) });
+  const train = {
+    numBatches: 2,
+    toTfDataset: () => tf.data.array([batch(), batch()]),
+  };
+  const events: string[] = [];
+  let given: tf.LayersModel | undefined;
+  const history = await trainModel(model, train, {
+    epochs: 2,
+    callbacks: [{
+      onTrainBegin: (info) => {
+        given = info.model;
+      },
+      onBatchBegin: (b) => {
+        events.push(`begin ${b}`);
+      },
+      onBatchEnd: (b) => {
+        events.push(`end ${b}`);
+      },
+    }],
+  });
+  assert.equal(given, model);
+  assert.deepEqual(events, [
+    "begin 1",
+    "end 1",
+    "begin 2",
+    "end 2",
+    "begin 1",
+    "end 1",
+    "begin 2",
+    "end 2",
+  ]);
+  // No callback changes the rate: no lr series.
+  assert.equal(history.lr, undefined);
+});
