@@ -21,9 +21,18 @@ const DEFAULT_EPSILON = 1e-7;
 /** Gradients by variable name, as tfjs' optimizers receive them. */
 type Gradients = Parameters<tf.AdamOptimizer["applyGradients"]>[0];
 
-/** Which variables are left undecayed: all but kernels (biases, batch-norm gamma and beta, …). */
+/**
+ * The default exclusion rule of {@linkcode adamw}: every variable but the
+ * kernels (biases, batch-norm gamma and beta, …) is left undecayed. Only
+ * the variable's own name counts, not its layer's.
+ *
+ * @param variableName A variable's name, e.g. `dense_Dense1/bias`.
+ * @returns Whether it is left undecayed.
+ */
 export function notAKernel(variableName: string): boolean {
-  return !variableName.includes("kernel");
+  // The last part of the name: `conv2d_Conv2D1/kernel`, `…/depthwise_kernel`.
+  const own = variableName.slice(variableName.lastIndexOf("/") + 1);
+  return !own.includes("kernel");
 }
 
 /**

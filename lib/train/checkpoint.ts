@@ -124,6 +124,8 @@ interface CheckpointJson {
   randomStates: { layer: string; state: number }[];
   weightsBytes: number;
   weightsSha256: string;
+  /** Whether a callback (early stopping) ended the run after this epoch. */
+  stopped?: boolean;
 }
 
 /** The state of one resumable callback, as a checkpoint holds it. */
@@ -482,6 +484,12 @@ export interface SaveCheckpointOptions {
    * @default {[]}
    */
   callbacks?: TrainingCallback[];
+  /**
+   * Whether a callback (early stopping) ends the run after this epoch; a
+   * resumed run then counts as finished.
+   * @default {false}
+   */
+  stopped?: boolean;
 }
 
 /**
@@ -589,6 +597,7 @@ export async function saveCheckpoint(
     })),
     weightsBytes: weights.byteLength,
     weightsSha256: await sha256(weights),
+    stopped: options.stopped ?? false,
   };
   const path = join(dir, `epoch-${String(options.epoch).padStart(4, "0")}`);
   await writeAtomically(path, async (temporary) => {
@@ -746,6 +755,8 @@ export interface RestoredRun {
   history: TrainingHistory;
   /** The saved callback states: give them back with {@linkcode restoreCallbackStates}. */
   callbackStates: SavedCallbackState[];
+  /** Whether a callback (early stopping) ended the run at this checkpoint. */
+  stopped: boolean;
 }
 
 /**
@@ -913,6 +924,7 @@ export async function restoreCheckpoint(
     initialEpoch: checkpoint.epoch,
     history: structuredClone(checkpoint.history),
     callbackStates: structuredClone(json.callbackStates ?? []),
+    stopped: json.stopped ?? false,
   };
 }
 
@@ -996,6 +1008,8 @@ export function modelCheckpoint(
         history,
         fingerprint,
         callbacks,
+        // trainModel sets it as soon as a callback asks to stop.
+        stopped: model.stopTraining,
       });
       for (const { name } of (await epochFolders(dir)).slice(keep)) {
         await Deno.remove(join(dir, name), { recursive: true });
@@ -1046,7 +1060,10 @@ export interface TrainWithCheckpointsOptions
  * a notebook cell after a kernel restart (or a crash) picks up where it
  * stopped instead of starting over, and a finished run is restored at once
  * (weights and history; the callbacks then hear only `onTrainBegin` with
- * `initialEpoch` equal to `epochs`, and `onTrainEnd`).
+ * `initialEpoch` equal to `epochs`, and `onTrainEnd`). A run a callback
+ * stopped early (`earlyStopping`) counts as finished. The states of
+ * resumable callbacks (`getState()`/`setState()`) and the optimizer's
+ * learning rate are saved with every checkpoint and put back on resume.
  * A checkpoint of a different run (other data, model or settings) is an
  * error, never a silent restart. Says in one line what it did.
  *
@@ -1114,7 +1131,11 @@ export async function trainWithCheckpoints(
     });
     restoreCallbackStates(callbacks, restored.callbackStates);
     log(
-      restored.initialEpoch >= epochs
+      restored.stopped
+        ? `Restored the run stopped early after epoch ${restored.initialEpoch} from ${
+          shortPath(dir)
+        }; to train again, ${startOver.replace(/ to start over$/, "")}`
+        : restored.initialEpoch >= epochs
         ? `Restored the finished run (${epochs} epochs) from ${
           shortPath(dir)
         }; to train again, ${startOver.replace(/ to start over$/, "")}`
@@ -1134,7 +1155,8 @@ export async function trainWithCheckpoints(
   return await trainModel(model, train, {
     ...trainOptions,
     epochs,
-    initialEpoch: restored?.initialEpoch ?? 0,
+    // A run a callback stopped early is finished: no epoch is trained.
+    initialEpoch: restored?.stopped ? epochs : restored?.initialEpoch ?? 0,
     history: restored?.history,
     callbacks: [
       ...callbacks,

@@ -182,6 +182,8 @@ export async function trainModel(
           await each(async (c) => {
             if ((await c.onEpochEnd?.(epoch + 1, history)) === "stop") {
               stop = true;
+              // Set at once, so later callbacks (a checkpoint) see it.
+              model.stopTraining = true;
             }
           });
           if (stop) model.stopTraining = true;

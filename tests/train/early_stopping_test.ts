@@ -4,6 +4,7 @@ import { earlyStopping } from "../../lib/train/early_stopping.ts";
 import type { TrainingCallback } from "../../lib/train/callbacks.ts";
 import type { TrainingHistory } from "../../lib/train/history.ts";
 import { trainModel } from "../../lib/train/train.ts";
+import { trainWithCheckpoints } from "../../lib/train/checkpoint.ts";
 
 await tf.setBackend("cpu");
 
@@ -173,4 +174,40 @@ Deno.test("earlyStopping() rejects an unknown metric", () => {
       "Cannot create earlyStopping: monitor must be one of loss, acc, val_loss, val_acc, received val_auc",
     ),
   );
+});
+
+Deno.test("earlyStopping() with trainWithCheckpoints: a re-run restores the stopped run instead of training on", async () => {
+  const make = () => {
+    const model = tf.sequential({
+      layers: [tf.layers.dense({
+        units: 2,
+        inputShape: [3],
+        kernelInitializer: "ones",
+      })],
+    });
+    model.compile({
+      optimizer: "adam",
+      loss: "sparseCategoricalCrossentropy",
+    });
+    return model;
+  };
+  const train = {
+    numBatches: 1,
+    toTfDataset: () =>
+      tf.data.array([{ xs: tf.ones([2, 3]), ys: tf.tensor1d([0, 1]) }]),
+  };
+  const dir = await Deno.makeTempDir();
+  const lines: string[] = [];
+  const run = () =>
+    trainWithCheckpoints(make(), train, {
+      dir,
+      epochs: 10,
+      callbacks: [earlyStopping({ monitor: "loss", minDelta: 100, ...quiet })],
+      log: (l) => lines.push(l),
+    });
+  const first = await run();
+  assert.equal(first.loss.length, 2);
+  const again = await run();
+  assert.deepEqual(again.loss, first.loss);
+  assert.match(lines[1], /^Restored the run stopped early after epoch 2 from /);
 });
