@@ -68,6 +68,14 @@ let displayCounter = 0;
 const LR_PANEL_HEIGHT = 160;
 /** A rate spanning more than this ratio is drawn on a log scale. */
 const LOG_SCALE_RATIO = 10;
+/** Most epoch ticks on the learning-rate panel. */
+const MAX_EPOCH_TICKS = 10;
+
+/** Whole-number epoch ticks up to `last`, thinned to about ten. */
+function epochTicks(last: number): number[] {
+  const step = Math.ceil(last / MAX_EPOCH_TICKS);
+  return Array.from({ length: Math.ceil(last / step) }, (_, i) => 1 + i * step);
+}
 
 /**
  * The history chart, with a "learning rate" panel below it when the
@@ -103,8 +111,17 @@ export function plotTrainingProgress(history: TrainingHistory): Figure {
     marginLeft: 60,
     marginRight: 30,
     grid: true,
-    x: { label: "epoch", tickFormat: "d" },
-    y: { label: "learning rate", type: log ? "log" : "linear" },
+    // Whole epochs only (about ten ticks), rates as 1e-3.
+    x: {
+      label: "epoch",
+      ticks: epochTicks(rows.at(-1)!.epoch),
+      tickFormat: "d",
+    },
+    y: {
+      label: "learning rate",
+      type: log ? "log" : "linear",
+      tickFormat: "~e",
+    },
     marks: [Plot.line(rows, { x: "epoch", y: "value", marker: "circle" })],
   });
   const width = Math.max(chart.width, panel.width);
