@@ -13,6 +13,41 @@ interface WithLearningRate {
   learningRate?: unknown;
 }
 
+/** The rate each optimizer had before we first changed it. */
+const compiledRates = new WeakMap<object, number>();
+
+/**
+ * The learning rate an optimizer was made with, before any schedule or
+ * plateau changed it (what identifies a run in a checkpoint's fingerprint).
+ *
+ * @param optimizer The optimizer.
+ * @returns The rate, or `undefined` when it has none.
+ */
+export function compiledLearningRate(
+  optimizer: tf.Optimizer,
+): number | undefined {
+  const rate = (optimizer as unknown as WithLearningRate).learningRate;
+  return compiledRates.get(optimizer) ??
+    (typeof rate === "number" ? rate : undefined);
+}
+
+/**
+ * Checks that a model's optimizer has a learning rate to change.
+ *
+ * @param model A compiled model.
+ * @param what Who asks, for the error message.
+ * @throws {TypeError} When it has none.
+ */
+export function checkLearningRate(model: tf.LayersModel, what: string): void {
+  if (learningRateOf(model) === undefined) {
+    throw new TypeError(
+      `Cannot ${what}: the model's optimizer has no learning rate, compile the model with Adam, SGD or RMSProp, received ${
+        model.optimizer?.getClassName() ?? "no optimizer"
+      }`,
+    );
+  }
+}
+
 /**
  * The learning rate of a model's optimizer.
  *
@@ -38,14 +73,12 @@ export function setLearningRate(
   rate: number,
   what: string,
 ): void {
-  if (learningRateOf(model) === undefined) {
-    throw new TypeError(
-      `Cannot ${what}: the model's optimizer has no learning rate, compile the model with Adam, SGD or RMSProp, received ${
-        model.optimizer?.getClassName() ?? "no optimizer"
-      }`,
-    );
+  checkLearningRate(model, what);
+  const optimizer = model.optimizer;
+  if (!compiledRates.has(optimizer)) {
+    compiledRates.set(optimizer, learningRateOf(model)!);
   }
-  (model.optimizer as unknown as WithLearningRate).learningRate = rate;
+  (optimizer as unknown as WithLearningRate).learningRate = rate;
 }
 
 /**

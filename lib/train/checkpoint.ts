@@ -47,7 +47,11 @@ import {
   epochLogger,
   type TrainingCallback,
 } from "./callbacks.ts";
-import { learningRateOf, setLearningRate } from "./_learning_rate.ts";
+import {
+  compiledLearningRate,
+  learningRateOf,
+  setLearningRate,
+} from "./_learning_rate.ts";
 import type { TrainingHistory } from "./history.ts";
 import {
   type BatchSource,
@@ -209,6 +213,16 @@ function modelConfig(model: tf.LayersModel): string {
   );
 }
 
+/** An optimizer's config with the learning rate it was compiled with. */
+function optimizerConfig(optimizer: tf.Optimizer): tf.serialization.ConfigDict {
+  const config = optimizer.getConfig();
+  if (typeof config.learningRate === "number") {
+    config.learningRate = compiledLearningRate(optimizer) ??
+      config.learningRate;
+  }
+  return config;
+}
+
 function modelFingerprint(
   model: tf.LayersModel,
 ): Promise<Record<string, FingerprintValue>> {
@@ -218,8 +232,12 @@ function modelFingerprint(
     layers: model.layers.map((layer) => layer.getClassName()).join(","),
     weights: model.countParams(),
     config,
+    // The rate it was compiled with: a schedule or plateau changes the
+    // current one, and the same model trained again is still the same run.
     optimizer: optimizer
-      ? `${optimizer.getClassName()} ${JSON.stringify(optimizer.getConfig())}`
+      ? `${optimizer.getClassName()} ${
+        JSON.stringify(optimizerConfig(optimizer))
+      }`
       : null,
     loss: typeof loss === "function"
       ? loss.name

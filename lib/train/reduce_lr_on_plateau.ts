@@ -15,6 +15,7 @@ import {
   type MonitorMode,
 } from "./_monitor.ts";
 import {
+  checkLearningRate,
   learningRateOf,
   requireModel,
   setLearningRate,
@@ -172,9 +173,7 @@ export function reduceLROnPlateau(
     },
     onTrainBegin(info) {
       model = requireModel(info.model, what);
-      if (learningRateOf(model) === undefined) {
-        setLearningRate(model, 0, what); // throws the TypeError
-      }
+      checkLearningRate(model, what);
       if (!restored) {
         wait = 0;
         cooldownCounter = 0;

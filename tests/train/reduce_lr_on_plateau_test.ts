@@ -130,3 +130,33 @@ Deno.test("reduceLROnPlateau() resumes with trainWithCheckpoints: interrupted an
   assert.deepEqual(resumed.lr, whole.lr);
   assert.deepEqual(resumed.loss, whole.loss);
 });
+
+Deno.test("reduceLROnPlateau() leaves the run's fingerprint alone: the same model re-run restores its finished run", async () => {
+  const model = compiled(0.01);
+  const train = {
+    numBatches: 1,
+    toTfDataset: () =>
+      tf.data.array([{ xs: tf.ones([2, 3]), ys: tf.tensor1d([0, 1]) }]),
+  };
+  const dir = await Deno.makeTempDir();
+  const lines: string[] = [];
+  const run = () =>
+    trainWithCheckpoints(model, train, {
+      dir,
+      epochs: 3,
+      callbacks: [reduceLROnPlateau({
+        monitor: "loss",
+        patience: 1,
+        minDelta: 1000,
+        log: () => {},
+      })],
+      log: (l) => lines.push(l),
+    });
+  const first = await run();
+  assert.deepEqual(first.lr, [0.01, 0.01, 0.001]);
+  assert.equal(rateOf(model), 0.0001);
+  const again = await run();
+  assert.deepEqual(again.lr, first.lr);
+  assert.match(lines[1], /^Restored the finished run \(3 epochs\)/);
+  assert.equal(rateOf(model), 0.0001);
+});
