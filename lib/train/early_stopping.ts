@@ -77,7 +77,8 @@ export interface EarlyStoppingCallback extends TrainingCallback {
  * reaches `patience` (never after the first epoch). With
  * `restoreBestWeights`, copies of the best epoch's weights are kept
  * (`tf.keep` clones, disposed at the end) and put back when training ends,
- * whether it stopped early or not.
+ * whether it stopped early or not (when it stops, already at the stopping
+ * epoch's end, so that `trainWithCheckpoints`' checkpoint holds them).
  *
  * Resuming (`trainWithCheckpoints`): `getState()` holds the wait, the best
  * value and epoch and the stopped epoch, so a resumed run stops where an
@@ -214,6 +215,9 @@ export function earlyStopping(
       }
       if (wait >= patience && epoch > 1) {
         stoppedEpoch = epoch;
+        // Put back at once, so that a checkpoint written after this epoch
+        // (by trainWithCheckpoints) holds the weights the run ends with.
+        if (model && bestWeights) model.setWeights(bestWeights);
         return "stop";
       }
     },

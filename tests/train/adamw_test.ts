@@ -103,6 +103,7 @@ Deno.test("adamw() state survives trainWithCheckpoints: interrupted and resumed 
       layers: [tf.layers.dense({
         units: 2,
         inputShape: [3],
+        activation: "softmax",
         kernelInitializer: "ones",
       })],
     });

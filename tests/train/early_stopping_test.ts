@@ -182,6 +182,7 @@ Deno.test("earlyStopping() with trainWithCheckpoints: a re-run restores the stop
       layers: [tf.layers.dense({
         units: 2,
         inputShape: [3],
+        activation: "softmax",
         kernelInitializer: "ones",
       })],
     });
@@ -194,20 +195,36 @@ Deno.test("earlyStopping() with trainWithCheckpoints: a re-run restores the stop
   const train = {
     numBatches: 1,
     toTfDataset: () =>
-      tf.data.array([{ xs: tf.ones([2, 3]), ys: tf.tensor1d([0, 1]) }]),
+      tf.data.array([{
+        xs: tf.tensor2d([[1, 2, 3], [3, 1, 2]]),
+        ys: tf.tensor1d([0, 1]),
+      }]),
   };
   const dir = await Deno.makeTempDir();
   const lines: string[] = [];
-  const run = () =>
-    trainWithCheckpoints(make(), train, {
+  const run = (model: tf.LayersModel) =>
+    trainWithCheckpoints(model, train, {
       dir,
       epochs: 10,
-      callbacks: [earlyStopping({ monitor: "loss", minDelta: 100, ...quiet })],
+      callbacks: [earlyStopping({
+        monitor: "loss",
+        minDelta: 100,
+        restoreBestWeights: true,
+        ...quiet,
+      })],
       log: (l) => lines.push(l),
     });
-  const first = await run();
+  const weights = (model: tf.LayersModel) =>
+    model.getWeights().map((w) => [...w.dataSync()]);
+  const model = make();
+  const atStart = weights(model);
+  const first = await run(model);
   assert.equal(first.loss.length, 2);
-  const again = await run();
+  // Epoch 1 was the best: its weights (one step from the start) are back.
+  assert.notDeepEqual(weights(model), atStart);
+  const twin = make();
+  const again = await run(twin);
   assert.deepEqual(again.loss, first.loss);
+  assert.deepEqual(weights(twin), weights(model));
   assert.match(lines[1], /^Restored the run stopped early after epoch 2 from /);
 });

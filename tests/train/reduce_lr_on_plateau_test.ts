@@ -14,6 +14,7 @@ function compiled(lr: number): tf.Sequential {
     layers: [tf.layers.dense({
       units: 2,
       inputShape: [3],
+      activation: "softmax",
       kernelInitializer: "ones",
     })],
   });
