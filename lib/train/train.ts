@@ -77,7 +77,8 @@ export interface TrainModelOptions {
  * @param model A compiled model (e.g. from `createTutorialCnn`).
  * @param train The training batches.
  * @param options Epochs, validation batches and callbacks.
- * @returns Loss and accuracy per epoch (and validation ones), and epoch times.
+ * @returns Loss and accuracy per epoch (and validation ones), epoch times,
+ *   and the learning rate of each epoch (`lr`) when a callback changes it.
  * @throws {RangeError} When `epochs` is not a positive integer.
  *
  * @example Two epochs on a tiny in-memory dataset
