@@ -42,6 +42,10 @@ export const KERNEL_FUNCTIONS = [
   "reverse_axis",
   "transform",
   "fma_peak",
+  "bn_moments",
+  "bn_normalize",
+  "bn_grad_moments",
+  "bn_grad_input",
 ] as const;
 
 /** Name of one exported kernel. */

@@ -13,10 +13,12 @@
  * is started on a shared heap (its binary is rewritten to import a shared
  * memory), so the main thread and worker threads run the kernels on tfjs'
  * tensors in place, with no copies in between. The ReLU gradient and Adam's
- * update, many passes each in tfjs, are one pass each. tfjs' own
- * multi-threaded wasm build is not used: its emscripten pthreads expect
- * classic (or Node) workers and only start in Deno with patches to its
- * worker script.
+ * update, many passes each in tfjs, are one pass each; a stock
+ * `BatchNormalization` layer in training, a dozen whole-tensor ops each way
+ * in tfjs (its Mean transposes the tensor first), is two passes forward and
+ * two backward (`_batch_norm.ts`). tfjs' own multi-threaded wasm build is not
+ * used: its emscripten pthreads expect classic (or Node) workers and only
+ * start in Deno with patches to its worker script.
  *
  * Importing this module has no side effects; nothing happens until you call
  * {@linkcode useFastBackend}.
@@ -34,6 +36,7 @@ import { identity, reverse, tile, transform } from "./_layout.ts";
 import { conv2D, conv2DBackpropFilter, conv2DBackpropInput } from "./_conv.ts";
 import { maxPool, maxPoolGrad } from "./_max_pool.ts";
 import { installFusedConvLayer } from "./_conv_layer.ts";
+import { installFusedBatchNorm } from "./_batch_norm.ts";
 import {
   ADAM_STEP,
   adamStep,
@@ -53,7 +56,11 @@ export interface FastBackendInfo {
   threads: number;
   /** Whether our kernels use fused multiply-add (wasm relaxed SIMD). */
   fma: boolean;
-  /** The kernels registered by this module on the backend. */
+  /**
+   * The kernels registered by this module on the backend (besides the two
+   * private kernels of the BatchNormalization layer path, `FastBatchNorm`
+   * and `FastBatchNormGrad`).
+   */
   kernels: string[];
 }
 
@@ -253,7 +260,9 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
   }
   const uninstallTraining = installFusedTraining();
   const uninstallConvLayer = installFusedConvLayer();
+  const uninstallBatchNorm = installFusedBatchNorm(pool);
   const uninstall = () => {
+    uninstallBatchNorm();
     uninstallConvLayer();
     uninstallTraining();
   };
@@ -287,14 +296,17 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
  * bias-gradient `Sum`, a one-pass ReLU gradient and a one-pass Adam update
  * (installed in tfjs' gradient registry and `AdamOptimizer`), augmentation's
  * `Tile`, `Reverse` and `Transform`, and a copy-free `Identity`. While
- * training, a `relu` Conv2D layer with trainable layers before it runs as
- * one fused kernel forward. Configurations the fast kernels do not cover
- * run the original wasm kernel or the cpu backend's reference kernel, so
- * results are always correct. A wasm backend someone else started before
- * this call is replaced (its tensors are lost), so call it first. Calling it
- * again returns the first call's info (and re-selects the wasm backend if
- * something switched away); options of later calls are ignored until
- * {@linkcode closeFastBackend}.
+ * training, a `relu` Conv2D layer with trainable layers before it runs as one
+ * fused kernel forward, and a stock `BatchNormalization` layer (4D input,
+ * channels last) normalizes with its batch moments in two threaded passes and
+ * back-propagates in two more, its moving mean and variance updated exactly
+ * as tfjs updates them; inference keeps tfjs' own path. Configurations the
+ * fast kernels do not cover run the original wasm kernel or the cpu backend's
+ * reference kernel, so results are always correct. A wasm backend someone
+ * else started before this call is replaced (its tensors are lost), so call
+ * it first. Calling it again returns the first call's info (and re-selects
+ * the wasm backend if something switched away); options of later calls are
+ * ignored until {@linkcode closeFastBackend}.
  *
  * @param options Thread count and wasm location; see {@linkcode UseFastBackendOptions}.
  * @returns The active backend and features: SIMD, threads, kernels.
@@ -332,9 +344,10 @@ export function useFastBackend(
 
 /**
  * Stops the kernel worker threads and removes the fast kernels, the ReLU
- * gradient, the Adam update and the Conv2D layer patch, so a process (or a
- * test) can end cleanly. The wasm backend stays selected with its own
- * kernels; call {@linkcode useFastBackend} again to re-enable ours.
+ * gradient, the Adam update and the Conv2D and BatchNormalization layer
+ * patches, so a process (or a test) can end cleanly. The wasm backend stays
+ * selected with its own kernels; call {@linkcode useFastBackend} again to
+ * re-enable ours.
  *
  * @returns Nothing.
  *

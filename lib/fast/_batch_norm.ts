@@ -1,0 +1,352 @@
+// A training-time BatchNormalization layer on four threaded passes.
+//
+// In training, tfjs-layers' BatchNormalization computes the batch's moments
+// with generic ops (a Mean over the pixel axes, which the wasm backend runs
+// by transposing the whole tensor first, a subtraction, a square and a second
+// Mean) and normalizes with FusedBatchNorm; its gradient is a dozen more
+// whole-tensor ops. At batch 32 on 128x128 images that cost nearly as much
+// as all the convolutions. Here the layer's training call (4D NHWC input,
+// channel axis last, with gamma and beta) runs two kernels wrapped in a
+// custom gradient:
+//
+// - forward: one reduction pass (per-channel sums of x - shift and of its
+//   square, the shift being the first pixel so that the variance does not
+//   cancel; each thread into its own partial sums, added in float64), then
+//   one pass writing
+//   y = (x - mean) * gamma / sqrt(var + epsilon) + beta;
+// - backward: one reduction pass (sum dy and sum dy * (x - mean) per
+//   channel, which give dbeta and dgamma), then one pass for dx, the
+//   gradient through the normalization and through the batch's mean and
+//   variance.
+//
+// The moving mean and variance are then updated with tfjs' own ops in tfjs'
+// order (the biased batch variance, as tfjs uses), so the layer's weights,
+// and saved models, are exactly the stock layer's. Inference, other axes,
+// ranks and backends keep tfjs' own path.
+
+import * as tf from "@tensorflow/tfjs";
+import type { KernelPool } from "./_kernel_pool.ts";
+import { heap, type Info, type KernelArgs, pointer, roundUp } from "./_heap.ts";
+
+/** The custom kernel of the forward pass: y, batch mean and batch variance. */
+export const BATCH_NORM = "FastBatchNorm";
+/** The custom kernel of the backward pass: dx, dgamma and dbeta. */
+export const BATCH_NORM_GRAD = "FastBatchNormGrad";
+/** Below this many elements one thread is faster than two. */
+const MIN_THREADED_ELEMENTS = 1 << 15;
+/** Floats per cache line: each thread's partial sums start on their own. */
+const LINE_FLOATS = 16;
+
+/** The shape of a `[..., c]` tensor as `pixels` rows of `c` channels. */
+function rowsOf(x: Info): { pixels: number; c: number; size: number } {
+  const size = tf.util.sizeFromShape(x.shape);
+  const c = x.shape[x.shape.length - 1];
+  return { pixels: size / c, c, size };
+}
+
+/**
+ * Runs a per-channel reduction kernel (`bn_moments` or `bn_grad_moments`)
+ * over all pixels and returns the two sums per channel (float64, `2c`),
+ * the threads' partial sums added up.
+ */
+function channelSums(
+  pool: KernelPool,
+  name: "bn_moments" | "bn_grad_moments",
+  inputs: number[],
+  pixels: number,
+  c: number,
+  threads: number,
+  parts: number,
+): Float64Array {
+  const stride = partFloats(c) * 4; // bytes
+  pool.run(
+    name,
+    pixels,
+    (begin, end, t) => [...inputs, c, parts + t * stride, begin, end],
+    threads,
+  );
+  const buffer = pool.f32.buffer;
+  const sums = new Float64Array(2 * c);
+  for (let t = 0; t < Math.min(threads, pixels); t++) {
+    const part = new Float64Array(buffer, parts + t * stride, 2 * c);
+    for (let j = 0; j < 2 * c; j++) sums[j] += part[j];
+  }
+  return sums;
+}
+
+/** Floats of one thread's partial sums: 2c float64, then 2c floats of scratch. */
+function partFloats(c: number): number {
+  return roundUp(6 * c, LINE_FLOATS);
+}
+
+/** Threads for a tensor of `size` elements in `pixels` rows. */
+function threadsFor(pool: KernelPool, size: number, pixels: number): number {
+  return size < MIN_THREADED_ELEMENTS ? 1 : Math.min(pool.threads, pixels);
+}
+
+/**
+ * FastBatchNorm: inputs x `[..., c]`, gamma and beta `[c]`; attr epsilon.
+ * Returns y (x normalized with the batch's moments, scaled and shifted),
+ * the batch mean and the (biased) batch variance.
+ */
+export function batchNorm(pool: KernelPool, args: KernelArgs): Info[] {
+  const { inputs, backend, attrs } = args;
+  const { x, gamma, beta } = inputs;
+  const epsilon = attrs.epsilon as number;
+  const { pixels, c, size } = rowsOf(x);
+  const threads = threadsFor(pool, size, pixels);
+  pool.reset(threads * partFloats(c) + 3 * c);
+  const parts = pool.alloc(threads * partFloats(c));
+  const coef = pool.alloc(3 * c);
+  const y = backend.makeOutput(x.shape, "float32");
+  const mean = backend.makeOutput([c], "float32");
+  const variance = backend.makeOutput([c], "float32");
+  const xAt = pointer(backend, x);
+  // Sums of x - shift, shift = the first pixel (see bn_moments).
+  const sums = channelSums(
+    pool,
+    "bn_moments",
+    [xAt, xAt],
+    pixels,
+    c,
+    threads,
+    parts,
+  );
+  const xs = heap(backend, x);
+  const meanOut = heap(backend, mean);
+  const varianceOut = heap(backend, variance);
+  const g = heap(backend, gamma);
+  const b = heap(backend, beta);
+  const f32 = pool.f32;
+  const at = coef / 4;
+  for (let j = 0; j < c; j++) {
+    const shifted = sums[j] / pixels;
+    meanOut[j] = xs[j] + shifted;
+    varianceOut[j] = Math.max(0, sums[c + j] / pixels - shifted * shifted);
+    f32[at + j] = meanOut[j];
+    f32[at + c + j] = g[j] / Math.sqrt(varianceOut[j] + epsilon);
+    f32[at + 2 * c + j] = b[j];
+  }
+  const yAt = pointer(backend, y);
+  pool.run(
+    "bn_normalize",
+    pixels,
+    (begin, end) => [xAt, coef, c, yAt, begin, end],
+    threads,
+  );
+  return [y, mean, variance];
+}
+
+/**
+ * FastBatchNormGrad: inputs dy, x, the batch mean and variance, gamma; attr
+ * epsilon. Returns dx, dgamma and dbeta of y = xhat * gamma + beta with
+ * xhat = (x - mean) * rstd, rstd = 1 / sqrt(var + epsilon), n pixels:
+ *
+ *   dbeta = sum dy,  dgamma = rstd * sum dy * (x - mean),
+ *   dx = gamma * rstd * (dy - dbeta / n - xhat * dgamma / n),
+ *
+ * computed as dx = dy * g + (x - mean) * k + m with per-channel g, k, m.
+ */
+export function batchNormGrad(pool: KernelPool, args: KernelArgs): Info[] {
+  const { inputs, backend, attrs } = args;
+  const { dy, x, mean, variance, gamma } = inputs;
+  const epsilon = attrs.epsilon as number;
+  const { pixels, c, size } = rowsOf(x);
+  const threads = threadsFor(pool, size, pixels);
+  pool.reset(threads * partFloats(c) + 4 * c);
+  const parts = pool.alloc(threads * partFloats(c));
+  const coef = pool.alloc(4 * c);
+  const dx = backend.makeOutput(x.shape, "float32");
+  const dGamma = backend.makeOutput([c], "float32");
+  const dBeta = backend.makeOutput([c], "float32");
+  const dyAt = pointer(backend, dy);
+  const xAt = pointer(backend, x);
+  const meanAt = pointer(backend, mean);
+  const sums = channelSums(
+    pool,
+    "bn_grad_moments",
+    [dyAt, xAt, meanAt],
+    pixels,
+    c,
+    threads,
+    parts,
+  );
+  const m = heap(backend, mean);
+  const v = heap(backend, variance);
+  const g = heap(backend, gamma);
+  const dGammaOut = heap(backend, dGamma);
+  const dBetaOut = heap(backend, dBeta);
+  const f32 = pool.f32;
+  const at = coef / 4;
+  for (let j = 0; j < c; j++) {
+    const rstd = 1 / Math.sqrt(v[j] + epsilon);
+    const sumDy = sums[j];
+    const sumDyXhat = sums[c + j] * rstd;
+    dBetaOut[j] = sumDy;
+    dGammaOut[j] = sumDyXhat;
+    const scale = g[j] * rstd;
+    f32[at + j] = m[j];
+    f32[at + c + j] = -scale * rstd * sumDyXhat / pixels; // k
+    f32[at + 2 * c + j] = -scale * sumDy / pixels; // m
+    f32[at + 3 * c + j] = scale; // g
+  }
+  const dxAt = pointer(backend, dx);
+  pool.run(
+    "bn_grad_input",
+    pixels,
+    (begin, end) => [dyAt, xAt, coef, c, dxAt, begin, end],
+    threads,
+  );
+  return [dx, dGamma, dBeta];
+}
+
+/** A tfjs-layers weight, as the layer reads and writes it. */
+interface LayerWeight {
+  read(): tf.Tensor;
+  write(value: tf.Tensor): void;
+}
+
+/** The fields of tfjs-layers' BatchNormalization that the fused call reads. */
+interface BatchNormLayer {
+  axis: number;
+  momentum: number;
+  epsilon: number;
+  center: boolean;
+  scale: boolean;
+  gamma?: LayerWeight;
+  beta?: LayerWeight;
+  movingMean: LayerWeight;
+  movingVariance: LayerWeight;
+  call(inputs: tf.Tensor | tf.Tensor[], kwargs: unknown): tf.Tensor;
+}
+
+function singleTensor(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor | null {
+  if (!Array.isArray(inputs)) return inputs;
+  return inputs.length === 1 ? inputs[0] : null;
+}
+
+/**
+ * Batch normalization of `x` with its own moments: y and the batch mean and
+ * variance (kept: the caller disposes them); the gradient of y reaches x,
+ * gamma and beta.
+ */
+function fusedBatchNorm(
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  epsilon: number,
+): [tf.Tensor, tf.Tensor, tf.Tensor] {
+  let moments: tf.Tensor[] = [];
+  const op = tf.customGrad(
+    ((
+      xIn: tf.Tensor,
+      gammaIn: tf.Tensor,
+      betaIn: tf.Tensor,
+      save: tf.GradSaveFunc,
+    ) => {
+      const [y, mean, variance] = tf.engine().runKernel(
+        BATCH_NORM,
+        { x: xIn, gamma: gammaIn, beta: betaIn },
+        { epsilon },
+      ) as tf.Tensor[];
+      // The moments leave through this closure (a custom gradient has one
+      // output, and tfjs disposes everything else its forward makes), kept
+      // until the caller disposes them; they are off the tape, as only the
+      // moving averages use them.
+      moments = [tf.keep(mean), tf.keep(variance)];
+      save([xIn, gammaIn, mean, variance]);
+      return {
+        value: y,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [xs, gammas, means, variances] = saved;
+          return tf.engine().runKernel(
+            BATCH_NORM_GRAD,
+            { dy, x: xs, mean: means, variance: variances, gamma: gammas },
+            { epsilon },
+          ) as tf.Tensor[];
+        },
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0],
+  );
+  const y = op(x, gamma, beta);
+  return [y, moments[0], moments[1]];
+}
+
+/** tfjs-layers' moving-average update, op for op: v -= (v - value) * (1 - momentum). */
+function updateMovingAverage(
+  variable: LayerWeight,
+  value: tf.Tensor,
+  momentum: number,
+): void {
+  tf.tidy(() => {
+    const decay = 1 - momentum;
+    const original = variable.read();
+    const delta = tf.mul(tf.sub(original, value), decay);
+    variable.write(tf.sub(original, delta));
+  });
+}
+
+/**
+ * Registers the batch-norm kernels on the wasm backend and patches
+ * tfjs-layers' BatchNormalization call with the fused training path (taken
+ * only for the cases described above, on the wasm backend); returns the
+ * function that restores tfjs' own call and removes the kernels.
+ */
+export function installFusedBatchNorm(pool: KernelPool): () => void {
+  tf.registerKernel({
+    kernelName: BATCH_NORM,
+    backendName: "wasm",
+    kernelFunc: (args) => batchNorm(pool, args as unknown as KernelArgs),
+  });
+  tf.registerKernel({
+    kernelName: BATCH_NORM_GRAD,
+    backendName: "wasm",
+    kernelFunc: (args) => batchNormGrad(pool, args as unknown as KernelArgs),
+  });
+  const unregister = () => {
+    tf.unregisterKernel(BATCH_NORM, "wasm");
+    tf.unregisterKernel(BATCH_NORM_GRAD, "wasm");
+  };
+  // Found through the layer class registry, as for Conv in _conv_layer.ts.
+  const registered = tf.serialization.SerializationMap.getMap().classNameMap
+    .BatchNormalization as unknown as [{ prototype: object }] | undefined;
+  const target = registered?.[0].prototype as { call?: unknown } | undefined;
+  if (target == null || !Object.hasOwn(target, "call")) return unregister;
+  const original = target.call as BatchNormLayer["call"];
+  target.call = function (
+    this: BatchNormLayer,
+    inputs: tf.Tensor | tf.Tensor[],
+    kwargs: unknown,
+  ) {
+    const training = (kwargs as { training?: boolean } | undefined)?.training;
+    const x = singleTensor(inputs);
+    if (
+      training !== true || x == null || x.rank !== 4 ||
+      x.dtype !== "float32" || x.size === 0 ||
+      (this.axis !== -1 && this.axis !== 3) || !this.center || !this.scale ||
+      this.gamma == null || this.beta == null ||
+      tf.getBackend() !== "wasm" || tf.getKernel(BATCH_NORM, "wasm") == null
+    ) {
+      return original.call(this, inputs, kwargs);
+    }
+    return tf.tidy(() => {
+      const [y, mean, variance] = fusedBatchNorm(
+        x,
+        this.gamma!.read(),
+        this.beta!.read(),
+        this.epsilon,
+      );
+      try {
+        updateMovingAverage(this.movingMean, mean, this.momentum);
+        updateMovingAverage(this.movingVariance, variance, this.momentum);
+      } finally {
+        tf.dispose([mean, variance]);
+      }
+      return y;
+    });
+  };
+  return () => {
+    target.call = original;
+    unregister();
+  };
+}

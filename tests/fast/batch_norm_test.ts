@@ -1,0 +1,343 @@
+// The fast backend's BatchNormalization training path, checked against
+// tfjs' stock layer on the `cpu` backend (the reference): output, gradients
+// with respect to the input, gamma and beta, and the updated moving mean
+// and variance, on random shapes with odd channel counts and pixel counts
+// that are no multiple of 4 or of the thread count; plus the paths it must
+// leave alone (inference, other axes and ranks), a small conv-BN-ReLU model's
+// loss curve, and tensor leaks.
+
+import * as tf from "@tensorflow/tfjs";
+import assert from "node:assert/strict";
+import { mulberry32 } from "../../lib/util/random.ts";
+import { closeFastBackend, useFastBackend } from "../../lib/fast/mod.ts";
+
+/** Largest allowed error, relative to the reference's largest magnitude. */
+const MAX_RELATIVE_ERROR = 1e-4;
+/** Random layer configurations tried per build of the kernels. */
+const CASES = 10;
+const SEED = 5;
+/** The fast path's kernels, as tf.profile names them. */
+const FAST_KERNELS = ["FastBatchNorm", "FastBatchNormGrad"];
+
+const IMAGE = 10;
+const CLASSES = 3;
+const BATCH = 4;
+const LEARNING_RATE = 0.01;
+const LOSS_STEPS = 5;
+/** Loss curves may drift apart by float rounding, never by more than this. */
+const LOSS_TOLERANCE = 1e-3;
+const LEAK_STEPS = 30;
+
+function int(random: () => number, lo: number, hi: number): number {
+  return lo + Math.floor(random() * (hi - lo + 1));
+}
+
+function relativeError(got: Float32Array, want: Float32Array): number {
+  assert.equal(got.length, want.length);
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < got.length; i++) {
+    err = Math.max(err, Math.abs(got[i] - want[i]));
+    scale = Math.max(scale, Math.abs(want[i]));
+  }
+  return scale === 0 ? err : err / scale;
+}
+
+interface Case {
+  shape: [number, number, number, number];
+  /** Mean of the input: large offsets test the variance's precision. */
+  offset: number;
+  seed: number;
+}
+
+function randomCase(random: () => number, i: number): Case {
+  const c =
+    [1, 3, 4, 5, 7, 8, 13, 16, 33, int(random, 1, 64)][int(random, 0, 9)];
+  const shape: Case["shape"] = [
+    int(random, 1, 5),
+    int(random, 1, 13),
+    int(random, 1, 13),
+    c,
+  ];
+  return { shape, offset: [0, 3, -20, 100][i % 4], seed: 100 + 10 * i };
+}
+
+/** Cases large enough to be split between threads, pixels odd. */
+const THREADED_CASES: Case[] = [
+  { shape: [3, 17, 19, 37], offset: 1, seed: 1 },
+  { shape: [2, 33, 31, 32], offset: -5, seed: 2 },
+];
+
+/** One stock BatchNormalization layer with seeded weights (on the current backend). */
+function makeLayer(c: number, seed: number): tf.layers.Layer {
+  const layer = tf.layers.batchNormalization();
+  layer.build([null, 1, 1, c]);
+  layer.setWeights([
+    tf.randomNormal([c], 1, 0.5, "float32", seed + 1), // gamma
+    tf.randomNormal([c], 0, 0.5, "float32", seed + 2), // beta
+    tf.randomNormal([c], 0, 1, "float32", seed + 3), // moving mean
+    tf.randomUniform([c], 0.5, 2, "float32", seed + 4), // moving variance
+  ]);
+  return layer;
+}
+
+/**
+ * One training call of a stock layer on the current backend: the output,
+ * the gradients of sum(y * w) with respect to x, gamma and beta, and the
+ * moving mean and variance after the call, as one flat array each.
+ */
+function trainingCall(cfg: Case): Float32Array[] {
+  return tf.tidy(() => {
+    const c = cfg.shape[3];
+    const layer = makeLayer(c, cfg.seed);
+    const x = tf.variable(
+      tf.randomNormal(cfg.shape, cfg.offset, 2, "float32", cfg.seed),
+    );
+    const w = tf.randomNormal(cfg.shape, 0, 1, "float32", cfg.seed + 5);
+    let y: tf.Tensor | null = null;
+    const [gamma, beta] = layer.trainableWeights.map((v) =>
+      (v as unknown as { val: tf.Variable }).val
+    );
+    const { grads } = tf.variableGrads(() => {
+      y = tf.keep(layer.apply(x, { training: true }) as tf.Tensor);
+      return tf.sum(tf.mul(y, w));
+    }, [x, gamma, beta]);
+    const out = [
+      y!,
+      grads[x.name],
+      grads[gamma.name],
+      grads[beta.name],
+      ...layer.getWeights().slice(2),
+    ].map((t) => t.dataSync() as Float32Array);
+    tf.dispose(y!);
+    x.dispose();
+    disposeLayer(layer);
+    return out;
+  });
+}
+
+/** Frees a layer's weights (a layer called only on tensors cannot be disposed). */
+function disposeLayer(layer: tf.layers.Layer): void {
+  for (const w of layer.weights) w.dispose();
+}
+
+const NAMES = ["y", "dx", "dgamma", "dbeta", "moving mean", "moving variance"];
+
+/** Runs `f` on the cpu backend, then on the fast one; asserts they agree. */
+function assertSameOnBoth(label: string, f: () => Float32Array[]): void {
+  tf.setBackend("cpu");
+  const want = f();
+  tf.setBackend("wasm");
+  const got = f();
+  want.forEach((w, k) => {
+    const err = relativeError(got[k], w);
+    assert.ok(
+      err <= MAX_RELATIVE_ERROR,
+      `${label} ${NAMES[k] ?? k}: relative error ${err}`,
+    );
+  });
+}
+
+/** The kernels run by `f`, by name. */
+async function kernelsRun(f: () => tf.TensorContainer): Promise<Set<string>> {
+  const profile = await tf.profile(() => {
+    const result = f();
+    tf.dispose(result);
+  });
+  return new Set(profile.kernels.map((k) => k.name));
+}
+
+for (const fma of [true, false]) {
+  Deno.test(`useFastBackend() trains stock BatchNormalization layers like the cpu backend (fma ${fma})`, async () => {
+    await useFastBackend({ threads: 2, fma });
+    try {
+      const random = mulberry32(SEED);
+      const cases = [
+        ...Array.from({ length: CASES }, (_, i) => randomCase(random, i)),
+        ...THREADED_CASES,
+      ];
+      for (const cfg of cases) {
+        assertSameOnBoth(
+          `x ${cfg.shape} mean ${cfg.offset}`,
+          () => trainingCall(cfg),
+        );
+      }
+      // The fast path did run.
+      const names = await kernelsRun(() => trainingCall(THREADED_CASES[0]));
+      for (const name of FAST_KERNELS) assert.ok(names.has(name), name);
+    } finally {
+      closeFastBackend();
+    }
+  });
+}
+
+Deno.test("useFastBackend() leaves BatchNormalization inference, other axes and ranks to tfjs", async () => {
+  await useFastBackend({ threads: 2 });
+  try {
+    const inference = () =>
+      tf.tidy(() => {
+        const layer = makeLayer(7, 40);
+        const x = tf.randomNormal([2, 5, 3, 7], 1, 2, "float32", 41);
+        const y = layer.apply(x, { training: false }) as tf.Tensor;
+        const out = [y, ...layer.getWeights().slice(2)].map((t) =>
+          t.dataSync() as Float32Array
+        );
+        disposeLayer(layer);
+        return out;
+      });
+    // Channels first (axis 1) and dense features (rank 2), in training.
+    const other = (axis: number, shape: number[]) => () =>
+      tf.tidy(() => {
+        const layer = tf.layers.batchNormalization({ axis });
+        const x = tf.randomNormal(shape, 2, 3, "float32", 42);
+        const y = layer.apply(x, { training: true }) as tf.Tensor;
+        const out = [y, ...layer.getWeights().slice(2)].map((t) =>
+          t.dataSync() as Float32Array
+        );
+        disposeLayer(layer);
+        return out;
+      });
+    const cases: [string, () => Float32Array[]][] = [
+      ["inference", inference],
+      ["axis 1", other(1, [2, 6, 4, 5])],
+      ["rank 2", other(-1, [9, 6])],
+    ];
+    for (const [label, f] of cases) {
+      assertSameOnBoth(label, f);
+      const names = await kernelsRun(f);
+      for (const name of FAST_KERNELS) assert.ok(!names.has(name), label);
+    }
+  } finally {
+    closeFastBackend();
+  }
+});
+
+/** A small CNN with batch normalization after each convolution. */
+function bnCnn(): tf.Sequential {
+  const model = tf.sequential();
+  model.add(tf.layers.conv2d({
+    inputShape: [IMAGE, IMAGE, 3],
+    filters: 6,
+    kernelSize: 3,
+    padding: "same",
+    useBias: false,
+    kernelInitializer: tf.initializers.glorotUniform({ seed: SEED }),
+  }));
+  model.add(tf.layers.batchNormalization());
+  model.add(tf.layers.reLU());
+  model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+  model.add(tf.layers.conv2d({
+    filters: 5,
+    kernelSize: 3,
+    padding: "same",
+    useBias: false,
+    kernelInitializer: tf.initializers.glorotUniform({ seed: SEED + 1 }),
+  }));
+  model.add(tf.layers.batchNormalization());
+  model.add(tf.layers.reLU());
+  model.add(tf.layers.flatten());
+  model.add(tf.layers.dense({
+    units: CLASSES,
+    kernelInitializer: tf.initializers.glorotUniform({ seed: SEED + 2 }),
+  }));
+  return model;
+}
+
+/** One Adam step's function: the loss of the model in training mode. */
+function trainingLoss(model: tf.Sequential, x: tf.Tensor, y: tf.Tensor) {
+  return () =>
+    tf.losses.softmaxCrossEntropy(
+      y,
+      model.apply(x, { training: true }) as tf.Tensor,
+    ) as tf.Scalar;
+}
+
+/** Trains `steps` Adam steps from `weights` on the current backend; returns the losses and the final weights. */
+function lossCurve(
+  weights: Float32Array[],
+  steps: number,
+): [number[], Float32Array[]] {
+  const model = bnCnn();
+  model.setWeights(
+    weights.map((w, i) => tf.tensor(w, model.getWeights()[i].shape)),
+  );
+  const optimizer = tf.train.adam(LEARNING_RATE);
+  const x = tf.randomUniform([BATCH, IMAGE, IMAGE, 3], 0, 1, "float32", SEED);
+  const y = tf.oneHot(tf.tensor1d([0, 1, 2, 1], "int32"), CLASSES);
+  const losses: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const loss = optimizer.minimize(trainingLoss(model, x, y), true)!;
+    losses.push(loss.dataSync()[0]);
+    loss.dispose();
+  }
+  const final = model.getWeights().map((w) => w.dataSync() as Float32Array);
+  tf.dispose([x, y]);
+  optimizer.dispose();
+  model.dispose();
+  return [losses, final];
+}
+
+Deno.test("useFastBackend() trains a conv-BN-ReLU CNN along the cpu backend's loss curve", async () => {
+  await useFastBackend({ threads: 2 });
+  try {
+    tf.setBackend("cpu");
+    const init = bnCnn();
+    const weights = init.getWeights().map((w) => w.dataSync() as Float32Array);
+    init.dispose();
+    const [want, wantWeights] = lossCurve(weights, LOSS_STEPS);
+    tf.setBackend("wasm");
+    const [got, gotWeights] = lossCurve(weights, LOSS_STEPS);
+    assert.ok(want[LOSS_STEPS - 1] < want[0], `cpu loss did not fall: ${want}`);
+    for (let i = 0; i < LOSS_STEPS; i++) {
+      assert.ok(
+        Math.abs(got[i] - want[i]) <= LOSS_TOLERANCE * Math.max(1, want[i]),
+        `step ${i}: wasm ${got[i]} vs cpu ${want[i]}`,
+      );
+    }
+    // The moving statistics followed too (they are not in the loss).
+    wantWeights.forEach((w, i) => {
+      const err = relativeError(gotWeights[i], w);
+      assert.ok(err <= LOSS_TOLERANCE, `weight ${i}: relative error ${err}`);
+    });
+  } finally {
+    closeFastBackend();
+  }
+});
+
+Deno.test("useFastBackend() BatchNormalization training steps leave tf.memory().numTensors unchanged", async () => {
+  await useFastBackend({ threads: 2 });
+  try {
+    const model = bnCnn();
+    const optimizer = tf.train.adam(LEARNING_RATE);
+    const x = tf.randomUniform([BATCH, IMAGE, IMAGE, 3], 0, 1, "float32", SEED);
+    const y = tf.oneHot(tf.tensor1d([0, 1, 2, 1], "int32"), CLASSES);
+    const step = () => optimizer.minimize(trainingLoss(model, x, y));
+    step(); // the first step creates Adam's moment variables
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < LEAK_STEPS; i++) step();
+    // A forward pass in training mode without a gradient tape, too.
+    tf.tidy(() => {
+      model.apply(x, { training: true });
+    });
+    assert.equal(tf.memory().numTensors, before);
+    tf.dispose([x, y]);
+    optimizer.dispose();
+    model.dispose();
+  } finally {
+    closeFastBackend();
+  }
+});
+
+Deno.test("closeFastBackend() restores tfjs' BatchNormalization call and removes its kernels", async () => {
+  const proto = tf.serialization.SerializationMap.getMap().classNameMap
+    .BatchNormalization[0].prototype as { call: unknown };
+  const stock = proto.call;
+  await useFastBackend({ threads: 2 });
+  assert.notEqual(proto.call, stock);
+  assert.ok(tf.getKernel("FastBatchNorm", "wasm") != null);
+  closeFastBackend();
+  assert.equal(proto.call, stock);
+  for (const name of FAST_KERNELS) {
+    assert.equal(tf.getKernel(name, "wasm"), undefined);
+  }
+});
