@@ -759,8 +759,9 @@ __attribute__((export_name("transform"))) void transform(
 // `[pixels, c]` tensor: two per-channel reductions and two per-channel
 // affine maps. Every pass streams through memory in order, pixel after
 // pixel (walking one channel block down the pixels instead strides through
-// memory and ran at a fifth of the bandwidth); per-channel coefficients and
-// running sums are small arrays that stay in L1. The running sums are
+// memory, and the backward passes took twice as long); two or four pixels
+// per step share each load of the per-channel coefficients and running
+// sums, small arrays that stay in L1. The running sums are
 // float32 over BN_CHUNK pixels, then added into float64 totals, so a
 // million-pixel reduction stays exact to float32 rounding.
 #define BN_CHUNK 64
@@ -835,7 +836,55 @@ static inline void channel_sums(const float* a, const float* ka, const float* b,
 // E[x^2] - E[x]^2 from cancelling when |mean| >> std.
 __attribute__((export_name("bn_moments"))) void bn_moments(
     const float* x, const float* shift, int c, double* s, int begin, int end) {
-  channel_sums(x, shift, x, shift, c, s, s + c, (float*)(s + 2 * c), begin, end);
+  double* s1 = s;
+  double* s2 = s + c;
+  float* u = (float*)(s + 2 * c);
+  float* v = u + c;
+  const int c4 = c & ~3;
+  for (int j = 0; j < c; j++) s1[j] = s2[j] = 0;
+  for (int p0 = begin; p0 < end; p0 += BN_CHUNK) {
+    const int p1 = p0 + BN_CHUNK < end ? p0 + BN_CHUNK : end;
+    for (int j = 0; j < 2 * c; j++) u[j] = 0;
+    int p = p0;
+    // Four pixels per step: one update of the running sums per four rows.
+    for (; p + 4 <= p1; p += 4) {
+      const float* px = x + p * c;
+      for (int j = 0; j < c4; j += 4) {
+        const f4 k4 = load4(shift + j);
+        const f4 d0 = wasm_f32x4_sub(load4(px + j), k4);
+        const f4 d1 = wasm_f32x4_sub(load4(px + c + j), k4);
+        const f4 d2 = wasm_f32x4_sub(load4(px + 2 * c + j), k4);
+        const f4 d3 = wasm_f32x4_sub(load4(px + 3 * c + j), k4);
+        const f4 sum = wasm_f32x4_add(wasm_f32x4_add(d0, d1), wasm_f32x4_add(d2, d3));
+        const f4 sq = madd(madd(wasm_f32x4_mul(d0, d0), d1, d1), d2, d2);
+        store4(u + j, wasm_f32x4_add(load4(u + j), sum));
+        store4(v + j, madd(wasm_f32x4_add(load4(v + j), sq), d3, d3));
+      }
+      for (int j = c4; j < c; j++) {
+        for (int i = 0; i < 4; i++) {
+          const float d = px[i * c + j] - shift[j];
+          u[j] += d;
+          v[j] += d * d;
+        }
+      }
+    }
+    for (; p < p1; p++) {
+      for (int j = 0; j < c; j++) {
+        const float d = x[p * c + j] - shift[j];
+        u[j] += d;
+        v[j] += d * d;
+      }
+    }
+    int j = 0;
+    for (; j < c4; j += 4) {
+      add_to_f64(s1 + j, load4(u + j));
+      add_to_f64(s2 + j, load4(v + j));
+    }
+    for (; j < c; j++) {
+      s1[j] += u[j];
+      s2[j] += v[j];
+    }
+  }
 }
 
 // Backward statistics: s[0..c) = sum dy, s[c..2c) = sum dy * (x - mean),
@@ -858,13 +907,41 @@ static inline void channel_affine(const float* dy, const float* x,
   for (int p = begin; p < end; p++) {
     const float* xp = x + p * c;
     float* op = out + p * c;
-    if (dy) {
+    if (dy && p + 1 < end) {
+      // Two pixels per step share the coefficient loads.
+      const float* dp = dy + p * c;
+      for (int j = 0; j < c4; j += 4) {
+        const f4 mean4 = load4(mean + j), k4 = load4(k + j);
+        const f4 m4 = load4(m + j), g4 = load4(g + j);
+        const f4 b0 = madd(m4, load4(dp + j), g4);
+        const f4 b1 = madd(m4, load4(dp + c + j), g4);
+        store4(op + j, madd(b0, wasm_f32x4_sub(load4(xp + j), mean4), k4));
+        store4(op + c + j, madd(b1, wasm_f32x4_sub(load4(xp + c + j), mean4), k4));
+      }
+      for (int j = c4; j < c; j++) {
+        op[j] = m[j] + dp[j] * g[j] + (xp[j] - mean[j]) * k[j];
+        op[c + j] = m[j] + dp[c + j] * g[j] + (xp[c + j] - mean[j]) * k[j];
+      }
+      p++;
+    } else if (dy) {
       const float* dp = dy + p * c;
       for (int j = 0; j < c4; j += 4) {
         const f4 base = madd(load4(m + j), load4(dp + j), load4(g + j));
         store4(op + j, madd(base, wasm_f32x4_sub(load4(xp + j), load4(mean + j)), load4(k + j)));
       }
       for (int j = c4; j < c; j++) op[j] = m[j] + dp[j] * g[j] + (xp[j] - mean[j]) * k[j];
+    } else if (p + 1 < end) {
+      // Two pixels per step share the coefficient loads.
+      for (int j = 0; j < c4; j += 4) {
+        const f4 mean4 = load4(mean + j), k4 = load4(k + j), m4 = load4(m + j);
+        store4(op + j, madd(m4, wasm_f32x4_sub(load4(xp + j), mean4), k4));
+        store4(op + c + j, madd(m4, wasm_f32x4_sub(load4(xp + c + j), mean4), k4));
+      }
+      for (int j = c4; j < c; j++) {
+        op[j] = m[j] + (xp[j] - mean[j]) * k[j];
+        op[c + j] = m[j] + (xp[c + j] - mean[j]) * k[j];
+      }
+      p++;
     } else {
       for (int j = 0; j < c4; j += 4) {
         store4(op + j, madd(load4(m + j), wasm_f32x4_sub(load4(xp + j), load4(mean + j)), load4(k + j)));
