@@ -1,7 +1,8 @@
 /**
  * `deno task flowers`: the whole lesson as one job. Loads flower_photos (or
  * any folder/archive of class subfolders given with `--data`), trains the
- * tutorial CNN with augmentation and dropout, and writes the history chart,
+ * tutorial CNN with augmentation and dropout (or, with `--model better`,
+ * notebook 5's better CNN and its recipe), and writes the history chart,
  * the confusion matrix, the metrics and the saved model to `out/`. A
  * checkpoint is written to `out/checkpoint/` after every epoch; `--resume`
  * continues a stopped run from it.
@@ -16,6 +17,8 @@ import { loadDataset } from "../dataset/load_dataset.ts";
 import { parseByteSize, type SizeLimits } from "../dataset/limits.ts";
 import { closeFastBackend, useFastBackend } from "../fast/mod.ts";
 import { createTutorialCnn, modelSummary } from "../model/cnn.ts";
+import { BETTER_RECIPE, createBetterRecipe } from "../train/better_recipe.ts";
+import type { TrainingCallback } from "../train/callbacks.ts";
 import { loadCheckpoint, trainWithCheckpoints } from "../train/checkpoint.ts";
 import { evaluateClassifier } from "../train/evaluate.ts";
 import { plotConfusionMatrix, plotHistory } from "../viz/plot.ts";
@@ -47,13 +50,17 @@ Train the TensorFlow tutorial CNN on flower_photos (or your own images) and
 write the history chart, confusion matrix, metrics and model to --out.
 
 Options:
-  --epochs N          training epochs (default ${DEFAULT_EPOCHS}; ${QUICK_EPOCHS} with --quick)
+  --model NAME        tutorial (TensorFlow's tutorial CNN, default) or better
+                      (notebook 5's recipe: batch norm, global pooling, strong
+                      augmentation, AdamW, warm-up + cosine schedule, early stopping)
+  --epochs N          training epochs (default ${DEFAULT_EPOCHS}, ${BETTER_RECIPE.epochs} for --model better;
+                      ${QUICK_EPOCHS} with --quick)
   --image-size N|HxW  image size in pixels (default ${
   FLOWER_DEFAULTS.imageSize[0]
 }; ${QUICK_IMAGE_SIZE} with --quick)
   --batch-size N      images per batch (default ${FLOWER_DEFAULTS.batchSize})
   --seed N            seed of the split, shuffles, weights and augmentation (default ${FLOWER_DEFAULTS.seed})
-  --no-augment        train without the flip/rotation/zoom layers
+  --no-augment        train the tutorial model without the flip/rotation/zoom layers
   --data PATH_OR_URL  a folder, .tgz/.tar/.zip file or URL of class subfolders
                       (default: flower_photos, downloaded once)
   --limit N           use at most N images (default all; ${QUICK_LIMIT} with --quick)
@@ -72,6 +79,7 @@ Options:
 
 /** The parsed command line. */
 interface Settings {
+  model: ModelName;
   epochs: number;
   imageSize: [number, number];
   batchSize: number;
@@ -86,6 +94,10 @@ interface Settings {
   resume: boolean;
   fresh: boolean;
 }
+
+/** The models `--model` can train. */
+const MODELS = ["tutorial", "better"] as const;
+type ModelName = typeof MODELS[number];
 
 /** A command-line mistake: reported with the usage text and exit code 2. */
 class UsageError extends Error {}
@@ -120,6 +132,7 @@ function parseSettings(args: string[]): Settings | "help" {
       strict: true,
       allowPositionals: false,
       options: {
+        model: { type: "string" },
         epochs: { type: "string" },
         "image-size": { type: "string" },
         "batch-size": { type: "string" },
@@ -163,16 +176,32 @@ function parseSettings(args: string[]): Settings | "help" {
       `Cannot parse --seed: expected an integer, received ${v.seed}`,
     );
   }
+  const model = (v.model ?? "tutorial") as ModelName;
+  if (!MODELS.includes(model)) {
+    throw new UsageError(
+      `Cannot parse --model: expected ${
+        MODELS.join(" or ")
+      }, received ${v.model}`,
+    );
+  }
+  if (model === "better" && v["no-augment"]) {
+    throw new UsageError(
+      "Cannot parse --no-augment: it applies to --model tutorial; the better recipe's augmentation is part of it",
+    );
+  }
   if (v.resume && v.fresh) {
     throw new UsageError(
       "Cannot parse --fresh: --resume and --fresh exclude each other, received both",
     );
   }
   return {
+    model,
     epochs: v.epochs !== undefined
       ? positiveInteger("--epochs", v.epochs)
       : quick
       ? QUICK_EPOCHS
+      : model === "better"
+      ? BETTER_RECIPE.epochs
       : DEFAULT_EPOCHS,
     imageSize,
     batchSize: v["batch-size"] !== undefined
@@ -258,13 +287,25 @@ async function run(settings: Settings): Promise<void> {
     }`,
   );
 
-  const model = createTutorialCnn({
-    numClasses: classNames.length,
-    imageSize: settings.imageSize,
-    augment: settings.augment,
-    dropout: DROPOUT,
-    seed: settings.seed,
-  });
+  let model: tf.Sequential;
+  let recipeCallbacks: TrainingCallback[] = [];
+  if (settings.model === "better") {
+    ({ model, callbacks: recipeCallbacks } = createBetterRecipe({
+      numClasses: classNames.length,
+      numBatches: train.numBatches,
+      imageSize: settings.imageSize,
+      epochs: settings.epochs,
+      seed: settings.seed,
+    }));
+  } else {
+    model = createTutorialCnn({
+      numClasses: classNames.length,
+      imageSize: settings.imageSize,
+      augment: settings.augment,
+      dropout: DROPOUT,
+      seed: settings.seed,
+    });
+  }
   console.log(modelSummary(model));
 
   await Deno.mkdir(settings.out, { recursive: true });
@@ -275,7 +316,10 @@ async function run(settings: Settings): Promise<void> {
     startOver: `run with --fresh (or delete ${checkpointDir}) to start over`,
     epochs: settings.epochs,
     validation,
-    callbacks: trainingDisplay({ chartPath: historyPath }),
+    callbacks: [
+      ...recipeCallbacks,
+      ...trainingDisplay({ chartPath: historyPath }),
+    ],
   });
 
   const evaluation = await evaluateClassifier(model, validation);
@@ -290,7 +334,9 @@ async function run(settings: Settings): Promise<void> {
   (await exportForWeb(model, `${settings.out}/web_model`)).model.dispose();
   const seconds = (performance.now() - started) / 1000;
   const metrics = {
-    settings: { ...settings, dropout: DROPOUT },
+    settings: settings.model === "better"
+      ? { ...settings, recipe: BETTER_RECIPE }
+      : { ...settings, dropout: DROPOUT },
     backend: tf.getBackend(),
     classNames,
     trainSize: train.size,
@@ -315,7 +361,7 @@ async function run(settings: Settings): Promise<void> {
   console.log(
     `Final validation accuracy: ${evaluation.accuracy.toFixed(4)} (training ${
       history.acc.at(-1)!.toFixed(4)
-    }) after ${settings.epochs} epochs in ${seconds.toFixed(0)}s`,
+    }) after ${history.acc.length} epochs in ${seconds.toFixed(0)}s`,
   );
 }
 

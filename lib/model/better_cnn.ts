@@ -234,8 +234,11 @@ export function createBetterCnn(options: BetterCnnOptions = {}): tf.Sequential {
     scale: PIXEL_SCALE,
     ...(augment === "none" ? { inputShape } : {}),
   }));
-  const conv = (units: number, strides: number) => {
+  // Short layer names (block2_conv1, block2_bn1, …) so the summary reads as
+  // the architecture does.
+  const conv = (units: number, strides: number, name: string) => {
     model.add(tf.layers.conv2d({
+      name: `${name}_conv`,
       filters: units,
       kernelSize: 3,
       strides,
@@ -245,17 +248,21 @@ export function createBetterCnn(options: BetterCnnOptions = {}): tf.Sequential {
       kernelInitializer: init(),
     }));
     if (batchNorm) {
-      model.add(tf.layers.batchNormalization());
-      model.add(tf.layers.reLU());
+      model.add(tf.layers.batchNormalization({ name: `${name}_bn` }));
+      model.add(tf.layers.reLU({ name: `${name}_relu` }));
     }
   };
-  if (stem > 0) conv(stem, 2);
-  for (const units of filters) {
-    model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-    for (let i = 0; i < convsPerBlock; i++) conv(units, 1);
+  if (stem > 0) conv(stem, 2, "stem");
+  for (const [b, units] of filters.entries()) {
+    model.add(
+      tf.layers.maxPooling2d({ poolSize: 2, name: `block${b + 1}_pool` }),
+    );
+    for (let i = 0; i < convsPerBlock; i++) {
+      conv(units, 1, `block${b + 1}${convsPerBlock > 1 ? `_${i + 1}` : ""}`);
+    }
   }
   if (head === "gap") {
-    model.add(tf.layers.globalAveragePooling2d({}));
+    model.add(tf.layers.globalAveragePooling2d({ name: "global_pool" }));
     if (dropout > 0) model.add(seededDropout({ rate: dropout, seed }));
   } else {
     if (dropout > 0) model.add(seededDropout({ rate: dropout, seed }));
@@ -266,7 +273,11 @@ export function createBetterCnn(options: BetterCnnOptions = {}): tf.Sequential {
       kernelInitializer: init(),
     }));
   }
-  model.add(tf.layers.dense({ units: numClasses, kernelInitializer: init() }));
+  model.add(tf.layers.dense({
+    units: numClasses,
+    kernelInitializer: init(),
+    name: "logits",
+  }));
   compileClassifier(model, learningRate, { optimizer, labelSmoothing });
   return model;
 }

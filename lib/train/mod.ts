@@ -30,3 +30,4 @@ export * from "./best_model_checkpoint.ts";
 export type { MonitoredMetric, MonitorMode } from "./_monitor.ts";
 export * from "./predict_dataset.ts";
 export * from "./accuracy_noise.ts";
+export * from "./better_recipe.ts";

@@ -159,3 +159,65 @@ Deno.test("predict names an incomplete model folder", async () => {
   assert.match(result.stderr, /model\.json is missing/);
   await Deno.remove(root, { recursive: true });
 });
+
+Deno.test("flowers --model better trains notebook 5's recipe and writes the same outputs", async () => {
+  const root = await Deno.makeTempDir();
+  const env = { CNN_DATA_DIR: `${root}/cache` };
+  await makeDataset(`${root}/images`, 10);
+  const result = await run("lib/cli/flowers.ts", [
+    "--quick",
+    "--model",
+    "better",
+    "--epochs",
+    "3",
+    "--data",
+    `${root}/images`,
+    "--out",
+    `${root}/out`,
+    "--image-size",
+    "16",
+    "--batch-size",
+    "8",
+  ], env);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(
+    result.stdout,
+    /\nblock3_bn \(BatchNormalization\) +\[null,1,1,256\] +1024\n/,
+  );
+  assert.match(result.stdout, /\nglobal_pool \(GlobalAveragePooling2D\) /);
+  assert.match(result.stdout, /\nEpoch 3\/3 .* lr \d/);
+  const metrics = JSON.parse(
+    await Deno.readTextFile(`${root}/out/metrics.json`),
+  );
+  assert.equal(metrics.settings.model, "better");
+  assert.equal(metrics.settings.recipe.weightDecay, 0.05);
+  // The schedule: warm-up over epoch 1, then down to 0 at the last step.
+  assert.equal(metrics.history.lr.length, 3);
+  assert.ok(metrics.history.lr[0] > metrics.history.lr[2]);
+  assert.equal(typeof metrics.finalValidationAccuracy, "number");
+  const web = JSON.parse(
+    await Deno.readTextFile(`${root}/out/web_model/model.json`),
+  );
+  const layers = web.modelTopology.config.layers.map((
+    l: { class_name: string },
+  ) => l.class_name);
+  assert.ok(layers.includes("BatchNormalization"));
+  assert.ok(!layers.some((name: string) => name.startsWith("Random")));
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("flowers refuses an unknown --model and --no-augment with the better model", async () => {
+  const unknown = await run("lib/cli/flowers.ts", ["--model", "huge"]);
+  assert.equal(unknown.code, 2);
+  assert.match(
+    unknown.stderr,
+    /Cannot parse --model: expected tutorial or better, received huge/,
+  );
+  const both = await run("lib/cli/flowers.ts", [
+    "--model",
+    "better",
+    "--no-augment",
+  ]);
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /--no-augment: it applies to --model tutorial/);
+});
