@@ -18,7 +18,7 @@ export const BETTER_RECIPE = {
   /** Augmentation layers in front of the network. */
   augment: "strong",
   /** Epochs the run may last (early stopping may end it sooner). */
-  epochs: 45,
+  epochs: 30,
   /** Peak learning rate, reached after the warm-up. */
   peakLearningRate: 0.003,
   /** Epochs of linear warm-up from 0 to the peak. */
@@ -28,7 +28,7 @@ export const BETTER_RECIPE = {
   /** Label smoothing of the loss. */
   labelSmoothing: 0.1,
   /** Early stopping: epochs without a lower validation loss before stopping. */
-  patience: 10,
+  patience: 8,
 } as const;
 
 /** Options of {@linkcode createBetterRecipe}. */
