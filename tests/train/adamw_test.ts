@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { adamw, AdamWOptimizer } from "../../lib/train/adamw.ts";
 import { trainWithCheckpoints } from "../../lib/train/checkpoint.ts";
 import { closeFastBackend, useFastBackend } from "../../lib/fast/mod.ts";
+import { tinyBatches, tinyClassifier } from "./_tiny_classifier.ts";
 
 await tf.setBackend("cpu");
 
@@ -98,30 +99,9 @@ Deno.test("adamw() has a serialisable config and rejects a negative decay", () =
 });
 
 Deno.test("adamw() state survives trainWithCheckpoints: interrupted and resumed equals uninterrupted", async () => {
-  const make = () => {
-    const model = tf.sequential({
-      layers: [tf.layers.dense({
-        units: 2,
-        inputShape: [3],
-        activation: "softmax",
-        kernelInitializer: "ones",
-      })],
-    });
-    model.compile({
-      optimizer: adamw({ learningRate: 0.05, weightDecay: 0.1 }),
-      loss: "sparseCategoricalCrossentropy",
-      metrics: ["acc"],
-    });
-    return model;
-  };
-  const train = {
-    numBatches: 1,
-    toTfDataset: () =>
-      tf.data.array([{
-        xs: tf.tensor2d([[1, 2, 3], [3, 1, 2]]),
-        ys: tf.tensor1d([0, 1]),
-      }]),
-  };
+  const make = () =>
+    tinyClassifier(adamw({ learningRate: 0.05, weightDecay: 0.1 }), ["acc"]);
+  const train = tinyBatches();
   const root = await Deno.makeTempDir();
   const options = { callbacks: [], log: () => {} };
   const whole = make();

@@ -5,6 +5,7 @@ import type { TrainingCallback } from "../../lib/train/callbacks.ts";
 import type { TrainingHistory } from "../../lib/train/history.ts";
 import { trainModel } from "../../lib/train/train.ts";
 import { trainWithCheckpoints } from "../../lib/train/checkpoint.ts";
+import { tinyBatches, tinyClassifier } from "./_tiny_classifier.ts";
 
 await tf.setBackend("cpu");
 
@@ -177,29 +178,8 @@ Deno.test("earlyStopping() rejects an unknown metric", () => {
 });
 
 Deno.test("earlyStopping() with trainWithCheckpoints: a re-run restores the stopped run instead of training on", async () => {
-  const make = () => {
-    const model = tf.sequential({
-      layers: [tf.layers.dense({
-        units: 2,
-        inputShape: [3],
-        activation: "softmax",
-        kernelInitializer: "ones",
-      })],
-    });
-    model.compile({
-      optimizer: "adam",
-      loss: "sparseCategoricalCrossentropy",
-    });
-    return model;
-  };
-  const train = {
-    numBatches: 1,
-    toTfDataset: () =>
-      tf.data.array([{
-        xs: tf.tensor2d([[1, 2, 3], [3, 1, 2]]),
-        ys: tf.tensor1d([0, 1]),
-      }]),
-  };
+  const make = () => tinyClassifier("adam");
+  const train = tinyBatches();
   const dir = await Deno.makeTempDir();
   const lines: string[] = [];
   const run = (model: tf.LayersModel) =>

@@ -3,28 +3,14 @@ import assert from "node:assert/strict";
 import { reduceLROnPlateau } from "../../lib/train/reduce_lr_on_plateau.ts";
 import { trainWithCheckpoints } from "../../lib/train/checkpoint.ts";
 import type { TrainingHistory } from "../../lib/train/history.ts";
+import { tinyBatches, tinyClassifier } from "./_tiny_classifier.ts";
 
 await tf.setBackend("cpu");
 
 const rateOf = (model: tf.LayersModel) =>
   (model.optimizer as unknown as { learningRate: number }).learningRate;
 
-function compiled(lr: number): tf.Sequential {
-  const model = tf.sequential({
-    layers: [tf.layers.dense({
-      units: 2,
-      inputShape: [3],
-      activation: "softmax",
-      kernelInitializer: "ones",
-    })],
-  });
-  model.compile({
-    optimizer: tf.train.adam(lr),
-    loss: "sparseCategoricalCrossentropy",
-    metrics: ["acc"],
-  });
-  return model;
-}
+const compiled = (lr: number) => tinyClassifier(tf.train.adam(lr), ["acc"]);
 
 /** The rate after each epoch of a scripted metric sequence. */
 async function rates(
@@ -93,14 +79,7 @@ Deno.test("reduceLROnPlateau() rejects a factor of 1 or more", () => {
 });
 
 Deno.test("reduceLROnPlateau() resumes with trainWithCheckpoints: interrupted and resumed gives the same lr history", async () => {
-  const train = {
-    numBatches: 1,
-    toTfDataset: () =>
-      tf.data.array([{
-        xs: tf.tensor2d([[1, 2, 3], [3, 1, 2]]),
-        ys: tf.tensor1d([0, 1]),
-      }]),
-  };
+  const train = tinyBatches();
   // The loss never falls by 1000, so only epoch 1 improves (on ∞): with
   // patience 2 and cooldown 1 the rate halves after epochs 3 and 5.
   const plateau = () =>

@@ -8,6 +8,7 @@ import {
 } from "../../lib/train/schedule.ts";
 import { trainModel } from "../../lib/train/train.ts";
 import { closeFastBackend, useFastBackend } from "../../lib/fast/mod.ts";
+import { tinyBatches, tinyClassifier } from "./_tiny_classifier.ts";
 
 await tf.setBackend("cpu");
 
@@ -76,32 +77,9 @@ Deno.test("warmupCosineDecay() and stepDecay() reject bad lengths", () => {
 });
 
 /** A one-layer classifier whose first Adam step is taken at `compiledLr`. */
-function tinyModel(compiledLr: number): tf.Sequential {
-  const model = tf.sequential({
-    layers: [tf.layers.dense({
-      units: 2,
-      inputShape: [3],
-      activation: "softmax",
-      kernelInitializer: "ones",
-    })],
-  });
-  model.compile({
-    optimizer: tf.train.adam(compiledLr),
-    loss: "sparseCategoricalCrossentropy",
-  });
-  return model;
-}
-
-const oneBatch = (numBatches = 1) => ({
-  numBatches,
-  toTfDataset: () =>
-    tf.data.array(
-      Array.from({ length: numBatches }, () => ({
-        xs: tf.tensor2d([[1, 2, 3], [3, 1, 2]]),
-        ys: tf.tensor1d([0, 1]),
-      })),
-    ),
-});
+const tinyModel = (compiledLr: number) =>
+  tinyClassifier(tf.train.adam(compiledLr));
+const oneBatch = tinyBatches;
 
 /** How the kernel moves in one batch, with an optional scheduler. */
 async function kernelStep(
