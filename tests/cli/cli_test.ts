@@ -8,12 +8,17 @@ const makeDataset = (dir: string, perClass: number) =>
 
 const run = runScript;
 
-Deno.test("flowers --quick trains end to end on generated images and predict reads the model", async () => {
+/**
+ * `flowers --quick` on 30 generated 16×16 images in a fresh folder, with
+ * `extra` flags; returns the folder, the environment and the result.
+ */
+async function quickFlowers(extra: string[] = []) {
   const root = await Deno.makeTempDir();
   const env = { CNN_DATA_DIR: `${root}/cache` };
   await makeDataset(`${root}/images`, 10);
   const result = await run("lib/cli/flowers.ts", [
     "--quick",
+    ...extra,
     "--data",
     `${root}/images`,
     "--out",
@@ -23,6 +28,11 @@ Deno.test("flowers --quick trains end to end on generated images and predict rea
     "--batch-size",
     "8",
   ], env);
+  return { root, env, result };
+}
+
+Deno.test("flowers --quick trains end to end on generated images and predict reads the model", async () => {
+  const { root, env, result } = await quickFlowers();
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /\nEpoch 2\/2 {2}3\/3 {2}.* loss \d/);
   assert.match(result.stdout, /Final validation accuracy: \d\.\d{4}/);
@@ -161,24 +171,12 @@ Deno.test("predict names an incomplete model folder", async () => {
 });
 
 Deno.test("flowers --model better trains notebook 5's recipe and writes the same outputs", async () => {
-  const root = await Deno.makeTempDir();
-  const env = { CNN_DATA_DIR: `${root}/cache` };
-  await makeDataset(`${root}/images`, 10);
-  const result = await run("lib/cli/flowers.ts", [
-    "--quick",
+  const { root, result } = await quickFlowers([
     "--model",
     "better",
     "--epochs",
     "3",
-    "--data",
-    `${root}/images`,
-    "--out",
-    `${root}/out`,
-    "--image-size",
-    "16",
-    "--batch-size",
-    "8",
-  ], env);
+  ]);
   assert.equal(result.code, 0, result.stderr);
   assert.match(
     result.stdout,
