@@ -8,19 +8,38 @@
 // (y > 0 exactly where the pre-activation is) and feeds that to the two
 // backward convolutions and the bias sum.
 //
-// Only layers with trainable weights upstream take this path: a custom
-// gradient computes the input gradient whether or not anything needs it,
-// and upstream weights need it anyway. The first convolution of a model
-// runs as plain Conv2D (+ bias, + ReLU) ops instead, whose input gradient
-// tfjs prunes: tfjs-layers would call its own fused op, which for a
-// `linear` activation (a convolution followed by batch normalisation) is a
-// custom gradient too, and computes the image's gradient for nothing.
-// Anything unusual (dilations, channels-first data, other activations,
-// other backends) keeps tfjs' own path. Layers without a bias (followed by
-// batch normalisation) run the same kernels with a zero bias.
+// Its gradients are lazy, as tfjs' own ops' are: the image's gradient at a
+// model's first convolution is never computed in training, where nothing
+// needs it (a saliency map, which does, gets it). Layers without a bias (followed by batch
+// normalisation) run the same kernels with a zero bias. Anything unusual
+// (dilations, channels-first data, other activations, other backends) keeps
+// tfjs' own path.
+//
+// One more pass is saved where a 2x2 max-pool follows: the output `y` of a
+// fused ReLU is marked (by its data id), and the fast MaxPoolGrad, seeing a
+// marked input, applies the ReLU mask itself (a window whose maximum is 0
+// sends nothing back) and marks its result as masked for that `y`; the
+// layer's gradient then skips its own masking. Masking twice would give the
+// same numbers (the mask is idempotent and linear), so any other route of
+// the gradient (a sum of several, an unmarked pool) simply masks as before.
 
 import * as tf from "@tensorflow/tfjs";
 import { RELU_GRAD } from "./_elementwise.ts";
+
+/** Data ids of tensors a fused ReLU convolution produced while training. */
+const reluOutputs = new WeakSet<object>();
+/** Gradient data id -> the data id of the ReLU output it is already masked with. */
+const maskedFor = new WeakMap<object, object>();
+
+/** Whether `dataId` holds the output of a fused ReLU convolution (so it is >= 0 and its gradient will be masked). */
+export function isFusedReluOutput(dataId: object): boolean {
+  return reluOutputs.has(dataId);
+}
+
+/** Records that the gradient in `gradient` already carries the ReLU mask of `output`. */
+export function markMaskedGradient(gradient: object, output: object): void {
+  maskedFor.set(gradient, output);
+}
 
 /** The fields of a tfjs-layers Conv layer that the fused call reads. */
 interface ConvLayer {
@@ -32,28 +51,7 @@ interface ConvLayer {
   activation: { getClassName(): string };
   kernel: { read(): tf.Tensor };
   bias: { read(): tf.Tensor } | null;
-  inboundNodes: LayerNode[];
   call(inputs: tf.Tensor | tf.Tensor[], kwargs: unknown): tf.Tensor;
-}
-
-interface LayerNode {
-  inboundLayers: { trainableWeights: unknown[]; inboundNodes: LayerNode[] }[];
-}
-
-/** Whether any layer feeding `layer` (transitively) has trainable weights. */
-function hasTrainableUpstream(layer: ConvLayer): boolean {
-  const seen = new Set<unknown>();
-  const stack = [...layer.inboundNodes];
-  while (stack.length > 0) {
-    const node = stack.pop()!;
-    for (const up of node.inboundLayers ?? []) {
-      if (seen.has(up)) continue;
-      seen.add(up);
-      if (up.trainableWeights.length > 0) return true;
-      stack.push(...(up.inboundNodes ?? []));
-    }
-  }
-  return false;
 }
 
 function singleTensor(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor | null {
@@ -61,7 +59,14 @@ function singleTensor(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor | null {
   return inputs.length === 1 ? inputs[0] : null;
 }
 
-/** conv + bias + activation forward, one masked dy for the backward kernels. */
+/**
+ * conv + bias + activation forward as one kernel; backward, one masked dy
+ * for the backward kernels. A tape op with lazy gradients (what
+ * `tf.customGrad` builds, minus its eager gradient list): tfjs asks only for
+ * the gradients of inputs on a path from what is differentiated, so training
+ * never computes the image's gradient at a model's first convolution, while
+ * a saliency map (the gradient with respect to the image) still gets it.
+ */
 function fusedConv(
   x: tf.Tensor4D,
   filter: tf.Tensor4D,
@@ -70,55 +75,63 @@ function fusedConv(
   pad: "same" | "valid",
   relu: boolean,
 ): tf.Tensor4D {
-  const hasBias = bias != null;
-  const op = tf.customGrad(
-    ((
-      xIn: tf.Tensor,
-      filterIn: tf.Tensor,
-      biasOrSave: tf.Tensor | tf.GradSaveFunc,
-      maybeSave?: tf.GradSaveFunc,
-    ) => {
-      const save = (hasBias ? maybeSave : biasOrSave) as tf.GradSaveFunc;
-      const biasIn = hasBias
-        ? biasOrSave as tf.Tensor
-        : tf.zeros([filterIn.shape[3]!]);
-      const y = tf.engine().runKernel(
-        tf.FusedConv2D,
-        { x: xIn, filter: filterIn, bias: biasIn },
-        {
-          strides,
-          pad,
-          dataFormat: "NHWC",
-          dilations: [1, 1],
-          activation: relu ? "relu" : "linear",
-        },
-      ) as tf.Tensor;
-      if (!hasBias) biasIn.dispose();
-      save([xIn, filterIn, y]);
-      return {
-        value: y,
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-          const [xs, filters, ys] = saved;
-          // ReLU's gradient: dy where the output is positive, else 0.
-          const dz = relu
-            ? tf.engine().runKernel(RELU_GRAD, { dy, x: ys }, {}) as tf.Tensor
-            : dy;
-          const dx = tf.engine().runKernel(
-            tf.Conv2DBackpropInput,
-            { dy: dz, filter: filters },
-            { strides, pad, dataFormat: "NHWC", inputShape: xs.shape },
-          ) as tf.Tensor;
-          const dw = tf.engine().runKernel(
-            tf.Conv2DBackpropFilter,
-            { x: xs, dy: dz },
-            { strides, pad, dataFormat: "NHWC", filterShape: filters.shape },
-          ) as tf.Tensor;
-          return hasBias ? [dx, dw, tf.sum(dz, [0, 1, 2])] : [dx, dw];
-        },
-      };
-    }) as unknown as Parameters<typeof tf.customGrad>[0],
-  );
-  return (hasBias ? op(x, filter, bias) : op(x, filter)) as tf.Tensor4D;
+  const inputs: tf.NamedTensorMap = bias == null
+    ? { x, filter }
+    : { x, filter, bias };
+  const forwardFunc = (_backend: unknown, save: tf.GradSaveFunc) => {
+    const biasIn = bias ?? tf.zeros([filter.shape[3]]);
+    const y = tf.engine().runKernel(
+      tf.FusedConv2D,
+      { x, filter, bias: biasIn },
+      {
+        strides,
+        pad,
+        dataFormat: "NHWC",
+        dilations: [1, 1],
+        activation: relu ? "relu" : "linear",
+      },
+    ) as tf.Tensor;
+    if (bias == null) biasIn.dispose();
+    if (relu) reluOutputs.add(y.dataId);
+    save([x, filter, y]);
+    return y;
+  };
+  const backwardsFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+    const [xs, filters, ys] = saved;
+    // ReLU's gradient: dy where the output is positive, else 0 (unless a
+    // max-pool's gradient applied that mask already).
+    const dz = relu && maskedFor.get(dy.dataId) !== ys.dataId
+      ? tf.engine().runKernel(RELU_GRAD, { dy, x: ys }, {}) as tf.Tensor
+      : dy;
+    const grads: Record<string, () => tf.Tensor> = {
+      x: () =>
+        tf.engine().runKernel(
+          tf.Conv2DBackpropInput,
+          { dy: dz, filter: filters },
+          { strides, pad, dataFormat: "NHWC", inputShape: xs.shape },
+        ) as tf.Tensor,
+      filter: () =>
+        tf.engine().runKernel(
+          tf.Conv2DBackpropFilter,
+          { x: xs, dy: dz },
+          { strides, pad, dataFormat: "NHWC", filterShape: filters.shape },
+        ) as tf.Tensor,
+    };
+    if (bias != null) grads.bias = () => tf.sum(dz, [0, 1, 2]);
+    return grads;
+  };
+  const engine = tf.engine() as unknown as {
+    runKernelFunc(params: {
+      forwardFunc: typeof forwardFunc;
+      backwardsFunc: typeof backwardsFunc;
+      inputs: tf.NamedTensorMap;
+    }): tf.Tensor;
+  };
+  return engine.runKernelFunc({
+    forwardFunc,
+    backwardsFunc,
+    inputs,
+  }) as tf.Tensor4D;
 }
 
 /**
@@ -160,18 +173,6 @@ export function installFusedConvLayer(): () => void {
       !recording()
     ) {
       return original.call(this, inputs, kwargs);
-    }
-    if (!hasTrainableUpstream(this)) {
-      return tf.tidy(() => {
-        let y: tf.Tensor4D = tf.conv2d(
-          x as tf.Tensor4D,
-          this.kernel.read() as tf.Tensor4D,
-          this.strides as [number, number],
-          this.padding as "same" | "valid",
-        );
-        if (this.bias != null) y = tf.add(y, this.bias.read());
-        return activation === "relu" ? tf.relu(y) : y;
-      });
     }
     return tf.tidy(() =>
       fusedConv(

@@ -6,6 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { KernelPool } from "./_kernel_pool.ts";
 import { runOnCpu } from "./_cpu_fallback.ts";
 import { type Info, type KernelArgs, type Original, pointer } from "./_heap.ts";
+import { isFusedReluOutput, markMaskedGradient } from "./_conv_layer.ts";
 
 function poolInfo(
   shape: number[],
@@ -85,7 +86,9 @@ export function maxPool(
 
 /**
  * MaxPoolGrad: each pooled output's gradient goes to the input position that
- * won the max (the first one, on ties), everything else gets zero. Threads
+ * won the max (the first one, on ties), everything else gets zero. Behind a
+ * fused ReLU convolution (see _conv_layer.ts) the 2x2 path also applies the
+ * ReLU's mask, and says so on its result. Threads
  * split the output rows when windows do not overlap vertically (window
  * height ≤ stride), so each writes its own input rows.
  */
@@ -108,6 +111,8 @@ export function maxPoolGrad(pool: KernelPool, args: KernelArgs): Info {
   const yAt = pointer(backend, output);
   const dyAt = pointer(backend, dy);
   if (isPlain2x2(info)) {
+    // Behind a fused ReLU convolution, apply its gradient's mask here.
+    const reluMask = isFusedReluOutput(input.dataId);
     pool.run("max_pool_2x2_grad", b * ho, (begin, end) => [
       xAt,
       yAt,
@@ -118,9 +123,11 @@ export function maxPoolGrad(pool: KernelPool, args: KernelArgs): Info {
       c,
       ho,
       wo,
+      reluMask ? 1 : 0,
       begin,
       end,
     ]);
+    if (reluMask) markMaskedGradient(out.dataId, input.dataId);
     return out;
   }
   pool.runElements("zero", b * h * w * c, (begin, end) => [dx, begin, end]);

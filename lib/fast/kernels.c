@@ -235,9 +235,12 @@ __attribute__((export_name("max_pool_2x2"))) void max_pool_2x2(
 // window covers (odd sizes), which this also zeroes. Rows r = b * ho + oy;
 // a thread owning rows also owns input rows 2*oy, 2*oy + 1 (and the
 // uncovered last row when oy is the image's last output row).
+// With `relu_mask` set (x is a ReLU's output, so x >= 0), a window whose
+// maximum is 0 sends nothing back: the result is also multiplied by the
+// ReLU's gradient, x > 0, which saves that pass.
 __attribute__((export_name("max_pool_2x2_grad"))) void max_pool_2x2_grad(
     const float* x, const float* y, const float* dy, float* dx, int h, int w,
-    int c, int ho, int wo, int row_begin, int row_end) {
+    int c, int ho, int wo, int relu_mask, int row_begin, int row_end) {
   const f4 z = splat(0);
   for (int r = row_begin; r < row_end; r++) {
     const int b = r / ho, oy = r % ho;
@@ -247,7 +250,9 @@ __attribute__((export_name("max_pool_2x2_grad"))) void max_pool_2x2_grad(
     for (int ox = 0; ox < wo; ox++) {
       const int at = row0 + 2 * ox * c;
       for (int ch = 0; ch < c; ch += 4) {
-        const f4 m = load4(yr + ox * c + ch), g = load4(gr + ox * c + ch);
+        const f4 m = load4(yr + ox * c + ch);
+        f4 g = load4(gr + ox * c + ch);
+        if (relu_mask) g = wasm_v128_and(g, wasm_f32x4_gt(m, z));
         const int i00 = at + ch, i01 = at + c + ch;
         const int i10 = at + w * c + ch, i11 = at + w * c + c + ch;
         const v128_t h00 = wasm_f32x4_eq(load4(x + i00), m);

@@ -698,3 +698,99 @@ Deno.test("useFastBackend() trains convolutions without bias (before batch norm)
     closeFastBackend();
   }
 });
+
+Deno.test("useFastBackend() trains ReLU convolutions before 2x2 max-pools like the cpu backend, with the ReLU mask applied by the pool's gradient", async () => {
+  await useFastBackend();
+  try {
+    const random = mulberry32(SEED + 6);
+    const values = Array.from(
+      { length: 2 * 8 * 8 * 3 },
+      () => random() * 2 - 1,
+    );
+    const build = () =>
+      tf.sequential({
+        layers: [
+          tf.layers.conv2d({
+            inputShape: [8, 8, 3],
+            filters: 8,
+            kernelSize: 3,
+            padding: "same",
+            activation: "relu",
+            kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }),
+            // A negative bias leaves whole pooling windows at zero, the
+            // case the pool's mask decides.
+            biasInitializer: tf.initializers.constant({ value: -0.3 }),
+          }),
+          tf.layers.maxPooling2d({ poolSize: 2 }),
+          tf.layers.conv2d({
+            filters: 8,
+            kernelSize: 3,
+            padding: "same",
+            activation: "relu",
+            kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }),
+            biasInitializer: tf.initializers.constant({ value: -0.1 }),
+          }),
+          tf.layers.maxPooling2d({ poolSize: 2 }),
+          tf.layers.flatten(),
+          tf.layers.dense({
+            units: 3,
+            kernelInitializer: tf.initializers.glorotUniform({ seed: 6 }),
+          }),
+        ],
+      });
+    const loss = (model: tf.Sequential, x: tf.Tensor) =>
+      tf.sum(
+        tf.square(model.apply(x, { training: true }) as tf.Tensor),
+      ) as tf.Scalar;
+    const grads = (backend: string) => {
+      tf.setBackend(backend);
+      const model = build();
+      const x = tf.tensor4d(values, [2, 8, 8, 3]);
+      const { grads } = tf.variableGrads(() => loss(model, x));
+      const out = model.trainableWeights.map((w) =>
+        grads[w.originalName].dataSync() as Float32Array
+      );
+      // The image's gradient (a saliency map) goes through the first
+      // convolution's input gradient, which training never computes.
+      const image = tf.grad((input) => loss(model, input))(x);
+      out.push(image.dataSync() as Float32Array);
+      // How many 2x2 windows of the first layer's output are all zero.
+      const first = model.layers[0].apply(x) as tf.Tensor;
+      const windowMax = tf.maxPool(first as tf.Tensor4D, 2, 2, "valid");
+      const zeroWindows = (windowMax.dataSync() as Float32Array)
+        .filter((v) => v === 0).length;
+      tf.dispose([x, image, first, windowMax, ...Object.values(grads)]);
+      model.dispose();
+      return { out, zeroWindows };
+    };
+    const want = grads("cpu");
+    const got = grads("wasm");
+    assert.ok(want.zeroWindows > 0, "no all-zero pooling window to test");
+    assert.equal(got.out.length, 7);
+    for (let i = 0; i < got.out.length; i++) {
+      assert.ok(
+        relativeError(got.out[i], want.out[i]) < MAX_RELATIVE_ERROR,
+        i < 6 ? `weight ${i}` : "image gradient",
+      );
+    }
+    // The pools' gradients carry the ReLU mask, so no separate ReLU
+    // gradient runs, and only the second convolution needs its input's
+    // gradient.
+    tf.setBackend("wasm");
+    const model = build();
+    const x = tf.tensor4d(values, [2, 8, 8, 3]);
+    const info = await tf.profile(() => {
+      const { value, grads } = tf.variableGrads(() => loss(model, x));
+      tf.dispose([value, ...Object.values(grads)]);
+    });
+    const count = (name: string) =>
+      info.kernels.filter((k) => k.name === name).length;
+    assert.equal(count("FastReluGrad"), 0);
+    assert.equal(count("Conv2DBackpropInput"), 1);
+    assert.equal(count("FusedConv2D"), 2);
+    tf.dispose(x);
+    model.dispose();
+  } finally {
+    closeFastBackend();
+  }
+});

@@ -1,0 +1,168 @@
+/**
+ * `deno task bench:kernels`: each convolution and matrix kernel of the
+ * tutorial CNN's training step, alone, at the step's own shapes (batch 32,
+ * 180×180), as GFLOP/s and as a share of the machine's wasm SIMD peak
+ * measured in the same run on the same threads. Each kernel is timed as the
+ * best of `--reps` calls, which shows what the kernel can do when nothing
+ * else disturbs it (the step's figure, `deno task bench`, shows what it does).
+ *
+ * Flags:
+ *   --threads N   kernel threads (default: all cores)
+ *   --reps N      calls per kernel, best kept (default 15)
+ *   --json        print one JSON object instead of text
+ *
+ * @module
+ */
+
+import * as tf from "@tensorflow/tfjs";
+import { parseArgs } from "node:util";
+import {
+  closeFastBackend,
+  measureSimdPeak,
+  useFastBackend,
+} from "../lib/mod.ts";
+
+const BATCH = 32;
+
+/** One kernel call to time, with its flop count. */
+interface Case {
+  name: string;
+  gflop: number;
+  run: () => tf.Tensor;
+}
+
+/** Seeded uniform tensor in [-1, 1). */
+function random(shape: number[], seed: number): tf.Tensor {
+  return tf.randomUniform(shape, -1, 1, "float32", seed);
+}
+
+/** The three convolutions and two dense layers of createTutorialCnn, each kernel of their training step. */
+function cases(): Case[] {
+  const out: Case[] = [];
+  const convs = [
+    { name: "conv1", h: 180, c: 3, co: 16, inputGrad: false },
+    { name: "conv2", h: 90, c: 16, co: 32, inputGrad: true },
+    { name: "conv3", h: 45, c: 32, co: 64, inputGrad: true },
+  ];
+  for (const [i, { name, h, c, co, inputGrad }] of convs.entries()) {
+    const x = random([BATCH, h, h, c], 10 + i);
+    const w = random([3, 3, c, co], 20 + i);
+    const b = random([co], 30 + i);
+    const dy = random([BATCH, h, h, co], 40 + i);
+    const gflop = 2 * BATCH * h * h * co * 9 * c / 1e9;
+    out.push({
+      name: `${name} forward (conv + bias + ReLU)`,
+      gflop,
+      run: () =>
+        tf.fused.conv2d({
+          x: x as tf.Tensor4D,
+          filter: w as tf.Tensor4D,
+          strides: 1,
+          pad: "same",
+          bias: b,
+          activation: "relu",
+        }),
+    });
+    out.push({
+      name: `${name} filter gradient`,
+      gflop,
+      run: () =>
+        tf.engine().runKernel("Conv2DBackpropFilter", { x, dy }, {
+          strides: 1,
+          pad: "same",
+          dataFormat: "NHWC",
+          filterShape: [3, 3, c, co],
+        }) as tf.Tensor,
+    });
+    if (inputGrad) {
+      out.push({
+        name: `${name} input gradient`,
+        gflop,
+        run: () =>
+          tf.engine().runKernel("Conv2DBackpropInput", { dy, filter: w }, {
+            strides: 1,
+            pad: "same",
+            dataFormat: "NHWC",
+            inputShape: [BATCH, h, h, c],
+          }) as tf.Tensor,
+      });
+    }
+  }
+  const features = 22 * 22 * 64;
+  const a = random([BATCH, features], 50);
+  const k = random([features, 128], 51);
+  const g = random([BATCH, 128], 52);
+  const gflop = 2 * BATCH * features * 128 / 1e9;
+  out.push({ name: "dense forward", gflop, run: () => tf.matMul(a, k) });
+  out.push({
+    name: "dense kernel gradient",
+    gflop,
+    run: () => tf.matMul(a, g, true, false),
+  });
+  out.push({
+    name: "dense input gradient",
+    gflop,
+    run: () => tf.matMul(g, k, false, true),
+  });
+  return out;
+}
+
+/** Best time in ms of `reps` calls (after one untimed call). */
+function best(run: () => tf.Tensor, reps: number): number {
+  let min = Infinity;
+  for (let r = 0; r <= reps; r++) {
+    const start = performance.now();
+    // The wasm backend computes synchronously: the call returns when done.
+    const t = run();
+    const ms = performance.now() - start;
+    t.dispose();
+    if (r > 0) min = Math.min(min, ms);
+  }
+  return min;
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      threads: { type: "string" },
+      reps: { type: "string", default: "15" },
+      json: { type: "boolean", default: false },
+    },
+  });
+  const threads = values.threads ? Number(values.threads) : undefined;
+  await useFastBackend(threads ? { threads } : {});
+  const reps = Number(values.reps);
+  const list = cases();
+  // Warm every kernel until V8 has optimized it, then measure the peak.
+  for (const c of list) best(c.run, 3);
+  const peak = measureSimdPeak();
+  const rows = list.map((c) => {
+    const ms = best(c.run, reps);
+    const gflops = c.gflop / (ms / 1000);
+    return { kernel: c.name, ms, gflops, share: gflops / peak.gflops };
+  });
+  if (values.json) {
+    console.log(
+      JSON.stringify({
+        peak_gflops: peak.gflops,
+        threads: peak.threads,
+        kernels: rows,
+      }),
+    );
+  } else {
+    console.log(
+      `wasm SIMD peak: ${
+        peak.gflops.toFixed(1)
+      } GFLOP/s on ${peak.threads} threads`,
+    );
+    for (const r of rows) {
+      console.log(
+        `${r.kernel.padEnd(36)} ${r.ms.toFixed(1).padStart(7)} ms ${
+          r.gflops.toFixed(1).padStart(6)
+        } GFLOP/s  ${(100 * r.share).toFixed(0).padStart(3)}% of peak`,
+      );
+    }
+  }
+  closeFastBackend();
+}
