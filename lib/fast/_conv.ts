@@ -3,10 +3,12 @@
 //
 // tfjs' wasm backend runs its forward convolution on one thread (XNNPACK),
 // has no Conv2DBackpropFilter at all and a slow scalar Conv2DBackpropInput.
-// Each kernel here reads its tensors where tfjs keeps them; only the layer
-// input is copied, into a zero-padded scratch image (so that the SIMD loops
-// need no bounds checks), plus channel padding to a multiple of 8 where a
-// layer has an odd channel count. Anything the fast path does not cover
+// Each kernel here reads its tensors where tfjs keeps them: the forward pass
+// and the stride-1 input gradient run conv_implicit, which skips the
+// window positions that fall in the padding. Only the filter gradient copies
+// the layer input into a zero-padded scratch image (so that its SIMD loops
+// need no bounds checks), a strided input gradient spreads dy into one, and
+// channels are padded to a multiple of 8 where a layer has an odd count. Anything the fast path does not cover
 // (NCHW data, non-float dtypes, dilations, unusual explicit padding) runs the
 // original kernel or the cpu backend's: slower, never wrong.
 
@@ -242,15 +244,11 @@ export function conv2D(
     strideHeight: sh,
     strideWidth: sw,
   } = info;
-  const { cop, hp, wp } = paddedSizes(info);
+  const { cop } = paddedSizes(info);
   const padded = cop !== co;
   // A scalar bias is broadcast to every channel.
   const biasValues = bias == null ? null : heap(backend, bias);
-  pool.reset(
-    paddedInputFloats(info, hp, wp) + kh * kw * c * cop +
-      (padded ? b * ho * wo * cop : 0) + cop,
-  );
-  const xp = paddedInput(pool, backend, x, info, hp, wp);
+  pool.reset(kh * kw * c * cop + (padded ? b * ho * wo * cop : 0) + cop);
   const wt = pool.alloc(kh * kw * c * cop);
   pool.call("pack_weights", pointer(backend, filter), kh * kw * c, co, cop, wt);
   let biasAt = 0;
@@ -264,10 +262,13 @@ export function conv2D(
   }
   const out = backend.makeOutput([b, ho, wo, co], "float32");
   const y = padded ? pool.alloc(b * ho * wo * cop) : pointer(backend, out);
-  pool.run("conv_forward", b * ho, (begin, end) => [
+  // conv_implicit reads x where it is, skipping the padding's zeros.
+  const xp = pointer(backend, x);
+  const { top, left } = info.padInfo;
+  pool.run("conv_implicit", b * ho, (begin, end) => [
     xp,
-    hp,
-    wp,
+    info.inHeight,
+    info.inWidth,
     c,
     wt,
     kh,
@@ -275,6 +276,8 @@ export function conv2D(
     cop,
     sh,
     sw,
+    top,
+    left,
     y,
     ho,
     wo,
@@ -410,28 +413,18 @@ export function conv2DBackpropInput(
   }
   const cip = roundUp(c, CHANNEL_BLOCK);
   const padded = cip !== c;
+  // Stride 1 (the common case) reads dy where it is: conv_implicit skips the
+  // window positions that fall in the padding. A larger stride needs zeros
+  // inserted between dy's pixels, so dy is spread into a padded copy.
+  const spread = sh !== 1 || sw !== 1;
 
   pool.reset(
-    b * hd * wd * co + kh * kw * co * cip + (padded ? b * h * w * cip : 0),
+    (spread ? b * hd * wd * co : 0) + kh * kw * co * cip +
+      (padded ? b * h * w * cip : 0),
   );
-  const dyp = pool.alloc(b * hd * wd * co);
+  const dyp = spread ? pool.alloc(b * hd * wd * co) : pointer(backend, dy);
   const wt = pool.alloc(kh * kw * co * cip);
-  if (sh === 1 && sw === 1) {
-    const src = pointer(backend, dy);
-    pool.run("pad_rows", b * hd, (begin, end) => [
-      src,
-      dyp,
-      ho,
-      wo,
-      co,
-      hd,
-      wd,
-      top,
-      left,
-      begin,
-      end,
-    ]);
-  } else {
+  if (spread) {
     copyPadded(
       heap(backend, dy),
       pool.f32,
@@ -468,25 +461,49 @@ export function conv2DBackpropInput(
   }
   const out = backend.makeOutput([b, h, w, c], "float32");
   const dx = padded ? pool.alloc(b * h * w * cip) : pointer(backend, out);
-  pool.run("conv_forward", b * h, (begin, end) => [
-    dyp,
-    hd,
-    wd,
-    co,
-    wt,
-    kh,
-    kw,
-    cip,
-    1,
-    1,
-    dx,
-    h,
-    w,
-    0,
-    0,
-    begin,
-    end,
-  ]);
+  if (spread) {
+    pool.run("conv_forward", b * h, (begin, end) => [
+      dyp,
+      hd,
+      wd,
+      co,
+      wt,
+      kh,
+      kw,
+      cip,
+      1,
+      1,
+      dx,
+      h,
+      w,
+      0,
+      0,
+      begin,
+      end,
+    ]);
+  } else {
+    pool.run("conv_implicit", b * h, (begin, end) => [
+      dyp,
+      ho,
+      wo,
+      co,
+      wt,
+      kh,
+      kw,
+      cip,
+      1,
+      1,
+      top,
+      left,
+      dx,
+      h,
+      w,
+      0,
+      0,
+      begin,
+      end,
+    ]);
+  }
   if (padded) {
     copyUnpadded(pool.f32, dx / 4, heap(backend, out), b * h * w, c, cip);
   }

@@ -23,6 +23,7 @@ import {
 /** The exported kernels of kernels.wasm, in job-slot numbering. */
 export const KERNEL_FUNCTIONS = [
   "conv_forward",
+  "conv_implicit",
   "pack_weights",
   "pad_rows",
   "conv_filter_grad",

@@ -70,6 +70,30 @@ function randomConvCase(random: () => number): ConvCase {
   }
 }
 
+/**
+ * Convolutions the random cases rarely hit, for conv_implicit (the forward
+ * pass and the stride-1 input gradient): windows wider than the image (only
+ * edge columns), widths that leave 1 to 3 columns after the 4-column tiles,
+ * the channel counts whose column step it specializes (3, 16, 32, 64) and
+ * strides with explicit-looking padding.
+ */
+const EDGE_CONV_CASES: ConvCase[] = [
+  { x: [2, 2, 3, 16], filter: [5, 5, 16, 8], stride: 1, pad: "same" },
+  { x: [1, 4, 1, 8], filter: [3, 3, 8, 8], stride: 1, pad: "same" },
+  { x: [1, 7, 6, 3], filter: [3, 3, 3, 16], stride: 1, pad: "same" },
+  { x: [2, 9, 11, 32], filter: [3, 3, 32, 64], stride: 1, pad: "same" },
+  { x: [2, 6, 13, 16], filter: [3, 3, 16, 32], stride: 1, pad: "same" },
+  { x: [1, 6, 10, 64], filter: [3, 3, 64, 32], stride: 1, pad: "same" },
+  { x: [2, 10, 7, 64], filter: [5, 5, 64, 16], stride: 2, pad: "same" },
+  { x: [1, 5, 4, 16], filter: [1, 1, 16, 32], stride: 1, pad: "valid" },
+  { x: [3, 13, 14, 32], filter: [3, 3, 32, 8], stride: 2, pad: "valid" },
+];
+
+/** The `i`-th case: CASES random ones, then EDGE_CONV_CASES. */
+function convCase(random: () => number, i: number): ConvCase {
+  return i < CASES ? randomConvCase(random) : EDGE_CONV_CASES[i - CASES];
+}
+
 function describe(c: ConvCase): string {
   return `x ${c.x} filter ${c.filter} stride ${c.stride} ${c.pad}`;
 }
@@ -114,8 +138,8 @@ for (const fma of [true, false]) {
     await useFastBackend({ threads: 2, fma });
     try {
       const random = mulberry32(SEED + 1);
-      for (let i = 0; i < CASES; i++) {
-        const cfg = randomConvCase(random);
+      for (let i = 0; i < CASES + EDGE_CONV_CASES.length; i++) {
+        const cfg = convCase(random, i);
         const [got, want, shape] = onBoth(() => {
           const filter = tf.randomNormal(
             cfg.filter,
@@ -407,8 +431,8 @@ Deno.test("useFastBackend() registers a Conv2D and a FusedConv2D (bias, ReLU) th
     assert.ok(info.kernels.includes("Conv2D"));
     assert.ok(info.kernels.includes("FusedConv2D"));
     const random = mulberry32(SEED + 4);
-    for (let i = 0; i < CASES; i++) {
-      const cfg = randomConvCase(random);
+    for (let i = 0; i < CASES + EDGE_CONV_CASES.length; i++) {
+      const cfg = convCase(random, i);
       // Plain, with bias, with bias and ReLU (tf.fused runs FusedConv2D
       // outside of gradient recording).
       const variant = i % 3;
