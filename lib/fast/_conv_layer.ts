@@ -18,8 +18,9 @@
 // One more pass is saved where a 2x2 max-pool follows: the output `y` of a
 // fused ReLU is marked (by its data id), and the fast MaxPoolGrad, seeing a
 // marked input, applies the ReLU mask itself (a window whose maximum is 0
-// sends nothing back) and marks its result as masked for that `y`; the
-// layer's gradient then skips its own masking. Masking twice would give the
+// sends nothing back), sums each channel on the way (the bias gradient),
+// and marks its result as masked for that `y`; the layer's gradient then
+// skips its own masking and its bias sum. Masking twice would give the
 // same numbers (the mask is idempotent and linear), so any other route of
 // the gradient (a sum of several, an unmarked pool) simply masks as before.
 
@@ -28,17 +29,32 @@ import { RELU_GRAD } from "./_elementwise.ts";
 
 /** Data ids of tensors a fused ReLU convolution produced while training. */
 const reluOutputs = new WeakSet<object>();
-/** Gradient data id -> the data id of the ReLU output it is already masked with. */
-const maskedFor = new WeakMap<object, object>();
+/** What a max-pool's gradient did for the fused ReLU convolution before it. */
+interface MaskedGradient {
+  /** Data id of the ReLU output whose mask the gradient carries. */
+  output: object;
+  /** The gradient summed over batch and pixels, per channel: the bias gradient. */
+  channelSums: Float32Array;
+}
+
+/** Gradient data id -> what it already carries. */
+const maskedFor = new WeakMap<object, MaskedGradient>();
 
 /** Whether `dataId` holds the output of a fused ReLU convolution (so it is >= 0 and its gradient will be masked). */
 export function isFusedReluOutput(dataId: object): boolean {
   return reluOutputs.has(dataId);
 }
 
-/** Records that the gradient in `gradient` already carries the ReLU mask of `output`. */
-export function markMaskedGradient(gradient: object, output: object): void {
-  maskedFor.set(gradient, output);
+/**
+ * Records that the gradient in `gradient` already carries the ReLU mask of
+ * `output`, and its per-channel sums.
+ */
+export function markMaskedGradient(
+  gradient: object,
+  output: object,
+  channelSums: Float32Array,
+): void {
+  maskedFor.set(gradient, { output, channelSums });
 }
 
 /** The fields of a tfjs-layers Conv layer that the fused call reads. */
@@ -100,7 +116,9 @@ function fusedConv(
     const [xs, filters, ys] = saved;
     // ReLU's gradient: dy where the output is positive, else 0 (unless a
     // max-pool's gradient applied that mask already).
-    const dz = relu && maskedFor.get(dy.dataId) !== ys.dataId
+    const masked = maskedFor.get(dy.dataId);
+    const premasked = relu && masked?.output === ys.dataId;
+    const dz = relu && !premasked
       ? tf.engine().runKernel(RELU_GRAD, { dy, x: ys }, {}) as tf.Tensor
       : dy;
     const grads: Record<string, () => tf.Tensor> = {
@@ -117,7 +135,10 @@ function fusedConv(
           { strides, pad, dataFormat: "NHWC", filterShape: filters.shape },
         ) as tf.Tensor,
     };
-    if (bias != null) grads.bias = () => tf.sum(dz, [0, 1, 2]);
+    if (bias != null) {
+      grads.bias = () =>
+        premasked ? tf.tensor1d(masked!.channelSums) : tf.sum(dz, [0, 1, 2]);
+    }
     return grads;
   };
   const engine = tf.engine() as unknown as {

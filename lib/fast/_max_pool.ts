@@ -5,7 +5,13 @@
 import * as tf from "@tensorflow/tfjs";
 import type { KernelPool } from "./_kernel_pool.ts";
 import { runOnCpu } from "./_cpu_fallback.ts";
-import { type Info, type KernelArgs, type Original, pointer } from "./_heap.ts";
+import {
+  type Info,
+  type KernelArgs,
+  type Original,
+  pointer,
+  roundUp,
+} from "./_heap.ts";
 import { isFusedReluOutput, markMaskedGradient } from "./_conv_layer.ts";
 
 function poolInfo(
@@ -88,7 +94,8 @@ export function maxPool(
  * MaxPoolGrad: each pooled output's gradient goes to the input position that
  * won the max (the first one, on ties), everything else gets zero. Behind a
  * fused ReLU convolution (see _conv_layer.ts) the 2x2 path also applies the
- * ReLU's mask, and says so on its result. Threads
+ * ReLU's mask and sums each channel (the layer's bias gradient), and leaves
+ * both facts with its result. Threads
  * split the output rows when windows do not overlap vertically (window
  * height ≤ stride), so each writes its own input rows.
  */
@@ -111,23 +118,43 @@ export function maxPoolGrad(pool: KernelPool, args: KernelArgs): Info {
   const yAt = pointer(backend, output);
   const dyAt = pointer(backend, dy);
   if (isPlain2x2(info)) {
-    // Behind a fused ReLU convolution, apply its gradient's mask here.
+    // Behind a fused ReLU convolution, apply its gradient's mask here, and
+    // sum each channel's gradient (that layer's bias gradient) on the way.
     const reluMask = isFusedReluOutput(input.dataId);
-    pool.run("max_pool_2x2_grad", b * ho, (begin, end) => [
-      xAt,
-      yAt,
-      dyAt,
-      dx,
-      h,
-      w,
-      c,
-      ho,
-      wo,
-      reluMask ? 1 : 0,
-      begin,
-      end,
-    ]);
-    if (reluMask) markMaskedGradient(out.dataId, input.dataId);
+    const threads = Math.min(pool.threads, b * ho);
+    const stride = roundUp(c, 16); // each thread's sums on their own cache lines
+    let sums = 0;
+    if (reluMask) {
+      pool.reset((threads + 1) * stride);
+      sums = pool.alloc(threads * stride);
+      pool.f32.fill(0, sums / 4, sums / 4 + threads * stride);
+    }
+    pool.run(
+      "max_pool_2x2_grad",
+      b * ho,
+      (begin, end, t) => [
+        xAt,
+        yAt,
+        dyAt,
+        dx,
+        h,
+        w,
+        c,
+        ho,
+        wo,
+        reluMask ? 1 : 0,
+        reluMask ? sums + t * stride * 4 : 0,
+        begin,
+        end,
+      ],
+      threads,
+    );
+    if (reluMask) {
+      const total = pool.alloc(stride);
+      pool.call("sum_parts", sums, threads, stride, total);
+      const channelSums = pool.f32.slice(total / 4, total / 4 + c);
+      markMaskedGradient(out.dataId, input.dataId, channelSums);
+    }
     return out;
   }
   pool.runElements("zero", b * h * w * c, (begin, end) => [dx, begin, end]);

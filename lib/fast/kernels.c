@@ -358,10 +358,14 @@ __attribute__((export_name("max_pool_2x2"))) void max_pool_2x2(
 // uncovered last row when oy is the image's last output row).
 // With `relu_mask` set (x is a ReLU's output, so x >= 0), a window whose
 // maximum is 0 sends nothing back: the result is also multiplied by the
-// ReLU's gradient, x > 0, which saves that pass.
+// ReLU's gradient, x > 0, which saves that pass. With `sums` (c floats,
+// zeroed by the caller; 0 for none), the channel sums of dx are added to it
+// (each window's gradient lands on one position, so they are the sums of
+// its dy): the bias gradient of the layer before, without reading dx again.
 __attribute__((export_name("max_pool_2x2_grad"))) void max_pool_2x2_grad(
     const float* x, const float* y, const float* dy, float* dx, int h, int w,
-    int c, int ho, int wo, int relu_mask, int row_begin, int row_end) {
+    int c, int ho, int wo, int relu_mask, float* sums, int row_begin,
+    int row_end) {
   const f4 z = splat(0);
   for (int r = row_begin; r < row_end; r++) {
     const int b = r / ho, oy = r % ho;
@@ -374,6 +378,7 @@ __attribute__((export_name("max_pool_2x2_grad"))) void max_pool_2x2_grad(
         const f4 m = load4(yr + ox * c + ch);
         f4 g = load4(gr + ox * c + ch);
         if (relu_mask) g = wasm_v128_and(g, wasm_f32x4_gt(m, z));
+        if (sums) store4(sums + ch, wasm_f32x4_add(load4(sums + ch), g));
         const int i00 = at + ch, i01 = at + c + ch;
         const int i10 = at + w * c + ch, i11 = at + w * c + c + ch;
         const v128_t h00 = wasm_f32x4_eq(load4(x + i00), m);

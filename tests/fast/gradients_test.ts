@@ -797,9 +797,9 @@ Deno.test("useFastBackend() trains ReLU convolutions before 2x2 max-pools like t
         i < 6 ? `weight ${i}` : "image gradient",
       );
     }
-    // The pools' gradients carry the ReLU mask, so no separate ReLU
-    // gradient runs, and only the second convolution needs its input's
-    // gradient.
+    // The pools' gradients carry the ReLU mask and the bias sums, so no
+    // separate ReLU gradient or sum over a feature map runs, and only the
+    // second convolution needs its input's gradient.
     tf.setBackend("wasm");
     const model = build();
     const x = tf.tensor4d(values, [2, 8, 8, 3]);
@@ -810,6 +810,10 @@ Deno.test("useFastBackend() trains ReLU convolutions before 2x2 max-pools like t
     const count = (name: string) =>
       info.kernels.filter((k) => k.name === name).length;
     assert.equal(count("FastReluGrad"), 0);
+    const mapSums = info.kernels.filter((k) =>
+      k.name === "Sum" && k.inputShapes[0]?.length === 4
+    );
+    assert.equal(mapSums.length, 0);
     assert.equal(count("Conv2DBackpropInput"), 1);
     assert.equal(count("FusedConv2D"), 2);
     tf.dispose(x);
