@@ -22,6 +22,12 @@ import {
 
 /** Columns of `b` and `c` are padded to this many (two SIMD registers). */
 const COLUMN_BLOCK = 8;
+/**
+ * A product with fewer than this many rows per thread and at least
+ * SPLIT_K_MIN reduction steps per thread splits its reduction between threads.
+ */
+const SPLIT_K_ROWS = 64;
+const SPLIT_K_MIN = 1024;
 /** Below this many elements the original Sum and Add are fast enough. */
 const MIN_ELEMENTS = 1 << 14;
 
@@ -84,7 +90,7 @@ export function batchMatMul(
     // c[m, n] = a'[m, k] @ b[k, n]; a' read in place through strides.
     const np = roundUp(n, COLUMN_BLOCK);
     const padded = np !== n;
-    pool.reset(padded ? k * np + m * np : 0);
+    pool.reset((padded ? k * np + m * np : 0) + pool.threads * m * np);
     let bAt = pointer(backend, b);
     if (padded) {
       const at = pool.alloc(k * np);
@@ -92,14 +98,35 @@ export function batchMatMul(
       bAt = at;
     }
     const out = backend.makeOutput(outShape, "float32");
-    const cAt = padded ? pool.alloc(m * np) : pointer(backend, out);
     const aAt = pointer(backend, a);
     const [sam, sak] = transposeA ? [1, m] : [k, 1];
-    pool.run(
-      "gemm",
-      m,
-      (begin, end) => [aAt, sam, sak, bAt, cAt, np, k, begin, end],
-    );
+    let cAt: number;
+    if (m < pool.threads * SPLIT_K_ROWS && k >= pool.threads * SPLIT_K_MIN) {
+      // Few rows, long reduction (a dense layer's forward pass on a batch):
+      // split k, so that each thread reads its own part of the big b once,
+      // and add the threads' partial products.
+      const parts = pool.alloc(pool.threads * m * np);
+      pool.run("gemm", k, (begin, end, t) => [
+        aAt + begin * sak * 4,
+        sam,
+        sak,
+        bAt + begin * np * 4,
+        parts + t * m * np * 4,
+        np,
+        end - begin,
+        0,
+        m,
+      ]);
+      cAt = padded ? pool.alloc(m * np) : pointer(backend, out);
+      pool.call("sum_parts", parts, pool.threads, m * np, cAt);
+    } else {
+      cAt = padded ? pool.alloc(m * np) : pointer(backend, out);
+      pool.run(
+        "gemm",
+        m,
+        (begin, end) => [aAt, sam, sak, bAt, cAt, np, k, begin, end],
+      );
+    }
     if (padded) {
       const dst = heap(backend, out);
       const src = pool.f32;

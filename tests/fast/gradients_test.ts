@@ -322,8 +322,9 @@ Deno.test("useFastBackend() registers a BatchMatMul that matches the cpu backend
     const random = mulberry32(SEED + 3);
     for (let i = 0; i < CASES; i++) {
       const m = int(random, 1, 40);
-      // Up to 700: the kernel sums in chunks of 256.
-      const k = int(random, 1, 700);
+      // Up to 700: the kernel sums in chunks of 256; long reductions with
+      // few rows (a dense layer's forward pass) are split between threads.
+      const k = random() < 0.3 ? int(random, 2048, 5000) : int(random, 1, 700);
       const n = int(random, 1, 40);
       const transposeA = random() < 0.5;
       const transposeB = random() < 0.5;
