@@ -126,24 +126,44 @@ __attribute__((export_name("conv_forward"))) void conv_forward(
 // One tile of `T` output columns x 8 channels of conv_implicit: sums kernel
 // rows i0..i1-1, each over the `kn` contiguous floats starting at float
 // `xcol` of input row y0 + i (weights from position k0 of the kernel row),
-// then stores bias + sum (ReLU'd if asked). Inlined with T constant.
+// then stores bias + sum (ReLU'd if asked). Inlined with T and S constant.
+// Each column's sum runs in S interleaved chains (reduction positions k,
+// k + 1, ... k + S - 1 in different registers, added at the end): a fused
+// multiply-add waits for the previous one of its chain, so a narrow tile
+// (an edge column has 2 accumulators) needs S > 1 to keep the FMA units
+// busy; T * S <= IMPLICIT_TILE.
 static inline __attribute__((always_inline)) void implicit_tile(
     const float* x_img, int y0, int row_len, int i0, int i1, int xcol,
     int col_step, const float* wb, int k_row, int k0, int kn, float* o,
-    int cop, f4 b0, f4 b1, int relu, const int T) {
-  f4 a0[IMPLICIT_TILE], a1[IMPLICIT_TILE];
+    int cop, f4 b0, f4 b1, int relu, const int T, const int S) {
+  f4 a0[IMPLICIT_TILE], a1[IMPLICIT_TILE];  // column t, chain s: t * S + s
 #pragma clang loop unroll(full)
-  for (int t = 0; t < T; t++) a0[t] = a1[t] = splat(0);
+  for (int j = 0; j < T * S; j++) a0[j] = a1[j] = splat(0);
   for (int i = i0; i < i1; i++) {
     const float* xk = x_img + (y0 + i) * row_len + xcol;
     const float* wk = wb + (i * k_row + k0) * 8;
-    for (int k = 0; k < kn; k++) {
+    int k = 0;
+    for (; k + S <= kn; k += S) {
+#pragma clang loop unroll(full)
+      for (int q = 0; q < S; q++) {
+        const f4 w0 = load4(wk + 8 * q), w1 = load4(wk + 8 * q + 4);
+#pragma clang loop unroll(full)
+        for (int t = 0; t < T; t++) {
+          const f4 v = splat(xk[t * col_step + q]);
+          a0[t * S + q] = madd(a0[t * S + q], v, w0);
+          a1[t * S + q] = madd(a1[t * S + q], v, w1);
+        }
+      }
+      wk += 8 * S;
+      xk += S;
+    }
+    for (; k < kn; k++) {  // the last kn % S positions, on chain 0
       const f4 w0 = load4(wk), w1 = load4(wk + 4);
 #pragma clang loop unroll(full)
       for (int t = 0; t < T; t++) {
         const f4 v = splat(xk[t * col_step]);
-        a0[t] = madd(a0[t], v, w0);
-        a1[t] = madd(a1[t], v, w1);
+        a0[t * S] = madd(a0[t * S], v, w0);
+        a1[t * S] = madd(a1[t * S], v, w1);
       }
       wk += 8;
       xk++;
@@ -151,8 +171,14 @@ static inline __attribute__((always_inline)) void implicit_tile(
   }
 #pragma clang loop unroll(full)
   for (int t = 0; t < T; t++) {
-    store4(o + t * cop, finish(a0[t], b0, relu));
-    store4(o + t * cop + 4, finish(a1[t], b1, relu));
+    f4 s0 = a0[t * S], s1 = a1[t * S];
+#pragma clang loop unroll(full)
+    for (int q = 1; q < S; q++) {
+      s0 = wasm_f32x4_add(s0, a0[t * S + q]);
+      s1 = wasm_f32x4_add(s1, a1[t * S + q]);
+    }
+    store4(o + t * cop, finish(s0, b0, relu));
+    store4(o + t * cop + 4, finish(s1, b1, relu));
   }
 }
 
@@ -196,7 +222,7 @@ __attribute__((export_name("conv_implicit"))) void conv_implicit(
   for (; ox + IMPLICIT_TILE <= hi; ox += IMPLICIT_TILE) {                 \
     implicit_tile(x_img, y0, row_len, i0, i1, (ox * sw - left) * c, STEP, \
                   wb, k_row, 0, k_row, out_row + ox * cop + co, cop, b0,  \
-                  b1, relu, IMPLICIT_TILE);                               \
+                  b1, relu, IMPLICIT_TILE, 1);                            \
   }
       // Constant column steps for the usual channel counts (stride 1), so
       // that the tile's loads take immediate offsets instead of an address
@@ -209,21 +235,23 @@ __attribute__((export_name("conv_implicit"))) void conv_implicit(
         default: IMPLICIT_TILES(col_step)
       }
 #undef IMPLICIT_TILES
-      // The rest of the inside columns in one narrower tile.
+      // The rest of the inside columns in one narrower tile, its sums split
+      // into chains to fill the registers of a full tile.
       const int rest = hi - ox;
       float* o = out_row + ox * cop + co;
       const int xcol = (ox * sw - left) * c;
       if (rest == 3) {
         implicit_tile(x_img, y0, row_len, i0, i1, xcol, col_step, wb, k_row,
-                      0, k_row, o, cop, b0, b1, relu, 3);
+                      0, k_row, o, cop, b0, b1, relu, 3, 1);
       } else if (rest == 2) {
         implicit_tile(x_img, y0, row_len, i0, i1, xcol, col_step, wb, k_row,
-                      0, k_row, o, cop, b0, b1, relu, 2);
+                      0, k_row, o, cop, b0, b1, relu, 2, 2);
       } else if (rest == 1) {
         implicit_tile(x_img, y0, row_len, i0, i1, xcol, col_step, wb, k_row,
-                      0, k_row, o, cop, b0, b1, relu, 1);
+                      0, k_row, o, cop, b0, b1, relu, 1, 4);
       }
-      // Edge columns: only the kernel columns j0..j1-1 fall inside.
+      // Edge columns: only the kernel columns j0..j1-1 fall inside; one
+      // column in four chains.
       for (int e = 0; e < wo; e++) {
         if (e == lo) e = hi;
         if (e >= wo) break;
@@ -232,7 +260,7 @@ __attribute__((export_name("conv_implicit"))) void conv_implicit(
         const int j1 = w - x0 < kw ? w - x0 : kw;
         implicit_tile(x_img, y0, row_len, i0, i1, (x0 + j0) * c, col_step,
                       wb, k_row, j0 * c, j1 > j0 ? (j1 - j0) * c : 0,
-                      out_row + e * cop + co, cop, b0, b1, relu, 1);
+                      out_row + e * cop + co, cop, b0, b1, relu, 1, 4);
       }
     }
   }
