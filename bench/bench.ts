@@ -4,7 +4,9 @@
  *
  * - The step: the model `createTutorialCnn()` builds (batch 32, 180×180,
  *   augmentation off), trained by `trainModel` itself (its loss, Adam and
- *   metrics) on repeats of one batch, on all threads and on one.
+ *   metrics) on repeats of one batch, on all threads and on one: the steps
+ *   take turns between the two counts in one run, so that both see the same
+ *   machine (on a shared host, memory speed moves by 2× within seconds).
  * - The yardstick: the machine's wasm SIMD peak on the same threads
  *   (`measureSimdPeak`, a register-only kernel of independent fused
  *   multiply-adds on every thread at once), and `efficiency` = the step's
@@ -39,6 +41,7 @@ import {
   createTutorialCnn,
   loadFlowerPhotos,
   measureSimdPeak,
+  setFastBackendThreads,
   trainModel,
   useFastBackend,
 } from "../lib/mod.ts";
@@ -124,16 +127,21 @@ function repeatedBatch(x: tf.Tensor, y: tf.Tensor, count: number) {
 }
 
 /**
- * Times `steps` training steps of the tutorial CNN on the current backend,
- * run by `trainModel` itself (one epoch of `warmup + steps` batches); a
- * step's time is the gap between two batch-end callbacks.
+ * Times training steps of the tutorial CNN on the current backend, run by
+ * `trainModel` itself (one epoch of batches); a step's time is the gap
+ * between its batch-end callback and the one before. The steps take turns between the thread
+ * counts in `threadCounts` (set at each batch's start), `warmup` rounds
+ * untimed then `steps` timed rounds: every count sees the same machine, which
+ * on a shared host matters (its memory speed moves by 2× within seconds).
+ * Returns one timing per count, the first with the profile of one step.
  */
-async function timeStep(
+async function timeSteps(
   batch: number,
   steps: number,
   warmup: number,
+  threadCounts: number[],
   profile: boolean,
-): Promise<StepTiming & { gflop: number }> {
+): Promise<(StepTiming & { gflop: number })[]> {
   const model = createTutorialCnn({ numClasses: NUM_CLASSES, seed: SEED });
   const x = tf.randomUniform(
     [batch, IMAGE_SIZE, IMAGE_SIZE, 3],
@@ -145,12 +153,25 @@ async function timeStep(
   const y = tf.floor(
     tf.randomUniform([batch], 0, NUM_CLASSES, "float32", SEED),
   );
-  const ends: number[] = [];
-  await trainModel(model, repeatedBatch(x, y, warmup + 1 + steps), {
+  const turns = threadCounts.length;
+  const total = (warmup + steps) * turns;
+  // times[i]: the steps run on threadCounts[i].
+  const times: number[][] = threadCounts.map(() => []);
+  let last = 0;
+  await trainModel(model, repeatedBatch(x, y, total), {
     epochs: 1,
-    callbacks: [{ onBatchEnd: () => void ends.push(performance.now()) }],
+    callbacks: [{
+      onBatchBegin: (step: number) => {
+        setFastBackendThreads(threadCounts[step % turns]);
+      },
+      onBatchEnd: (step: number) => {
+        const now = performance.now();
+        if (step >= warmup * turns) times[step % turns].push(now - last);
+        last = now;
+      },
+    }],
   });
-  const times = ends.slice(warmup).slice(1).map((t, i) => t - ends[warmup + i]);
+  setFastBackendThreads(threadCounts[0]);
   let kernels: StepTiming["profile"];
   if (profile) {
     const info = await tf.profile(async () => {
@@ -175,13 +196,13 @@ async function timeStep(
   const gflop = stepGflop(model, batch);
   tf.dispose([x, y]);
   model.dispose();
-  return {
-    ms: median(times),
-    min: Math.min(...times),
-    max: Math.max(...times),
-    profile: kernels,
+  return times.map((t, i) => ({
+    ms: median(t),
+    min: Math.min(...t),
+    max: Math.max(...t),
+    profile: i === 0 ? kernels : undefined,
     gflop,
-  };
+  }));
 }
 
 interface EpochTiming {
@@ -305,26 +326,41 @@ async function main(): Promise<void> {
   const log = values.json ? () => {} : console.log;
   const cpu = cpuName();
 
-  // All threads: peak, then the step (and its profile).
+  // The peak on all threads and on one, the steps on all threads and on one
+  // taking turns (and the profile), the peaks again.
   const info = await useFastBackend({ threads });
   log(
     `${cpu}: fast backend ${info.backend}, simd ${info.simd}, fma ${info.fma}, ${info.threads} threads`,
   );
   const peak = measureSimdPeak();
+  setFastBackendThreads(1);
+  const peak1 = measureSimdPeak();
+  setFastBackendThreads(threads);
   log(
     `wasm SIMD peak (${
       peak.fma ? "FMA" : "mul+add"
     }, ${peak.threads} threads): ${peak.gflops.toFixed(1)} GFLOP/s`,
   );
-  const fast = await timeStep(batch, steps, warmup, values.profile);
-  // Measured again after the step: on a shared machine one window may catch
+  const counts = threads > 1 ? [threads, 1] : [threads];
+  const [fast, one] = await timeSteps(
+    batch,
+    steps,
+    warmup,
+    counts,
+    values.profile,
+  );
+  const fast1 = one ?? fast;
+  // Measured again after the steps: on a shared machine one window may catch
   // another process on a core, which would lower the peak and flatter us.
   peak.gflops = Math.max(peak.gflops, measureSimdPeak().gflops);
+  setFastBackendThreads(1);
+  peak1.gflops = Math.max(peak1.gflops, measureSimdPeak().gflops);
+  setFastBackendThreads(threads);
   const efficiency = fast.gflop / (fast.ms / 1000) / peak.gflops;
   log(
     `wasm SIMD peak (${
       peak.fma ? "FMA" : "mul+add"
-    }, ${peak.threads} threads, best of before and after the step): ${
+    }, ${peak.threads} threads, best of before and after the steps): ${
       peak.gflops.toFixed(1)
     } GFLOP/s`,
   );
@@ -341,18 +377,15 @@ async function main(): Promise<void> {
     }
   }
   closeFastBackend();
-
-  // One thread: the same, to see how the step scales.
-  await useFastBackend({ threads: 1 });
-  const peak1 = measureSimdPeak();
-  const fast1 = await timeStep(batch, steps, warmup, false);
-  peak1.gflops = Math.max(peak1.gflops, measureSimdPeak().gflops);
-  closeFastBackend();
   const threadSpeedup = fast1.ms / fast.ms;
   log(
-    `fast, 1 thread: ${fast1.ms.toFixed(0)} ms/step (peak ${
+    `fast, 1 thread: ${fast1.ms.toFixed(0)} ms/step (median of ${steps}, ${
+      fast1.min.toFixed(0)
+    }-${fast1.max.toFixed(0)}; peak ${
       peak1.gflops.toFixed(1)
-    } GFLOP/s); ${threads} threads are ×${threadSpeedup.toFixed(2)}`,
+    } GFLOP/s), steps taking turns with the ${threads}-thread ones; ${threads} threads are ×${
+      threadSpeedup.toFixed(2)
+    }`,
   );
 
   let epoch: EpochTiming | null = null;

@@ -2,9 +2,11 @@
  * `deno task bench:kernels`: each convolution and matrix kernel of the
  * tutorial CNN's training step, alone, at the step's own shapes (batch 32,
  * 180×180), as GFLOP/s and as a share of the machine's wasm SIMD peak
- * measured in the same run on the same threads. Each kernel is timed as the
- * best of `--reps` calls, which shows what the kernel can do when nothing
- * else disturbs it (the step's figure, `deno task bench`, shows what it does).
+ * measured in the same run on the same threads, and on one thread (calls
+ * taking turns between the two counts, so both see the same machine) with
+ * the speedup. Each kernel is timed as the best of `--reps` calls, which
+ * shows what the kernel can do when nothing else disturbs it (the step's
+ * figure, `deno task bench`, shows what it does).
  *
  * Flags:
  *   --threads N   kernel threads (default: all cores)
@@ -19,6 +21,7 @@ import { parseArgs } from "node:util";
 import {
   closeFastBackend,
   measureSimdPeak,
+  setFastBackendThreads,
   useFastBackend,
 } from "../lib/mod.ts";
 
@@ -107,17 +110,21 @@ function cases(): Case[] {
   return out;
 }
 
-/** Best time in ms of `reps` calls (after one untimed call). */
-function best(run: () => tf.Tensor, reps: number): number {
-  let min = Infinity;
+/** Best time in ms of `reps` calls on each thread count (after one untimed call each), taking turns. */
+function best(run: () => tf.Tensor, reps: number, counts: number[]): number[] {
+  const min = counts.map(() => Infinity);
   for (let r = 0; r <= reps; r++) {
-    const start = performance.now();
-    // The wasm backend computes synchronously: the call returns when done.
-    const t = run();
-    const ms = performance.now() - start;
-    t.dispose();
-    if (r > 0) min = Math.min(min, ms);
+    for (const [i, n] of counts.entries()) {
+      setFastBackendThreads(n);
+      const start = performance.now();
+      // The wasm backend computes synchronously: the call returns when done.
+      const t = run();
+      const ms = performance.now() - start;
+      t.dispose();
+      if (r > 0) min[i] = Math.min(min[i], ms);
+    }
   }
+  setFastBackendThreads(counts[0]);
   return min;
 }
 
@@ -130,17 +137,26 @@ if (import.meta.main) {
       json: { type: "boolean", default: false },
     },
   });
-  const threads = values.threads ? Number(values.threads) : undefined;
-  await useFastBackend(threads ? { threads } : {});
+  const info = await useFastBackend(
+    values.threads ? { threads: Number(values.threads) } : {},
+  );
   const reps = Number(values.reps);
+  const counts = info.threads > 1 ? [info.threads, 1] : [1];
   const list = cases();
   // Warm every kernel until V8 has optimized it, then measure the peak.
-  for (const c of list) best(c.run, 3);
+  for (const c of list) best(c.run, 3, counts);
   const peak = measureSimdPeak();
   const rows = list.map((c) => {
-    const ms = best(c.run, reps);
+    const [ms, ms1 = ms] = best(c.run, reps, counts);
     const gflops = c.gflop / (ms / 1000);
-    return { kernel: c.name, ms, gflops, share: gflops / peak.gflops };
+    return {
+      kernel: c.name,
+      ms,
+      gflops,
+      share: gflops / peak.gflops,
+      ms_1thread: ms1,
+      thread_speedup: ms1 / ms,
+    };
   });
   if (values.json) {
     console.log(
@@ -156,11 +172,18 @@ if (import.meta.main) {
         peak.gflops.toFixed(1)
       } GFLOP/s on ${peak.threads} threads`,
     );
+    console.log(
+      `${"kernel".padEnd(36)} ${
+        "ms".padStart(7)
+      }    GFLOP/s  of peak  1 thread  speedup`,
+    );
     for (const r of rows) {
       console.log(
         `${r.kernel.padEnd(36)} ${r.ms.toFixed(1).padStart(7)} ms ${
           r.gflops.toFixed(1).padStart(6)
-        } GFLOP/s  ${(100 * r.share).toFixed(0).padStart(3)}% of peak`,
+        }  ${(100 * r.share).toFixed(0).padStart(6)}% ${
+          r.ms_1thread.toFixed(1).padStart(7)
+        } ms  ×${r.thread_speedup.toFixed(2)}`,
       );
     }
   }

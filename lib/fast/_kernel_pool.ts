@@ -72,8 +72,8 @@ interface WorkerHandle {
 
 /** Kernels on shared memory, run by the main thread plus worker threads. */
 export class KernelPool {
-  /** Threads a call is split over (main thread included). */
-  readonly threads: number;
+  /** Threads started (main thread included). */
+  readonly maxThreads: number;
   /** Whether the kernels use fused multiply-add (relaxed SIMD). */
   readonly fma: boolean;
   readonly #memory: WebAssembly.Memory;
@@ -85,6 +85,8 @@ export class KernelPool {
   #scratchBytes = 0;
   #top = 0;
   #view: Float32Array;
+  /** Threads a call is split over now (see setActiveThreads). */
+  #active: number;
 
   private constructor(
     memory: WebAssembly.Memory,
@@ -101,7 +103,8 @@ export class KernelPool {
       this.#fns[name] = instance.exports[name] as (...args: number[]) => void;
     }
     this.#workers = workers;
-    this.threads = workers.length + 1;
+    this.maxThreads = workers.length + 1;
+    this.#active = this.maxThreads;
     this.#view = new Float32Array(memory.buffer);
   }
 
@@ -200,6 +203,16 @@ export class KernelPool {
       );
     }
     return at;
+  }
+
+  /** Threads a call is split over (main thread included). */
+  get threads(): number {
+    return this.#active;
+  }
+
+  /** Splits later calls over `n` threads (1 to maxThreads); the others idle. */
+  setActiveThreads(n: number): void {
+    this.#active = n;
   }
 
   /** Calls kernel `name` once on the calling thread (any argument types). */

@@ -269,7 +269,7 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
   const info: FastBackendInfo = {
     backend: tf.getBackend(),
     simd,
-    threads: pool.threads,
+    threads: pool.maxThreads,
     fma: pool.fma,
     kernels: Object.keys(kernels),
   };
@@ -372,6 +372,46 @@ export function closeFastBackend(): void {
   state.uninstall();
   state.pool.close();
   state = null;
+}
+
+/**
+ * Runs the fast backend's later kernel calls on `threads` of the threads it
+ * started (the others wait idle), or on all of them again: to leave cores to
+ * other work, or to compare thread counts step by step in one process (what
+ * `deno task bench` does, so that both counts see the same machine).
+ *
+ * @param threads How many threads to use, from 1 to the count
+ *   {@linkcode useFastBackend} started ({@linkcode FastBackendInfo}`.threads`).
+ * @returns Nothing.
+ * @throws {Error} If the fast backend is not on.
+ * @throws {RangeError} If `threads` is not an integer in that range.
+ *
+ * @example Train on one thread for a while
+ * ```ts
+ * import { closeFastBackend, measureSimdPeak, setFastBackendThreads, useFastBackend } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await useFastBackend({ threads: 2 });
+ * setFastBackendThreads(1);
+ * assert.equal(measureSimdPeak({ maxSeconds: 0.1 }).threads, 1);
+ * setFastBackendThreads(2);
+ * assert.equal(measureSimdPeak({ maxSeconds: 0.1 }).threads, 2);
+ * closeFastBackend();
+ * ```
+ */
+export function setFastBackendThreads(threads: number): void {
+  if (state == null) {
+    throw new Error(
+      "Cannot set the fast backend's threads: the fast backend is not on, received no useFastBackend() call before",
+    );
+  }
+  const max = state.pool.maxThreads;
+  if (!Number.isInteger(threads) || threads < 1 || threads > max) {
+    throw new RangeError(
+      `Cannot set the fast backend's threads: expected an integer from 1 to ${max} (the threads useFastBackend started), received ${threads}`,
+    );
+  }
+  state.pool.setActiveThreads(threads);
 }
 
 /** What {@linkcode measureSimdPeak} measured. */

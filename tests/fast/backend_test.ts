@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import {
   closeFastBackend,
   measureSimdPeak,
+  setFastBackendThreads,
   useFastBackend,
 } from "../../lib/fast/mod.ts";
 
@@ -146,6 +147,34 @@ Deno.test("useFastBackend() trains a small CNN along the cpu backend's loss curv
         Math.abs(got[i] - want[i]) <= LOSS_TOLERANCE * Math.max(1, want[i]),
         `step ${i}: wasm ${got[i]} vs cpu ${want[i]}`,
       );
+    }
+  } finally {
+    closeFastBackend();
+  }
+});
+
+Deno.test("setFastBackendThreads() trains on fewer threads with the same losses, and rejects counts it cannot run", async () => {
+  assert.throws(() => setFastBackendThreads(1), /not on/);
+  await useFastBackend({ threads: 2 });
+  try {
+    tf.setBackend("wasm");
+    const init = smallCnn();
+    const weights = init.getWeights().map((w) => w.dataSync() as Float32Array);
+    init.dispose();
+    const both = lossCurve(weights, 3);
+    setFastBackendThreads(1);
+    assert.equal(measureSimdPeak({ maxSeconds: 0.05 }).threads, 1);
+    const one = lossCurve(weights, 3);
+    setFastBackendThreads(2);
+    assert.equal(measureSimdPeak({ maxSeconds: 0.05 }).threads, 2);
+    for (let i = 0; i < 3; i++) {
+      assert.ok(
+        Math.abs(one[i] - both[i]) <= LOSS_TOLERANCE * Math.max(1, both[i]),
+        `step ${i}: 1 thread ${one[i]} vs 2 threads ${both[i]}`,
+      );
+    }
+    for (const bad of [0, 3, 1.5, Number.NaN]) {
+      assert.throws(() => setFastBackendThreads(bad), RangeError);
     }
   } finally {
     closeFastBackend();
