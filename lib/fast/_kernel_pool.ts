@@ -31,6 +31,7 @@ export const KERNEL_FUNCTIONS = [
   "max_pool_grad",
   "max_pool_2x2",
   "max_pool_2x2_grad",
+  "max_pool_2x2_grad_idx",
   "sum_parts",
   "gemm",
   "transpose",
@@ -190,6 +191,16 @@ export class KernelPool {
         );
       }
     }
+  }
+
+  /** Allocates `bytes` on the heap outside the scratch block (0 when full); free with free(). */
+  malloc(bytes: number): number {
+    return this.#heap.malloc(bytes) >>> 0;
+  }
+
+  /** Frees a block from malloc(). */
+  free(at: number): void {
+    this.#heap.free(at);
   }
 
   /** Reserves `floats` float32 slots of scratch and returns their byte offset. */

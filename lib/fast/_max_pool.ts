@@ -1,8 +1,16 @@
 // Max pooling and its gradient on all of the kernel pool's threads, in place
 // on the tfjs heap (the wasm backend runs both on one thread, the gradient
 // in scalar code).
+//
+// While gradients are recorded, the 2x2 pooling also writes one byte per
+// output: which input won the window, and whether the maximum is positive.
+// The gradient then reads these bytes instead of the whole input (a full pass
+// over the largest tensors of a CNN saved per layer). The bytes live on the
+// heap next to the pooled tensor and are freed when its data is
+// (installWinnerStash wraps the backend's disposeData).
 
 import * as tf from "@tensorflow/tfjs";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type { KernelPool } from "./_kernel_pool.ts";
 import { runOnCpu } from "./_cpu_fallback.ts";
 import {
@@ -13,6 +21,50 @@ import {
   roundUp,
 } from "./_heap.ts";
 import { isFusedReluOutput, markMaskedGradient } from "./_conv_layer.ts";
+
+/** Winner bytes of a pooled output (by its data id) and the input they describe. */
+const winners = new Map<object, { at: number; input: object }>();
+
+/** How many pooled tensors hold winner bytes now (for tests). */
+export function winnerStashCount(): number {
+  return winners.size;
+}
+
+function recording(): boolean {
+  return (tf.engine() as unknown as { state: { gradientDepth: number } })
+    .state.gradientDepth > 0;
+}
+
+/**
+ * Frees a pooled tensor's winner bytes when the backend frees its data;
+ * returns the function that undoes this and frees every stash left.
+ */
+export function installWinnerStash(
+  pool: KernelPool,
+  backend: BackendWasm,
+): () => void {
+  const target = backend as unknown as {
+    disposeData(dataId: object, force?: boolean): boolean;
+    dataIdMap: { has(dataId: object): boolean };
+  };
+  const own = Object.hasOwn(target, "disposeData");
+  const original = target.disposeData;
+  target.disposeData = function (dataId: object, force?: boolean) {
+    const result = original.call(this, dataId, force);
+    const stash = winners.get(dataId);
+    if (stash != null && !target.dataIdMap.has(dataId)) {
+      winners.delete(dataId);
+      pool.free(stash.at);
+    }
+    return result;
+  };
+  return () => {
+    if (own) target.disposeData = original;
+    else delete (target as { disposeData?: unknown }).disposeData;
+    for (const { at } of winners.values()) pool.free(at);
+    winners.clear();
+  };
+}
 
 function poolInfo(
   shape: number[],
@@ -57,9 +109,13 @@ export function maxPool(
   const xAt = pointer(backend, x);
   const yAt = pointer(backend, out);
   if (isPlain2x2(info)) {
+    // Winner bytes for the gradient, when one will be taken.
+    const idx = recording() ? pool.malloc(roundUp(b * ho * wo * c, 16)) : 0;
+    if (idx !== 0) winners.set(out.dataId, { at: idx, input: x.dataId });
     pool.run("max_pool_2x2", b * ho, (begin, end) => [
       xAt,
       yAt,
+      idx,
       h,
       w,
       c,
@@ -129,26 +185,50 @@ export function maxPoolGrad(pool: KernelPool, args: KernelArgs): Info {
       sums = pool.alloc(threads * stride);
       pool.f32.fill(0, sums / 4, sums / 4 + threads * stride);
     }
-    pool.run(
-      "max_pool_2x2_grad",
-      b * ho,
-      (begin, end, t) => [
-        xAt,
-        yAt,
-        dyAt,
-        dx,
-        h,
-        w,
-        c,
-        ho,
-        wo,
-        reluMask ? 1 : 0,
-        reluMask ? sums + t * stride * 4 : 0,
-        begin,
-        end,
-      ],
-      threads,
-    );
+    const sumsOf = (t: number) => reluMask ? sums + t * stride * 4 : 0;
+    const stash = winners.get(output.dataId);
+    if (stash != null && stash.input === input.dataId) {
+      pool.run(
+        "max_pool_2x2_grad_idx",
+        b * ho,
+        (begin, end, t) => [
+          stash.at,
+          dyAt,
+          dx,
+          h,
+          w,
+          c,
+          ho,
+          wo,
+          reluMask ? 1 : 0,
+          sumsOf(t),
+          begin,
+          end,
+        ],
+        threads,
+      );
+    } else {
+      pool.run(
+        "max_pool_2x2_grad",
+        b * ho,
+        (begin, end, t) => [
+          xAt,
+          yAt,
+          dyAt,
+          dx,
+          h,
+          w,
+          c,
+          ho,
+          wo,
+          reluMask ? 1 : 0,
+          sumsOf(t),
+          begin,
+          end,
+        ],
+        threads,
+      );
+    }
     if (reluMask) {
       const total = pool.alloc(stride);
       pool.call("sum_parts", sums, threads, stride, total);

@@ -404,9 +404,17 @@ __attribute__((export_name("conv_filter_grad"))) void conv_filter_grad(
 // 2x2 max pooling with stride 2 and no padding (the tutorial CNN's), c a
 // multiple of 4: y = max of each window, and the window's winner recorded
 // for the gradient is recomputed there from x and y. Rows r = b * ho + oy.
+// With `idx` (one byte per output, 0 for none), also records each window's
+// winner for the gradient: bits 0-1 the first position in row-major order
+// that holds the maximum (the tie rule of tfjs' cpu backend), bit 2 whether
+// the maximum is > 0 (the mask of a ReLU before the pool). The gradient then
+// reads these bytes instead of the whole input (max_pool_2x2_grad_idx).
 __attribute__((export_name("max_pool_2x2"))) void max_pool_2x2(
-    const float* x, float* y, int h, int w, int c, int ho, int wo,
-    int row_begin, int row_end) {
+    const float* x, float* y, unsigned char* idx, int h, int w, int c,
+    int ho, int wo, int row_begin, int row_end) {
+  const v128_t three = wasm_i32x4_splat(3), two = wasm_i32x4_splat(2);
+  const v128_t one = wasm_i32x4_splat(1), zero = wasm_i32x4_splat(0);
+  const v128_t four = wasm_i32x4_splat(4);
   for (int r = row_begin; r < row_end; r++) {
     const int b = r / ho, oy = r % ho;
     const float* x0 = x + ((b * h + 2 * oy) * w) * c;
@@ -416,10 +424,77 @@ __attribute__((export_name("max_pool_2x2"))) void max_pool_2x2(
       const float* p0 = x0 + 2 * ox * c;
       const float* p1 = x1 + 2 * ox * c;
       for (int ch = 0; ch < c; ch += 4) {
-        const f4 m = wasm_f32x4_pmax(
-            wasm_f32x4_pmax(load4(p0 + ch), load4(p0 + c + ch)),
-            wasm_f32x4_pmax(load4(p1 + ch), load4(p1 + c + ch)));
+        const f4 v00 = load4(p0 + ch), v01 = load4(p0 + c + ch);
+        const f4 v10 = load4(p1 + ch), v11 = load4(p1 + c + ch);
+        const f4 m = wasm_f32x4_pmax(wasm_f32x4_pmax(v00, v01),
+                                     wasm_f32x4_pmax(v10, v11));
         store4(yr + ox * c + ch, m);
+        if (idx) {
+          v128_t code = three;
+          code = wasm_v128_bitselect(two, code, wasm_f32x4_eq(v10, m));
+          code = wasm_v128_bitselect(one, code, wasm_f32x4_eq(v01, m));
+          code = wasm_v128_bitselect(zero, code, wasm_f32x4_eq(v00, m));
+          code = wasm_v128_or(
+              code, wasm_v128_and(four, wasm_f32x4_gt(m, splat(0))));
+          const v128_t half = wasm_i16x8_narrow_i32x4(code, code);
+          wasm_v128_store32_lane(idx + r * wo * c + ox * c + ch,
+                                 wasm_u8x16_narrow_i16x8(half, half), 0);
+        }
+      }
+    }
+  }
+}
+
+// max_pool_2x2_grad from the winner bytes max_pool_2x2 recorded, without
+// reading the pooled input or output: each window's dy goes to its winner
+// (ANDed with the > 0 bit when `relu_mask`), the other three positions get
+// 0; uncovered rows and columns are zeroed, and `sums` (c floats per
+// thread, or 0) gets the channel sums, all as in max_pool_2x2_grad.
+__attribute__((export_name("max_pool_2x2_grad_idx"))) void max_pool_2x2_grad_idx(
+    const unsigned char* idx, const float* dy, float* dx, int h, int w,
+    int c, int ho, int wo, int relu_mask, float* sums, int row_begin,
+    int row_end) {
+  const f4 z = splat(0);
+  const v128_t three = wasm_i32x4_splat(3), four = wasm_i32x4_splat(4);
+  const v128_t p1 = wasm_i32x4_splat(1), p2 = wasm_i32x4_splat(2);
+  for (int r = row_begin; r < row_end; r++) {
+    const int b = r / ho, oy = r % ho;
+    const int row0 = (b * h + 2 * oy) * w * c;
+    const unsigned char* ir = idx + r * wo * c;
+    const float* gr = dy + r * wo * c;
+    for (int ox = 0; ox < wo; ox++) {
+      const int at = row0 + 2 * ox * c;
+      for (int ch = 0; ch < c; ch += 4) {
+        const v128_t code = wasm_u32x4_extend_low_u16x8(
+            wasm_u16x8_extend_low_u8x16(
+                wasm_v128_load32_zero(ir + ox * c + ch)));
+        f4 g = load4(gr + ox * c + ch);
+        if (relu_mask) {
+          g = wasm_v128_and(g, wasm_i32x4_ne(wasm_v128_and(code, four),
+                                             wasm_i32x4_splat(0)));
+        }
+        if (sums) store4(sums + ch, wasm_f32x4_add(load4(sums + ch), g));
+        const v128_t pos = wasm_v128_and(code, three);
+        store4(dx + at + ch,
+               wasm_v128_and(g, wasm_i32x4_eq(pos, wasm_i32x4_splat(0))));
+        store4(dx + at + c + ch, wasm_v128_and(g, wasm_i32x4_eq(pos, p1)));
+        store4(dx + at + w * c + ch, wasm_v128_and(g, wasm_i32x4_eq(pos, p2)));
+        store4(dx + at + w * c + c + ch,
+               wasm_v128_and(g, wasm_i32x4_eq(pos, three)));
+      }
+    }
+    // Columns no window covers (odd width), in this thread's two rows.
+    for (int ix = 2 * wo; ix < w; ix++) {
+      for (int ch = 0; ch < c; ch += 4) {
+        store4(dx + row0 + ix * c + ch, z);
+        store4(dx + row0 + w * c + ix * c + ch, z);
+      }
+    }
+    // Rows no window covers (odd height), by the image's last output row.
+    if (oy == ho - 1) {
+      for (int iy = 2 * ho; iy < h; iy++) {
+        float* d = dx + (b * h + iy) * w * c;
+        for (int i = 0; i < w * c; i += 4) store4(d + i, z);
       }
     }
   }

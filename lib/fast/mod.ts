@@ -34,7 +34,7 @@ import { withSharedHeap } from "./_shared_heap.ts";
 import { add, batchMatMul, sum } from "./_dense.ts";
 import { identity, reverse, tile, transform } from "./_layout.ts";
 import { conv2D, conv2DBackpropFilter, conv2DBackpropInput } from "./_conv.ts";
-import { maxPool, maxPoolGrad } from "./_max_pool.ts";
+import { installWinnerStash, maxPool, maxPoolGrad } from "./_max_pool.ts";
 import { installFusedConvLayer } from "./_conv_layer.ts";
 import { installFusedBatchNorm } from "./_batch_norm.ts";
 import {
@@ -261,7 +261,9 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
   const uninstallTraining = installFusedTraining();
   const uninstallConvLayer = installFusedConvLayer();
   const uninstallBatchNorm = installFusedBatchNorm(pool);
+  const uninstallWinnerStash = installWinnerStash(pool, backend);
   const uninstall = () => {
+    uninstallWinnerStash();
     uninstallBatchNorm();
     uninstallConvLayer();
     uninstallTraining();

@@ -6,6 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import { mulberry32 } from "../../lib/util/random.ts";
 import assert from "node:assert/strict";
 import { closeFastBackend, useFastBackend } from "../../lib/fast/mod.ts";
+import { winnerStashCount } from "../../lib/fast/_max_pool.ts";
 
 /** Largest allowed error, relative to the reference's largest magnitude. */
 const MAX_RELATIVE_ERROR = 1e-4;
@@ -810,6 +811,20 @@ Deno.test("useFastBackend() trains ReLU convolutions before 2x2 max-pools like t
     });
     const count = (name: string) =>
       info.kernels.filter((k) => k.name === name).length;
+    // While recording, each 2x2 pool keeps its winner bytes for the
+    // gradient (which then never reads the pooled input); they go with the
+    // pooled tensors.
+    let stashed = 0;
+    const step = tf.variableGrads(() => {
+      const l = loss(model, x);
+      stashed = winnerStashCount();
+      return l;
+    });
+    tf.dispose([step.value, ...Object.values(step.grads)]);
+    assert.equal(stashed, 2);
+    assert.equal(winnerStashCount(), 0);
+    tf.tidy(() => model.predict(x));
+    assert.equal(winnerStashCount(), 0);
     assert.equal(count("FastReluGrad"), 0);
     const mapSums = info.kernels.filter((k) =>
       k.name === "Sum" && k.inputShapes[0]?.length === 4
