@@ -171,19 +171,25 @@ function paddedInput(
   const xp = pool.alloc(b * hp * wp * c);
   const src = pointer(backend, x);
   const { top, left } = info.padInfo;
-  pool.run("pad_rows", b * hp, (begin, end) => [
-    src,
-    xp,
-    h,
-    w,
-    c,
-    hp,
-    wp,
-    top,
-    left,
-    begin,
-    end,
-  ]);
+  pool.run(
+    "pad_rows",
+    b * hp,
+    (begin, end) => [
+      src,
+      xp,
+      h,
+      w,
+      c,
+      hp,
+      wp,
+      top,
+      left,
+      begin,
+      end,
+    ],
+    pool.threads,
+    true,
+  );
   return xp;
 }
 
@@ -265,27 +271,33 @@ export function conv2D(
   // conv_implicit reads x where it is, skipping the padding's zeros.
   const xp = pointer(backend, x);
   const { top, left } = info.padInfo;
-  pool.run("conv_implicit", b * ho, (begin, end) => [
-    xp,
-    info.inHeight,
-    info.inWidth,
-    c,
-    wt,
-    kh,
-    kw,
-    cop,
-    sh,
-    sw,
-    top,
-    left,
-    y,
-    ho,
-    wo,
-    biasAt,
-    activation === "relu" ? 1 : 0,
-    begin,
-    end,
-  ]);
+  pool.run(
+    "conv_implicit",
+    b * ho,
+    (begin, end) => [
+      xp,
+      info.inHeight,
+      info.inWidth,
+      c,
+      wt,
+      kh,
+      kw,
+      cop,
+      sh,
+      sw,
+      top,
+      left,
+      y,
+      ho,
+      wo,
+      biasAt,
+      activation === "relu" ? 1 : 0,
+      begin,
+      end,
+    ],
+    pool.threads,
+    true,
+  );
   if (padded) {
     copyUnpadded(pool.f32, y / 4, heap(backend, out), b * ho * wo, co, cop);
   }
@@ -360,6 +372,7 @@ export function conv2DBackpropFilter(
       end,
     ],
     threads,
+    true,
   );
   const out = backend.makeOutput([kh, kw, c, co], "float32");
   const sum = padded ? pool.alloc(partLength) : pointer(backend, out);
@@ -462,47 +475,59 @@ export function conv2DBackpropInput(
   const out = backend.makeOutput([b, h, w, c], "float32");
   const dx = padded ? pool.alloc(b * h * w * cip) : pointer(backend, out);
   if (spread) {
-    pool.run("conv_forward", b * h, (begin, end) => [
-      dyp,
-      hd,
-      wd,
-      co,
-      wt,
-      kh,
-      kw,
-      cip,
-      1,
-      1,
-      dx,
-      h,
-      w,
-      0,
-      0,
-      begin,
-      end,
-    ]);
+    pool.run(
+      "conv_forward",
+      b * h,
+      (begin, end) => [
+        dyp,
+        hd,
+        wd,
+        co,
+        wt,
+        kh,
+        kw,
+        cip,
+        1,
+        1,
+        dx,
+        h,
+        w,
+        0,
+        0,
+        begin,
+        end,
+      ],
+      pool.threads,
+      true,
+    );
   } else {
-    pool.run("conv_implicit", b * h, (begin, end) => [
-      dyp,
-      ho,
-      wo,
-      co,
-      wt,
-      kh,
-      kw,
-      cip,
-      1,
-      1,
-      top,
-      left,
-      dx,
-      h,
-      w,
-      0,
-      0,
-      begin,
-      end,
-    ]);
+    pool.run(
+      "conv_implicit",
+      b * h,
+      (begin, end) => [
+        dyp,
+        ho,
+        wo,
+        co,
+        wt,
+        kh,
+        kw,
+        cip,
+        1,
+        1,
+        top,
+        left,
+        dx,
+        h,
+        w,
+        0,
+        0,
+        begin,
+        end,
+      ],
+      pool.threads,
+      true,
+    );
   }
   if (padded) {
     copyUnpadded(pool.f32, dx / 4, heap(backend, out), b * h * w, c, cip);

@@ -125,6 +125,8 @@ export function batchMatMul(
         "gemm",
         m,
         (begin, end) => [aAt, sam, sak, bAt, cAt, np, k, begin, end],
+        pool.threads,
+        true,
       );
     }
     if (padded) {
@@ -143,10 +145,22 @@ export function batchMatMul(
   place(heap(backend, a), pool.f32, aAt / 4, m, k, true);
   const cAt = pool.alloc(n * mp);
   const bAt = pointer(backend, b);
-  pool.run("gemm", n, (begin, end) => [bAt, k, 1, aAt, cAt, mp, k, begin, end]);
+  pool.run(
+    "gemm",
+    n,
+    (begin, end) => [bAt, k, 1, aAt, cAt, mp, k, begin, end],
+    pool.threads,
+    true,
+  );
   const out = backend.makeOutput(outShape, "float32");
   const outAt = pointer(backend, out);
-  pool.run("transpose", m, (begin, end) => [cAt, mp, outAt, n, begin, end]);
+  pool.run(
+    "transpose",
+    m,
+    (begin, end) => [cAt, mp, outAt, n, begin, end],
+    pool.threads,
+    true,
+  );
   return out;
 }
 

@@ -7,6 +7,11 @@ export const JOB_SEQ = 0;
 export const JOB_DONE = 1;
 /** Index of the kernel function's number in the function list. */
 export const JOB_FN = 2;
+/**
+ * Index of the job's mode: 0 runs the arguments in this slot once; t + 1
+ * claims chunks of the balanced board as thread t (see BOARD_*).
+ */
+export const JOB_BALANCED = 3;
 /** Index of the first integer argument. */
 export const JOB_ARGS = 4;
 /** Most arguments a kernel takes. */
@@ -19,3 +24,20 @@ export const JOB_SLOTS = JOB_ARGS + MAX_ARGS;
  * than most kernels.
  */
 export const SPIN_MS = 5;
+
+// The board of a balanced job, shared by all threads: the main thread writes
+// one argument list per (chunk, thread), and every thread, the main thread
+// included, claims chunks with an atomic counter until none is left, so a
+// thread slowed down by something else on its core does less of the work.
+/** Index of the next chunk to claim. */
+export const BOARD_NEXT = 0;
+/** Index of the number of chunks. */
+export const BOARD_CHUNKS = 1;
+/** Index of the number of threads the lists are written for. */
+export const BOARD_THREADS = 2;
+/** Index of the length of one argument list. */
+export const BOARD_ARGS = 3;
+/** Index of the first argument list; list (c, t) starts at BOARD_LISTS + (c * threads + t) * args. */
+export const BOARD_LISTS = 4;
+/** Int32 slots of the board. */
+export const BOARD_SLOTS = 1 << 16;

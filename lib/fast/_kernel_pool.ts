@@ -12,7 +12,14 @@
 
 import { Worker } from "node:worker_threads";
 import {
+  BOARD_ARGS,
+  BOARD_CHUNKS,
+  BOARD_LISTS,
+  BOARD_NEXT,
+  BOARD_SLOTS,
+  BOARD_THREADS,
   JOB_ARGS,
+  JOB_BALANCED,
   JOB_DONE,
   JOB_FN,
   JOB_SEQ,
@@ -56,6 +63,8 @@ export type KernelName = typeof KERNEL_FUNCTIONS[number];
 const ALIGN_BYTES = 64; // one cache line
 /** Element-wise kernels split work in blocks of this many floats. */
 const ELEMENT_BLOCK = 64;
+/** A balanced call is cut into this many chunks per thread. */
+const CHUNKS_PER_THREAD = 8;
 /** Below this many elements a second thread costs more than it saves. */
 const MIN_THREADED_ELEMENTS = 1 << 15;
 
@@ -81,6 +90,8 @@ export class KernelPool {
   readonly #heap: HeapAllocator;
   readonly #fns: Record<string, (...args: number[]) => void>;
   readonly #workers: WorkerHandle[];
+  /** The balanced jobs' board (see BOARD_* in _kernel_abi.ts). */
+  readonly #board: Int32Array;
   /** Scratch block on the heap (padded copies, per-thread partial sums). */
   #scratch = 0;
   #scratchBytes = 0;
@@ -94,9 +105,11 @@ export class KernelPool {
     heap: HeapAllocator,
     instance: WebAssembly.Instance,
     workers: WorkerHandle[],
+    board: Int32Array,
     fma: boolean,
   ) {
     this.fma = fma;
+    this.#board = board;
     this.#memory = memory;
     this.#heap = heap;
     this.#fns = {};
@@ -132,6 +145,9 @@ export class KernelPool {
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
     const workers: WorkerHandle[] = [];
     const ready: Promise<void>[] = [];
+    const board = new SharedArrayBuffer(
+      BOARD_SLOTS * Int32Array.BYTES_PER_ELEMENT,
+    );
     for (let i = 1; i < threads; i++) {
       const worker = new Worker(
         new URL("./_kernel_worker.ts", import.meta.url),
@@ -154,6 +170,7 @@ export class KernelPool {
         bytes,
         memory,
         job,
+        board,
         functions: [...KERNEL_FUNCTIONS],
       });
       workers.push({ worker, slot: new Int32Array(job), seq: 0 });
@@ -167,7 +184,14 @@ export class KernelPool {
     // Blocked in Atomics.wait between jobs, the workers must not keep the
     // process alive.
     for (const w of workers) w.worker.unref();
-    return new KernelPool(memory, heap, instance, workers, fma);
+    return new KernelPool(
+      memory,
+      heap,
+      instance,
+      workers,
+      new Int32Array(board),
+      fma,
+    );
   }
 
   /**
@@ -240,28 +264,92 @@ export class KernelPool {
   }
 
   /**
-   * Runs kernel `name` over `rows` rows split evenly between threads;
+   * Runs kernel `name` over `rows` rows split between threads;
    * `args(begin, end, thread)` gives the argument list for one range.
+   * Split evenly, one range per thread; or, `balanced`, cut into chunks that
+   * the threads claim until none is left, so that a thread slowed down by
+   * other work on its core (a shared host, a busy laptop) does less. A
+   * balanced kernel must give the same result however its rows are grouped
+   * into calls: per-thread outputs (`thread`) must be accumulated, not
+   * overwritten.
    */
   run(
     name: KernelName,
     rows: number,
     args: (begin: number, end: number, thread: number) => number[],
     threads = this.threads,
+    balanced = false,
   ): void {
-    const n = Math.max(1, Math.min(threads, this.threads, rows));
+    const n = Math.max(1, Math.min(threads, this.#active, rows));
     const fnIndex = KERNEL_FUNCTIONS.indexOf(name);
+    if (balanced && n > 1) {
+      this.#runBalanced(fnIndex, rows, args, n);
+      return;
+    }
     const bounds = (t: number) => Math.round((rows * t) / n);
     for (let t = 1; t < n; t++) {
       const w = this.#workers[t - 1];
       const list = args(bounds(t), bounds(t + 1), t);
       w.slot[JOB_FN] = fnIndex;
+      w.slot[JOB_BALANCED] = 0;
       for (let i = 0; i < list.length; i++) w.slot[JOB_ARGS + i] = list[i];
-      w.seq++;
-      Atomics.store(w.slot, JOB_SEQ, w.seq);
-      Atomics.notify(w.slot, JOB_SEQ);
+      this.#post(w);
     }
     this.#fns[name](...args(bounds(0), bounds(1), 0));
+    this.#waitFor(n);
+  }
+
+  /** The balanced path of run(): chunks on the shared board. */
+  #runBalanced(
+    fnIndex: number,
+    rows: number,
+    args: (begin: number, end: number, thread: number) => number[],
+    n: number,
+  ): void {
+    const board = this.#board;
+    const first = args(0, 0, 0);
+    const count = first.length;
+    const room = Math.floor((BOARD_SLOTS - BOARD_LISTS) / (n * count));
+    const chunks = Math.max(1, Math.min(rows, n * CHUNKS_PER_THREAD, room));
+    const bounds = (c: number) => Math.round((rows * c) / chunks);
+    for (let c = 0; c < chunks; c++) {
+      for (let t = 0; t < n; t++) {
+        const list = args(bounds(c), bounds(c + 1), t);
+        const at = BOARD_LISTS + (c * n + t) * count;
+        for (let i = 0; i < count; i++) board[at + i] = list[i];
+      }
+    }
+    board[BOARD_CHUNKS] = chunks;
+    board[BOARD_THREADS] = n;
+    board[BOARD_ARGS] = count;
+    Atomics.store(board, BOARD_NEXT, 0);
+    for (let t = 1; t < n; t++) {
+      const w = this.#workers[t - 1];
+      w.slot[JOB_FN] = fnIndex;
+      w.slot[JOB_BALANCED] = t + 1;
+      this.#post(w);
+    }
+    const fn = this.#fns[KERNEL_FUNCTIONS[fnIndex]];
+    const list: number[] = new Array(count);
+    for (;;) {
+      const c = Atomics.add(board, BOARD_NEXT, 1);
+      if (c >= chunks) break;
+      const at = BOARD_LISTS + c * n * count;
+      for (let i = 0; i < count; i++) list[i] = board[at + i];
+      fn(...list);
+    }
+    this.#waitFor(n);
+  }
+
+  /** Hands worker `w` the job now in its slot. */
+  #post(w: WorkerHandle): void {
+    w.seq++;
+    Atomics.store(w.slot, JOB_SEQ, w.seq);
+    Atomics.notify(w.slot, JOB_SEQ);
+  }
+
+  /** Waits until workers 1..n-1 have finished their jobs. */
+  #waitFor(n: number): void {
     for (let t = 1; t < n; t++) {
       const w = this.#workers[t - 1];
       // Spin first (see SPIN_MS), then sleep.
@@ -277,8 +365,9 @@ export class KernelPool {
   }
 
   /**
-   * Splits `n` elements into ranges of whole SIMD blocks, one per thread,
-   * and runs kernel `name` with `args(begin, end)` (element indices).
+   * Splits `n` elements into ranges of whole SIMD blocks, balanced between
+   * threads, and runs kernel `name` with `args(begin, end)` (element
+   * indices; the kernel must be element-wise).
    */
   runElements(
     name: KernelName,
@@ -292,6 +381,7 @@ export class KernelPool {
       blocks,
       (b, e) => args(b * ELEMENT_BLOCK, Math.min(e * ELEMENT_BLOCK, n)),
       threads,
+      true,
     );
   }
 

@@ -8,13 +8,26 @@
 // Blocking is fine here: this thread does nothing but run kernels.
 
 import { parentPort } from "node:worker_threads";
-import { JOB_ARGS, JOB_DONE, JOB_FN, JOB_SEQ, SPIN_MS } from "./_kernel_abi.ts";
+import {
+  BOARD_ARGS,
+  BOARD_CHUNKS,
+  BOARD_LISTS,
+  BOARD_NEXT,
+  BOARD_THREADS,
+  JOB_ARGS,
+  JOB_BALANCED,
+  JOB_DONE,
+  JOB_FN,
+  JOB_SEQ,
+  SPIN_MS,
+} from "./_kernel_abi.ts";
 
 interface Start {
   /** kernels*.wasm, compiled here (a shared compiled module runs serially). */
   bytes: Uint8Array<ArrayBuffer>;
   memory: WebAssembly.Memory;
   job: SharedArrayBuffer;
+  board: SharedArrayBuffer;
   functions: string[];
 }
 
@@ -36,24 +49,49 @@ function nextJob(slot: Int32Array, seen: number): number {
   return Atomics.load(slot, JOB_SEQ);
 }
 
+/** Claims chunks of the balanced board as thread `t` and runs them. */
+function runChunks(
+  board: Int32Array,
+  fn: (...args: number[]) => void,
+  t: number,
+): void {
+  const chunks = board[BOARD_CHUNKS];
+  const threads = board[BOARD_THREADS];
+  const count = board[BOARD_ARGS];
+  const args: number[] = new Array(count);
+  for (;;) {
+    const c = Atomics.add(board, BOARD_NEXT, 1);
+    if (c >= chunks) return;
+    const at = BOARD_LISTS + (c * threads + t) * count;
+    for (let i = 0; i < count; i++) args[i] = board[at + i];
+    fn(...args);
+  }
+}
+
 parentPort!.once("message", (start: Start) => {
-  const { bytes, memory, job, functions } = start;
+  const { bytes, memory, job, board: boardBuffer, functions } = start;
   const module = new WebAssembly.Module(bytes);
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const fns = functions.map((name) =>
     instance.exports[name] as (...args: number[]) => void
   );
   const slot = new Int32Array(job);
+  const board = new Int32Array(boardBuffer);
   let seen = Atomics.load(slot, JOB_SEQ);
   parentPort!.postMessage("ready");
   for (;;) {
     seen = nextJob(slot, seen);
     if (seen < 0) return; // shutdown request
     const fn = fns[slot[JOB_FN]];
-    const count = fn.length;
-    const args: number[] = new Array(count);
-    for (let i = 0; i < count; i++) args[i] = slot[JOB_ARGS + i];
-    fn(...args);
+    const balanced = slot[JOB_BALANCED];
+    if (balanced === 0) {
+      const count = fn.length;
+      const args: number[] = new Array(count);
+      for (let i = 0; i < count; i++) args[i] = slot[JOB_ARGS + i];
+      fn(...args);
+    } else {
+      runChunks(board, fn, balanced - 1);
+    }
     Atomics.store(slot, JOB_DONE, seen);
     Atomics.notify(slot, JOB_DONE);
   }

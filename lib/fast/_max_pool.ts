@@ -112,18 +112,24 @@ export function maxPool(
     // Winner bytes for the gradient, when one will be taken.
     const idx = recording() ? pool.malloc(roundUp(b * ho * wo * c, 16)) : 0;
     if (idx !== 0) winners.set(out.dataId, { at: idx, input: x.dataId });
-    pool.run("max_pool_2x2", b * ho, (begin, end) => [
-      xAt,
-      yAt,
-      idx,
-      h,
-      w,
-      c,
-      ho,
-      wo,
-      begin,
-      end,
-    ]);
+    pool.run(
+      "max_pool_2x2",
+      b * ho,
+      (begin, end) => [
+        xAt,
+        yAt,
+        idx,
+        h,
+        w,
+        c,
+        ho,
+        wo,
+        begin,
+        end,
+      ],
+      pool.threads,
+      true,
+    );
     return out;
   }
   pool.run("max_pool", b * ho, (begin, end) => [
@@ -206,6 +212,7 @@ export function maxPoolGrad(pool: KernelPool, args: KernelArgs): Info {
           end,
         ],
         threads,
+        true,
       );
     } else {
       pool.run(
@@ -227,6 +234,7 @@ export function maxPoolGrad(pool: KernelPool, args: KernelArgs): Info {
           end,
         ],
         threads,
+        true,
       );
     }
     if (reluMask) {
