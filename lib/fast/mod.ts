@@ -297,9 +297,14 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
  * (`BatchMatMul`), `MaxPool` and `MaxPoolGrad`, `Relu`, bias `Add` and
  * bias-gradient `Sum`, a one-pass ReLU gradient and a one-pass Adam update
  * (installed in tfjs' gradient registry and `AdamOptimizer`), augmentation's
- * `Tile`, `Reverse` and `Transform`, and a copy-free `Identity`. While
- * training, a `relu` Conv2D layer with trainable layers before it runs as one
- * fused kernel forward, and a stock `BatchNormalization` layer (4D input,
+ * `Tile`, `Reverse` and `Transform`, and a copy-free `Identity`. The heavy
+ * kernels balance their rows between threads (a thread slowed by other work
+ * on its core does less). While training, a `relu` or `linear` Conv2D layer
+ * runs as one fused kernel forward, with lazy gradients (the image's
+ * gradient at a first layer only when something asks for it); a 2×2 max-pool
+ * after it takes over the ReLU's mask and the bias gradient in its own
+ * gradient, reading one winner byte per window recorded by the forward pool;
+ * and a stock `BatchNormalization` layer (4D input,
  * channels last) normalizes with its batch moments in two threaded passes and
  * back-propagates in two more, its moving mean and variance updated exactly
  * as tfjs updates them; inference keeps tfjs' own path. Configurations the
