@@ -39,5 +39,10 @@ export const BOARD_THREADS = 2;
 export const BOARD_ARGS = 3;
 /** Index of the first argument list; list (c, t) starts at BOARD_LISTS + (c * threads + t) * args. */
 export const BOARD_LISTS = 4;
-/** Int32 slots of the board. */
-export const BOARD_SLOTS = 1 << 16;
+/** A balanced call is cut into this many chunks per thread. */
+export const CHUNKS_PER_THREAD = 8;
+
+/** Int32 slots of the board for `threads` threads: every chunk's list for every thread. */
+export function boardSlots(threads: number): number {
+  return BOARD_LISTS + CHUNKS_PER_THREAD * threads * threads * MAX_ARGS;
+}

@@ -16,8 +16,9 @@ import {
   BOARD_CHUNKS,
   BOARD_LISTS,
   BOARD_NEXT,
-  BOARD_SLOTS,
   BOARD_THREADS,
+  boardSlots,
+  CHUNKS_PER_THREAD,
   JOB_ARGS,
   JOB_BALANCED,
   JOB_DONE,
@@ -63,8 +64,6 @@ export type KernelName = typeof KERNEL_FUNCTIONS[number];
 const ALIGN_BYTES = 64; // one cache line
 /** Element-wise kernels split work in blocks of this many floats. */
 const ELEMENT_BLOCK = 64;
-/** A balanced call is cut into this many chunks per thread. */
-const CHUNKS_PER_THREAD = 8;
 /** Below this many elements a second thread costs more than it saves. */
 const MIN_THREADED_ELEMENTS = 1 << 15;
 
@@ -146,7 +145,7 @@ export class KernelPool {
     const workers: WorkerHandle[] = [];
     const ready: Promise<void>[] = [];
     const board = new SharedArrayBuffer(
-      BOARD_SLOTS * Int32Array.BYTES_PER_ELEMENT,
+      boardSlots(threads) * Int32Array.BYTES_PER_ELEMENT,
     );
     for (let i = 1; i < threads; i++) {
       const worker = new Worker(
@@ -309,7 +308,7 @@ export class KernelPool {
     const board = this.#board;
     const first = args(0, 0, 0);
     const count = first.length;
-    const room = Math.floor((BOARD_SLOTS - BOARD_LISTS) / (n * count));
+    const room = Math.floor((board.length - BOARD_LISTS) / (n * count));
     const chunks = Math.max(1, Math.min(rows, n * CHUNKS_PER_THREAD, room));
     const bounds = (c: number) => Math.round((rows * c) / chunks);
     for (let c = 0; c < chunks; c++) {

@@ -181,6 +181,27 @@ Deno.test("setFastBackendThreads() trains on fewer threads with the same losses,
   }
 });
 
+Deno.test("useFastBackend() with more threads than cores (balanced chunks on 4 threads) follows the cpu backend's loss curve", async () => {
+  await useFastBackend({ threads: 4 });
+  try {
+    tf.setBackend("cpu");
+    const init = smallCnn();
+    const weights = init.getWeights().map((w) => w.dataSync() as Float32Array);
+    init.dispose();
+    const want = lossCurve(weights, 3);
+    tf.setBackend("wasm");
+    const got = lossCurve(weights, 3);
+    for (let i = 0; i < 3; i++) {
+      assert.ok(
+        Math.abs(got[i] - want[i]) <= LOSS_TOLERANCE * Math.max(1, want[i]),
+        `step ${i}: wasm ${got[i]} vs cpu ${want[i]}`,
+      );
+    }
+  } finally {
+    closeFastBackend();
+  }
+});
+
 Deno.test("useFastBackend() training steps leave tf.memory().numTensors unchanged", async () => {
   await useFastBackend({ threads: 2 });
   try {
