@@ -26,6 +26,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { RELU_GRAD } from "./_elementwise.ts";
+import { recordingGradients } from "./_heap.ts";
 
 /** Data ids of tensors a fused ReLU convolution produced while training. */
 const reluOutputs = new WeakSet<object>();
@@ -173,9 +174,6 @@ export function installFusedConvLayer(): () => void {
   if (proto == null) return () => {};
   const target = proto;
   const original = target.call as ConvLayer["call"];
-  const recording = () =>
-    (tf.engine() as unknown as { state: { gradientDepth: number } }).state
-      .gradientDepth > 0;
   target.call = function (
     this: ConvLayer,
     inputs: tf.Tensor | tf.Tensor[],
@@ -191,7 +189,7 @@ export function installFusedConvLayer(): () => void {
       (activation !== "relu" && activation !== "linear") ||
       (this.padding !== "same" && this.padding !== "valid") ||
       tf.getBackend() !== "wasm" || tf.getKernel(RELU_GRAD, "wasm") == null ||
-      !recording()
+      !recordingGradients()
     ) {
       return original.call(this, inputs, kwargs);
     }

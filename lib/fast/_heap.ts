@@ -1,7 +1,7 @@
 // Where a tfjs tensor lives on the wasm backend's heap, and the argument
 // types every fast kernel receives.
 
-import type * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 
 /** A tensor as kernels see it. */
@@ -32,4 +32,10 @@ export function heap(backend: BackendWasm, t: Info): Float32Array {
 /** `n` rounded up to a multiple of `to`. */
 export function roundUp(n: number, to: number): number {
   return Math.ceil(n / to) * to;
+}
+
+/** Whether tfjs is recording operations for gradients now (inside tf.grad, variableGrads, minimize). */
+export function recordingGradients(): boolean {
+  return (tf.engine() as unknown as { state: { gradientDepth: number } })
+    .state.gradientDepth > 0;
 }

@@ -306,14 +306,15 @@ export class KernelPool {
     n: number,
   ): void {
     const board = this.#board;
-    const first = args(0, 0, 0);
-    const count = first.length;
-    const room = Math.floor((board.length - BOARD_LISTS) / (n * count));
-    const chunks = Math.max(1, Math.min(rows, n * CHUNKS_PER_THREAD, room));
+    // The board holds CHUNKS_PER_THREAD lists of up to MAX_ARGS per thread
+    // pair (boardSlots), so every chunk fits.
+    const chunks = Math.min(rows, n * CHUNKS_PER_THREAD);
     const bounds = (c: number) => Math.round((rows * c) / chunks);
+    let count = 0;
     for (let c = 0; c < chunks; c++) {
       for (let t = 0; t < n; t++) {
         const list = args(bounds(c), bounds(c + 1), t);
+        count = list.length;
         const at = BOARD_LISTS + (c * n + t) * count;
         for (let i = 0; i < count; i++) board[at + i] = list[i];
       }

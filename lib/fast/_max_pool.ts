@@ -18,6 +18,7 @@ import {
   type KernelArgs,
   type Original,
   pointer,
+  recordingGradients,
   roundUp,
 } from "./_heap.ts";
 import { isFusedReluOutput, markMaskedGradient } from "./_conv_layer.ts";
@@ -28,11 +29,6 @@ const winners = new Map<object, { at: number; input: object }>();
 /** How many pooled tensors hold winner bytes now (for tests). */
 export function winnerStashCount(): number {
   return winners.size;
-}
-
-function recording(): boolean {
-  return (tf.engine() as unknown as { state: { gradientDepth: number } })
-    .state.gradientDepth > 0;
 }
 
 /**
@@ -110,7 +106,9 @@ export function maxPool(
   const yAt = pointer(backend, out);
   if (isPlain2x2(info)) {
     // Winner bytes for the gradient, when one will be taken.
-    const idx = recording() ? pool.malloc(roundUp(b * ho * wo * c, 16)) : 0;
+    const idx = recordingGradients()
+      ? pool.malloc(roundUp(b * ho * wo * c, 16))
+      : 0;
     if (idx !== 0) winners.set(out.dataId, { at: idx, input: x.dataId });
     pool.run(
       "max_pool_2x2",
@@ -191,52 +189,31 @@ export function maxPoolGrad(pool: KernelPool, args: KernelArgs): Info {
       sums = pool.alloc(threads * stride);
       pool.f32.fill(0, sums / 4, sums / 4 + threads * stride);
     }
-    const sumsOf = (t: number) => reluMask ? sums + t * stride * 4 : 0;
+    // From the winner bytes of the forward pool when it kept them, else
+    // from the pooled input and output.
     const stash = winners.get(output.dataId);
-    if (stash != null && stash.input === input.dataId) {
-      pool.run(
-        "max_pool_2x2_grad_idx",
-        b * ho,
-        (begin, end, t) => [
-          stash.at,
-          dyAt,
-          dx,
-          h,
-          w,
-          c,
-          ho,
-          wo,
-          reluMask ? 1 : 0,
-          sumsOf(t),
-          begin,
-          end,
-        ],
-        threads,
-        true,
-      );
-    } else {
-      pool.run(
-        "max_pool_2x2_grad",
-        b * ho,
-        (begin, end, t) => [
-          xAt,
-          yAt,
-          dyAt,
-          dx,
-          h,
-          w,
-          c,
-          ho,
-          wo,
-          reluMask ? 1 : 0,
-          sumsOf(t),
-          begin,
-          end,
-        ],
-        threads,
-        true,
-      );
-    }
+    const fromBytes = stash != null && stash.input === input.dataId;
+    const sources = fromBytes ? [stash.at] : [xAt, yAt];
+    pool.run(
+      fromBytes ? "max_pool_2x2_grad_idx" : "max_pool_2x2_grad",
+      b * ho,
+      (begin, end, t) => [
+        ...sources,
+        dyAt,
+        dx,
+        h,
+        w,
+        c,
+        ho,
+        wo,
+        reluMask ? 1 : 0,
+        reluMask ? sums + t * stride * 4 : 0,
+        begin,
+        end,
+      ],
+      threads,
+      true,
+    );
     if (reluMask) {
       const total = pool.alloc(stride);
       pool.call("sum_parts", sums, threads, stride, total);

@@ -445,6 +445,27 @@ __attribute__((export_name("max_pool_2x2"))) void max_pool_2x2(
   }
 }
 
+// The part of a 2x2 pool gradient's dx that no window covers (odd sizes),
+// for output row oy of image b: the columns past 2 * wo in its two input
+// rows, and, by the image's last output row, the rows past 2 * ho.
+static inline void zero_uncovered(float* dx, int b, int oy, int h, int w,
+                                  int c, int ho, int wo) {
+  const f4 z = splat(0);
+  const int row0 = (b * h + 2 * oy) * w * c;
+  for (int ix = 2 * wo; ix < w; ix++) {
+    for (int ch = 0; ch < c; ch += 4) {
+      store4(dx + row0 + ix * c + ch, z);
+      store4(dx + row0 + w * c + ix * c + ch, z);
+    }
+  }
+  if (oy == ho - 1) {
+    for (int iy = 2 * ho; iy < h; iy++) {
+      float* d = dx + (b * h + iy) * w * c;
+      for (int i = 0; i < w * c; i += 4) store4(d + i, z);
+    }
+  }
+}
+
 // max_pool_2x2_grad from the winner bytes max_pool_2x2 recorded, without
 // reading the pooled input or output: each window's dy goes to its winner
 // (ANDed with the > 0 bit when `relu_mask`), the other three positions get
@@ -454,7 +475,6 @@ __attribute__((export_name("max_pool_2x2_grad_idx"))) void max_pool_2x2_grad_idx
     const unsigned char* idx, const float* dy, float* dx, int h, int w,
     int c, int ho, int wo, int relu_mask, float* sums, int row_begin,
     int row_end) {
-  const f4 z = splat(0);
   const v128_t three = wasm_i32x4_splat(3), four = wasm_i32x4_splat(4);
   const v128_t p1 = wasm_i32x4_splat(1), p2 = wasm_i32x4_splat(2);
   for (int r = row_begin; r < row_end; r++) {
@@ -483,20 +503,7 @@ __attribute__((export_name("max_pool_2x2_grad_idx"))) void max_pool_2x2_grad_idx
                wasm_v128_and(g, wasm_i32x4_eq(pos, three)));
       }
     }
-    // Columns no window covers (odd width), in this thread's two rows.
-    for (int ix = 2 * wo; ix < w; ix++) {
-      for (int ch = 0; ch < c; ch += 4) {
-        store4(dx + row0 + ix * c + ch, z);
-        store4(dx + row0 + w * c + ix * c + ch, z);
-      }
-    }
-    // Rows no window covers (odd height), by the image's last output row.
-    if (oy == ho - 1) {
-      for (int iy = 2 * ho; iy < h; iy++) {
-        float* d = dx + (b * h + iy) * w * c;
-        for (int i = 0; i < w * c; i += 4) store4(d + i, z);
-      }
-    }
+    zero_uncovered(dx, b, oy, h, w, c, ho, wo);
   }
 }
 
@@ -544,20 +551,7 @@ __attribute__((export_name("max_pool_2x2_grad"))) void max_pool_2x2_grad(
         store4(dx + i11, wasm_v128_and(h11, g));
       }
     }
-    // Columns no window covers (odd width), in this thread's two rows.
-    for (int ix = 2 * wo; ix < w; ix++) {
-      for (int ch = 0; ch < c; ch += 4) {
-        store4(dx + row0 + ix * c + ch, z);
-        store4(dx + row0 + w * c + ix * c + ch, z);
-      }
-    }
-    // Rows no window covers (odd height), by the image's last output row.
-    if (oy == ho - 1) {
-      for (int iy = 2 * ho; iy < h; iy++) {
-        float* d = dx + (b * h + iy) * w * c;
-        for (int i = 0; i < w * c; i += 4) store4(d + i, z);
-      }
-    }
+    zero_uncovered(dx, b, oy, h, w, c, ho, wo);
   }
 }
 
@@ -1055,6 +1049,21 @@ static inline void add_to_f64(double* s, f4 v) {
   wasm_v128_store(s + 2, wasm_f64x2_add(wasm_v128_load(s + 2), hi));
 }
 
+// Adds one chunk's float32 running sums u, v (c each) into the float64
+// totals s1, s2.
+static inline void flush_sums(const float* u, const float* v, int c,
+                              double* s1, double* s2) {
+  int j = 0;
+  for (; j < (c & ~3); j += 4) {
+    add_to_f64(s1 + j, load4(u + j));
+    add_to_f64(s2 + j, load4(v + j));
+  }
+  for (; j < c; j++) {
+    s1[j] += u[j];
+    s2[j] += v[j];
+  }
+}
+
 // Per-channel sums over pixels [begin, end):
 //   s1[j] = sum (a - ka[j]),  s2[j] = sum (a - ka[j]) * (b - kb[j])
 // with ka = 0 when null. s1 and s2 (float64, c each) are overwritten; acc
@@ -1099,15 +1108,7 @@ static inline void channel_sums(const float* a, const float* ka, const float* b,
         v[j] += da * (pb[j] - kb[j]);
       }
     }
-    int j = 0;
-    for (; j < c4; j += 4) {
-      add_to_f64(s1 + j, load4(u + j));
-      add_to_f64(s2 + j, load4(v + j));
-    }
-    for (; j < c; j++) {
-      s1[j] += u[j];
-      s2[j] += v[j];
-    }
+    flush_sums(u, v, c, s1, s2);
   }
 }
 
@@ -1156,15 +1157,7 @@ __attribute__((export_name("bn_moments"))) void bn_moments(
         v[j] += d * d;
       }
     }
-    int j = 0;
-    for (; j < c4; j += 4) {
-      add_to_f64(s1 + j, load4(u + j));
-      add_to_f64(s2 + j, load4(v + j));
-    }
-    for (; j < c; j++) {
-      s1[j] += u[j];
-      s2[j] += v[j];
-    }
+    flush_sums(u, v, c, s1, s2);
   }
 }
 
