@@ -10,6 +10,7 @@ import {
   setFastBackendThreads,
   useFastBackend,
 } from "../../lib/fast/mod.ts";
+import { assertLossesClose } from "./_compare.ts";
 
 const SEED = 11;
 const IMAGE = 12; // small images keep the cpu reference fast
@@ -17,8 +18,6 @@ const CLASSES = 3;
 const BATCH = 4;
 const LEARNING_RATE = 0.01;
 const LOSS_STEPS = 6;
-/** Loss curves may drift apart by float rounding, never by more than this. */
-const LOSS_TOLERANCE = 1e-3;
 const LEAK_STEPS = 100;
 
 /** A small CNN using every kernel the fast backend adds: strided and padded convs, max-pools. */
@@ -142,12 +141,7 @@ Deno.test("useFastBackend() trains a small CNN along the cpu backend's loss curv
     const got = lossCurve(weights, LOSS_STEPS);
     // The curve must actually move, or comparing it would prove nothing.
     assert.ok(want[LOSS_STEPS - 1] < want[0], `cpu loss did not fall: ${want}`);
-    for (let i = 0; i < LOSS_STEPS; i++) {
-      assert.ok(
-        Math.abs(got[i] - want[i]) <= LOSS_TOLERANCE * Math.max(1, want[i]),
-        `step ${i}: wasm ${got[i]} vs cpu ${want[i]}`,
-      );
-    }
+    assertLossesClose(got, want, ["wasm", "cpu"]);
   } finally {
     closeFastBackend();
   }
@@ -167,12 +161,7 @@ Deno.test("setFastBackendThreads() trains on fewer threads with the same losses,
     const one = lossCurve(weights, 3);
     setFastBackendThreads(2);
     assert.equal(measureSimdPeak({ maxSeconds: 0.05 }).threads, 2);
-    for (let i = 0; i < 3; i++) {
-      assert.ok(
-        Math.abs(one[i] - both[i]) <= LOSS_TOLERANCE * Math.max(1, both[i]),
-        `step ${i}: 1 thread ${one[i]} vs 2 threads ${both[i]}`,
-      );
-    }
+    assertLossesClose(one, both, ["1 thread", "2 threads"]);
     for (const bad of [0, 3, 1.5, Number.NaN]) {
       assert.throws(() => setFastBackendThreads(bad), RangeError);
     }
@@ -191,12 +180,7 @@ Deno.test("useFastBackend() with more threads than cores (balanced chunks on 4 t
     const want = lossCurve(weights, 3);
     tf.setBackend("wasm");
     const got = lossCurve(weights, 3);
-    for (let i = 0; i < 3; i++) {
-      assert.ok(
-        Math.abs(got[i] - want[i]) <= LOSS_TOLERANCE * Math.max(1, want[i]),
-        `step ${i}: wasm ${got[i]} vs cpu ${want[i]}`,
-      );
-    }
+    assertLossesClose(got, want, ["wasm", "cpu"]);
   } finally {
     closeFastBackend();
   }

@@ -10,6 +10,12 @@ import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { mulberry32 } from "../../lib/util/random.ts";
 import { closeFastBackend, useFastBackend } from "../../lib/fast/mod.ts";
+import {
+  assertLossesClose,
+  int,
+  LOSS_TOLERANCE,
+  relativeError,
+} from "./_compare.ts";
 
 /** Largest allowed error, relative to the reference's largest magnitude. */
 const MAX_RELATIVE_ERROR = 1e-4;
@@ -24,24 +30,7 @@ const CLASSES = 3;
 const BATCH = 4;
 const LEARNING_RATE = 0.01;
 const LOSS_STEPS = 5;
-/** Loss curves may drift apart by float rounding, never by more than this. */
-const LOSS_TOLERANCE = 1e-3;
 const LEAK_STEPS = 30;
-
-function int(random: () => number, lo: number, hi: number): number {
-  return lo + Math.floor(random() * (hi - lo + 1));
-}
-
-function relativeError(got: Float32Array, want: Float32Array): number {
-  assert.equal(got.length, want.length);
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < got.length; i++) {
-    err = Math.max(err, Math.abs(got[i] - want[i]));
-    scale = Math.max(scale, Math.abs(want[i]));
-  }
-  return scale === 0 ? err : err / scale;
-}
 
 interface Case {
   shape: [number, number, number, number];
@@ -288,12 +277,7 @@ Deno.test("useFastBackend() trains a conv-BN-ReLU CNN along the cpu backend's lo
     tf.setBackend("wasm");
     const [got, gotWeights] = lossCurve(weights, LOSS_STEPS);
     assert.ok(want[LOSS_STEPS - 1] < want[0], `cpu loss did not fall: ${want}`);
-    for (let i = 0; i < LOSS_STEPS; i++) {
-      assert.ok(
-        Math.abs(got[i] - want[i]) <= LOSS_TOLERANCE * Math.max(1, want[i]),
-        `step ${i}: wasm ${got[i]} vs cpu ${want[i]}`,
-      );
-    }
+    assertLossesClose(got, want, ["wasm", "cpu"]);
     // The moving statistics followed too (they are not in the loss).
     wantWeights.forEach((w, i) => {
       const err = relativeError(gotWeights[i], w);

@@ -7,6 +7,7 @@ import { mulberry32 } from "../../lib/util/random.ts";
 import assert from "node:assert/strict";
 import { closeFastBackend, useFastBackend } from "../../lib/fast/mod.ts";
 import { winnerStashCount } from "../../lib/fast/_max_pool.ts";
+import { int, relativeError } from "./_compare.ts";
 
 /** Largest allowed error, relative to the reference's largest magnitude. */
 const MAX_RELATIVE_ERROR = 1e-4;
@@ -16,10 +17,6 @@ const SEED = 7;
 
 function pick<T>(random: () => number, items: readonly T[]): T {
   return items[Math.floor(random() * items.length)];
-}
-
-function int(random: () => number, lo: number, hi: number): number {
-  return lo + Math.floor(random() * (hi - lo + 1));
 }
 
 /** Runs `f` on the cpu backend, then on the fast backend; returns both results. */
@@ -34,17 +31,6 @@ function onBoth(f: () => tf.Tensor): [Float32Array, Float32Array, number[]] {
   const shape = got.shape;
   got.dispose();
   return [values, refValues, shape];
-}
-
-function relativeError(got: Float32Array, want: Float32Array): number {
-  assert.equal(got.length, want.length);
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < got.length; i++) {
-    err = Math.max(err, Math.abs(got[i] - want[i]));
-    scale = Math.max(scale, Math.abs(want[i]));
-  }
-  return scale === 0 ? err : err / scale;
 }
 
 type Shape4 = [number, number, number, number];
