@@ -48,6 +48,14 @@ function smallCnn(): tf.Sequential {
   return model;
 }
 
+/** The seeded initial weights of smallCnn(), as built on the current backend. */
+function smallCnnWeights(): Float32Array[] {
+  const init = smallCnn();
+  const weights = init.getWeights().map((w) => w.dataSync() as Float32Array);
+  init.dispose();
+  return weights;
+}
+
 /** Trains `steps` Adam steps from `weights` on the current backend; returns the losses. */
 function lossCurve(weights: Float32Array[], steps: number): number[] {
   const model = smallCnn();
@@ -133,9 +141,7 @@ Deno.test("useFastBackend() trains a small CNN along the cpu backend's loss curv
   await useFastBackend({ threads: 2 });
   try {
     tf.setBackend("cpu");
-    const init = smallCnn();
-    const weights = init.getWeights().map((w) => w.dataSync() as Float32Array);
-    init.dispose();
+    const weights = smallCnnWeights();
     const want = lossCurve(weights, LOSS_STEPS);
     tf.setBackend("wasm");
     const got = lossCurve(weights, LOSS_STEPS);
@@ -152,9 +158,7 @@ Deno.test("setFastBackendThreads() trains on fewer threads with the same losses,
   await useFastBackend({ threads: 2 });
   try {
     tf.setBackend("wasm");
-    const init = smallCnn();
-    const weights = init.getWeights().map((w) => w.dataSync() as Float32Array);
-    init.dispose();
+    const weights = smallCnnWeights();
     const both = lossCurve(weights, 3);
     setFastBackendThreads(1);
     assert.equal(measureSimdPeak({ maxSeconds: 0.05 }).threads, 1);
@@ -174,9 +178,7 @@ Deno.test("useFastBackend() with more threads than cores (balanced chunks on 4 t
   await useFastBackend({ threads: 4 });
   try {
     tf.setBackend("cpu");
-    const init = smallCnn();
-    const weights = init.getWeights().map((w) => w.dataSync() as Float32Array);
-    init.dispose();
+    const weights = smallCnnWeights();
     const want = lossCurve(weights, 3);
     tf.setBackend("wasm");
     const got = lossCurve(weights, 3);
