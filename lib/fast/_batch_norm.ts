@@ -11,7 +11,8 @@
 //
 // - forward: one reduction pass (per-channel sums of x - shift and of its
 //   square, the shift being the first pixel so that the variance does not
-//   cancel; each thread into its own partial sums, added in float64), then
+//   cancel; the pixels cut into parts fixed by the shape, each part summed
+//   into its own partial sums, added in float64 in part order), then
 //   one pass writing
 //   y = (x - mean) * gamma / sqrt(var + epsilon) + beta;
 // - backward: one reduction pass (sum dy and sum dy * (x - mean) per
@@ -25,7 +26,7 @@
 // ranks and backends keep tfjs' own path.
 
 import * as tf from "@tensorflow/tfjs";
-import type { KernelPool } from "./_kernel_pool.ts";
+import { KernelPool } from "./_kernel_pool.ts";
 import { heap, type Info, type KernelArgs, pointer, roundUp } from "./_heap.ts";
 
 /** The custom kernel of the forward pass: y, batch mean and batch variance. */
@@ -46,8 +47,9 @@ function rowsOf(x: Info): { pixels: number; c: number; size: number } {
 
 /**
  * Runs a per-channel reduction kernel (`bn_moments` or `bn_grad_moments`)
- * over all pixels and returns the two sums per channel (float64, `2c`),
- * the threads' partial sums added up.
+ * over all pixels and returns the two sums per channel (float64, `2c`): the
+ * pixels are cut into `parts` (partsOf), whose partial sums at `partsAt`
+ * are added in part order, so the sums do not depend on the threads.
  */
 function channelSums(
   pool: KernelPool,
@@ -56,27 +58,34 @@ function channelSums(
   pixels: number,
   c: number,
   threads: number,
-  parts: number,
+  partsAt: number,
 ): Float64Array {
   const stride = partFloats(c) * 4; // bytes
-  pool.run(
+  const parts = partsOf(pixels, c);
+  pool.runParts(
     name,
     pixels,
-    (begin, end, t) => [...inputs, c, parts + t * stride, begin, end],
+    parts,
+    (begin, end, part) => [...inputs, c, partsAt + part * stride, begin, end],
     threads,
   );
   const buffer = pool.f32.buffer;
   const sums = new Float64Array(2 * c);
-  for (let t = 0; t < Math.min(threads, pixels); t++) {
-    const part = new Float64Array(buffer, parts + t * stride, 2 * c);
-    for (let j = 0; j < 2 * c; j++) sums[j] += part[j];
+  for (let part = 0; part < parts; part++) {
+    const sum = new Float64Array(buffer, partsAt + part * stride, 2 * c);
+    for (let j = 0; j < 2 * c; j++) sums[j] += sum[j];
   }
   return sums;
 }
 
-/** Floats of one thread's partial sums: 2c float64, then 2c floats of scratch. */
+/** Floats of one part's sums: 2c float64, then 2c floats of scratch. */
 function partFloats(c: number): number {
   return roundUp(6 * c, LINE_FLOATS);
+}
+
+/** Parts of the channel sums over `pixels` pixels of `c` channels. */
+function partsOf(pixels: number, c: number): number {
+  return KernelPool.partsFor(pixels, partFloats(c));
 }
 
 /** Threads for a tensor of `size` elements in `pixels` rows. */
@@ -95,8 +104,9 @@ export function batchNorm(pool: KernelPool, args: KernelArgs): Info[] {
   const epsilon = attrs.epsilon as number;
   const { pixels, c, size } = rowsOf(x);
   const threads = threadsFor(pool, size, pixels);
-  pool.reset(threads * partFloats(c) + 3 * c);
-  const parts = pool.alloc(threads * partFloats(c));
+  const partsFloats = partsOf(pixels, c) * partFloats(c);
+  pool.reset(partsFloats + 3 * c);
+  const parts = pool.alloc(partsFloats);
   const coef = pool.alloc(3 * c);
   const y = backend.makeOutput(x.shape, "float32");
   const mean = backend.makeOutput([c], "float32");
@@ -153,8 +163,9 @@ export function batchNormGrad(pool: KernelPool, args: KernelArgs): Info[] {
   const epsilon = attrs.epsilon as number;
   const { pixels, c, size } = rowsOf(x);
   const threads = threadsFor(pool, size, pixels);
-  pool.reset(threads * partFloats(c) + 4 * c);
-  const parts = pool.alloc(threads * partFloats(c));
+  const partsFloats = partsOf(pixels, c) * partFloats(c);
+  pool.reset(partsFloats + 4 * c);
+  const parts = pool.alloc(partsFloats);
   const coef = pool.alloc(4 * c);
   const dx = backend.makeOutput(x.shape, "float32");
   const dGamma = backend.makeOutput([c], "float32");

@@ -14,7 +14,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import type { KernelPool } from "./_kernel_pool.ts";
+import { KernelPool } from "./_kernel_pool.ts";
 import { runOnCpu } from "./_cpu_fallback.ts";
 import {
   heap,
@@ -307,8 +307,10 @@ export function conv2D(
 /**
  * Conv2DBackpropFilter: dW[i, j, ci, co] = sum over batch and output pixels
  * of x[b, oy*sh + i - top, ox*sw + j - left, ci] * dy[b, oy, ox, co], the
- * correlation of the layer input with the output gradient. Each thread sums
- * its share of the rows into its own copy of dW; the copies are added last.
+ * correlation of the layer input with the output gradient. The rows are cut
+ * into parts fixed by the shape (KernelPool.partsFor), each summed into its
+ * own copy of dW by whichever thread claims it; the copies are added last,
+ * in part order.
  */
 export function conv2DBackpropFilter(
   pool: KernelPool,
@@ -335,48 +337,42 @@ export function conv2DBackpropFilter(
     strideWidth: sw,
   } = info;
   const { cop, hp, wp } = paddedSizes(info);
-  const threads = Math.min(pool.threads, b * ho);
   const partLength = kh * kw * c * cop;
+  const parts = KernelPool.partsFor(b * ho, partLength);
   const padded = cop !== co;
 
   pool.reset(
     paddedInputFloats(info, hp, wp) + (padded ? b * ho * wo * cop : 0) +
-      (threads + 1) * partLength,
+      (parts + 1) * partLength,
   );
   const xp = paddedInput(pool, backend, x, info, hp, wp);
   const dyp = channelPadded(pool, backend, dy, b * ho * wo, co, cop);
-  const parts = pool.alloc(threads * partLength);
-  pool.runElements("zero", threads * partLength, (begin, end) => [
-    parts,
+  const partsAt = pool.alloc(parts * partLength);
+  pool.runElements("zero", parts * partLength, (begin, end) => [
+    partsAt,
     begin,
     end,
   ]);
-  pool.run(
-    "conv_filter_grad",
-    b * ho,
-    (begin, end, t) => [
-      xp,
-      hp,
-      wp,
-      c,
-      dyp,
-      ho,
-      wo,
-      cop,
-      kh,
-      kw,
-      sh,
-      sw,
-      parts + t * partLength * 4,
-      begin,
-      end,
-    ],
-    threads,
-    true,
-  );
+  pool.runParts("conv_filter_grad", b * ho, parts, (begin, end, part) => [
+    xp,
+    hp,
+    wp,
+    c,
+    dyp,
+    ho,
+    wo,
+    cop,
+    kh,
+    kw,
+    sh,
+    sw,
+    partsAt + part * partLength * 4,
+    begin,
+    end,
+  ]);
   const out = backend.makeOutput([kh, kw, c, co], "float32");
   const sum = padded ? pool.alloc(partLength) : pointer(backend, out);
-  pool.call("sum_parts", parts, threads, partLength, sum);
+  pool.call("sum_parts", partsAt, parts, partLength, sum);
   if (padded) {
     copyUnpadded(pool.f32, sum / 4, heap(backend, out), kh * kw * c, co, cop);
   }

@@ -10,7 +10,7 @@
 // tensors) to the original kernel.
 
 import * as tf from "@tensorflow/tfjs";
-import type { KernelPool } from "./_kernel_pool.ts";
+import { KernelPool } from "./_kernel_pool.ts";
 import {
   heap,
   type Info,
@@ -23,10 +23,10 @@ import {
 /** Columns of `b` and `c` are padded to this many (two SIMD registers). */
 const COLUMN_BLOCK = 8;
 /**
- * A product with fewer than this many rows per thread and at least
- * SPLIT_K_MIN reduction steps per thread splits its reduction between threads.
+ * A product with fewer than this many rows and at least SPLIT_K_MIN reduction
+ * steps per part splits its reduction into parts (KernelPool.runParts).
  */
-const SPLIT_K_ROWS = 64;
+const SPLIT_K_ROWS = 128;
 const SPLIT_K_MIN = 1024;
 /** Below this many elements the original Sum and Add are fast enough. */
 const MIN_ELEMENTS = 1 << 14;
@@ -90,7 +90,11 @@ export function batchMatMul(
     // c[m, n] = a'[m, k] @ b[k, n]; a' read in place through strides.
     const np = roundUp(n, COLUMN_BLOCK);
     const padded = np !== n;
-    pool.reset((padded ? k * np + m * np : 0) + pool.threads * m * np);
+    const splitK = m < SPLIT_K_ROWS && k >= 2 * SPLIT_K_MIN;
+    const parts = splitK
+      ? KernelPool.partsFor(Math.floor(k / SPLIT_K_MIN), m * np)
+      : 0;
+    pool.reset((padded ? k * np + m * np : 0) + parts * m * np);
     let bAt = pointer(backend, b);
     if (padded) {
       const at = pool.alloc(k * np);
@@ -100,27 +104,25 @@ export function batchMatMul(
     const out = backend.makeOutput(outShape, "float32");
     const aAt = pointer(backend, a);
     const [sam, sak] = transposeA ? [1, m] : [k, 1];
-    let cAt: number;
-    if (m < pool.threads * SPLIT_K_ROWS && k >= pool.threads * SPLIT_K_MIN) {
+    const cAt = padded ? pool.alloc(m * np) : pointer(backend, out);
+    if (splitK) {
       // Few rows, long reduction (a dense layer's forward pass on a batch):
-      // split k, so that each thread reads its own part of the big b once,
-      // and add the threads' partial products.
-      const parts = pool.alloc(pool.threads * m * np);
-      pool.run("gemm", k, (begin, end, t) => [
+      // split k into parts, so that each thread reads its own share of the
+      // big b once, and add the partial products in part order.
+      const partsAt = pool.alloc(parts * m * np);
+      pool.runParts("gemm", k, parts, (begin, end, part) => [
         aAt + begin * sak * 4,
         sam,
         sak,
         bAt + begin * np * 4,
-        parts + t * m * np * 4,
+        partsAt + part * m * np * 4,
         np,
         end - begin,
         0,
         m,
       ]);
-      cAt = padded ? pool.alloc(m * np) : pointer(backend, out);
-      pool.call("sum_parts", parts, pool.threads, m * np, cAt);
+      pool.call("sum_parts", partsAt, parts, m * np, cAt);
     } else {
-      cAt = padded ? pool.alloc(m * np) : pointer(backend, out);
       pool.run(
         "gemm",
         m,
@@ -165,8 +167,9 @@ export function batchMatMul(
 }
 
 /**
- * Sum over every axis but the last (a bias gradient), as column sums: each
- * thread sums its share of the rows, then the shares are added; other
+ * Sum over every axis but the last (a bias gradient), as column sums: the
+ * rows are cut into parts fixed by the shape, each summed on its own, then
+ * the parts are added in order; other
  * reductions go to the original kernel.
  */
 export function sum(
@@ -190,18 +193,18 @@ export function sum(
   const outShape = attrs.keepDims
     ? [...x.shape.slice(0, -1).map(() => 1), cols]
     : [cols];
-  const threads = Math.min(pool.threads, rows);
-  pool.reset(threads * roundUp(cols, 16));
-  const parts = pool.alloc(threads * roundUp(cols, 16));
+  const parts = KernelPool.partsFor(rows, cols);
+  pool.reset(parts * cols);
+  const partsAt = pool.alloc(parts * cols);
   const xAt = pointer(backend, x);
-  pool.run(
+  pool.runParts(
     "column_sum",
     rows,
-    (begin, end, t) => [xAt, cols, parts + t * cols * 4, begin, end],
-    threads,
+    parts,
+    (begin, end, part) => [xAt, cols, partsAt + part * cols * 4, begin, end],
   );
   const out = backend.makeOutput(outShape, "float32");
-  pool.call("sum_parts", parts, threads, cols, pointer(backend, out));
+  pool.call("sum_parts", partsAt, parts, cols, pointer(backend, out));
   return out;
 }
 

@@ -8,8 +8,8 @@ export const JOB_DONE = 1;
 /** Index of the kernel function's number in the function list. */
 export const JOB_FN = 2;
 /**
- * Index of the job's mode: 0 runs the arguments in this slot once; t + 1
- * claims chunks of the balanced board as thread t (see BOARD_*).
+ * Index of the job's mode: 0 runs the arguments in this slot once; 1 claims
+ * chunks of the balanced board (see BOARD_*).
  */
 export const JOB_BALANCED = 3;
 /** Index of the first integer argument. */
@@ -26,23 +26,30 @@ export const JOB_SLOTS = JOB_ARGS + MAX_ARGS;
 export const SPIN_MS = 5;
 
 // The board of a balanced job, shared by all threads: the main thread writes
-// one argument list per (chunk, thread), and every thread, the main thread
-// included, claims chunks with an atomic counter until none is left, so a
-// thread slowed down by something else on its core does less of the work.
+// one argument list per chunk, and every thread, the main thread included,
+// claims chunks with an atomic counter until none is left, so a thread slowed
+// down by something else on its core does less of the work. A chunk's result
+// never depends on which thread ran it: kernels write disjoint outputs, and
+// reductions write one partial result per chunk (KernelPool.runParts).
 /** Index of the next chunk to claim. */
 export const BOARD_NEXT = 0;
 /** Index of the number of chunks. */
 export const BOARD_CHUNKS = 1;
-/** Index of the number of threads the lists are written for. */
-export const BOARD_THREADS = 2;
 /** Index of the length of one argument list. */
-export const BOARD_ARGS = 3;
-/** Index of the first argument list; list (c, t) starts at BOARD_LISTS + (c * threads + t) * args. */
-export const BOARD_LISTS = 4;
-/** A balanced call is cut into this many chunks per thread. */
+export const BOARD_ARGS = 2;
+/** Index of the first argument list; chunk c's list starts at BOARD_LISTS + c * args. */
+export const BOARD_LISTS = 3;
+/** A balanced call of disjoint outputs is cut into this many chunks per thread. */
 export const CHUNKS_PER_THREAD = 8;
+/**
+ * Most parts of a reduction (KernelPool.runParts). Fixed, not per thread,
+ * so that a reduction adds the same partial sums in the same order on any
+ * number of threads.
+ */
+export const MAX_PARTS = 16;
 
-/** Int32 slots of the board for `threads` threads: every chunk's list for every thread. */
+/** Int32 slots of the board for `threads` threads: one list per chunk. */
 export function boardSlots(threads: number): number {
-  return BOARD_LISTS + CHUNKS_PER_THREAD * threads * threads * MAX_ARGS;
+  return BOARD_LISTS +
+    Math.max(CHUNKS_PER_THREAD * threads, MAX_PARTS) * MAX_ARGS;
 }

@@ -5,10 +5,18 @@
 // node:worker_threads workers (Deno runs them as module workers) because
 // those can be unref'd: idle kernel threads never keep a script from exiting.
 //
-// A kernel call is split into row ranges, one per thread. The main thread
-// posts each worker its range through a shared job slot, runs its own range,
-// then waits (Atomics.wait, allowed on Deno's main thread) for the others.
-// tfjs calls kernels synchronously, so the whole call stays synchronous.
+// A kernel call is split into row ranges. The main thread posts each worker
+// its range (or the board of chunks they all claim from) through a shared job
+// slot, runs its own share, then waits (Atomics.wait, allowed on Deno's main
+// thread) for the others. tfjs calls kernels synchronously, so the whole call
+// stays synchronous.
+//
+// Same inputs, same bits: a kernel's result never depends on how many
+// threads ran it, nor on which thread ran which rows. Kernels that write
+// disjoint outputs compute every output the same way whatever range it falls
+// in; reductions (a filter gradient, a bias gradient, batch-norm sums) go
+// through runParts(), whose partition is fixed by the problem's shape and
+// whose partial results are added in part order.
 
 import { Worker } from "node:worker_threads";
 import {
@@ -16,7 +24,6 @@ import {
   BOARD_CHUNKS,
   BOARD_LISTS,
   BOARD_NEXT,
-  BOARD_THREADS,
   boardSlots,
   CHUNKS_PER_THREAD,
   JOB_ARGS,
@@ -25,6 +32,7 @@ import {
   JOB_FN,
   JOB_SEQ,
   JOB_SLOTS,
+  MAX_PARTS,
   SPIN_MS,
 } from "./_kernel_abi.ts";
 
@@ -66,6 +74,8 @@ const ALIGN_BYTES = 64; // one cache line
 const ELEMENT_BLOCK = 64;
 /** Below this many elements a second thread costs more than it saves. */
 const MIN_THREADED_ELEMENTS = 1 << 15;
+/** Floats that the partial results of one reduction may take (16 MiB). */
+const PART_BUDGET_FLOATS = 1 << 22;
 
 /** The heap's allocator (the tfjs backend's malloc and free). */
 export interface HeapAllocator {
@@ -267,10 +277,10 @@ export class KernelPool {
    * `args(begin, end, thread)` gives the argument list for one range.
    * Split evenly, one range per thread; or, `balanced`, cut into chunks that
    * the threads claim until none is left, so that a thread slowed down by
-   * other work on its core (a shared host, a busy laptop) does less. A
-   * balanced kernel must give the same result however its rows are grouped
-   * into calls: per-thread outputs (`thread`) must be accumulated, not
-   * overwritten.
+   * other work on its core (a shared host, a busy laptop) does less. Either
+   * way the kernel must write disjoint outputs, each computed the same way
+   * whatever range it falls in (reductions use runParts()); `thread` is only
+   * given on the even split (a balanced chunk may run on any thread).
    */
   run(
     name: KernelName,
@@ -279,10 +289,18 @@ export class KernelPool {
     threads = this.threads,
     balanced = false,
   ): void {
+    this.#settle();
     const n = Math.max(1, Math.min(threads, this.#active, rows));
     const fnIndex = KERNEL_FUNCTIONS.indexOf(name);
     if (balanced && n > 1) {
-      this.#runBalanced(fnIndex, rows, args, n);
+      const chunks = Math.min(rows, n * CHUNKS_PER_THREAD);
+      const bounds = (c: number) => Math.round((rows * c) / chunks);
+      this.#runBalanced(
+        fnIndex,
+        chunks,
+        (c) => args(bounds(c), bounds(c + 1), -1),
+        n,
+      );
       return;
     }
     const bounds = (t: number) => Math.round((rows * t) / n);
@@ -298,47 +316,90 @@ export class KernelPool {
     this.#waitFor(n);
   }
 
-  /** The balanced path of run(): chunks on the shared board. */
+  /**
+   * Runs a reduction: kernel `name` once per part of `rows` rows cut into
+   * `parts` ranges (see partsFor), `args(begin, end, part)` giving part
+   * `part`'s argument list, each part writing its own partial result. The
+   * threads claim parts as in a balanced run(); the caller then adds the
+   * partial results in part order. The partition depends on the problem's
+   * shape only, so the sum is bit-identical on any number of threads and
+   * whichever thread claims which part.
+   */
+  runParts(
+    name: KernelName,
+    rows: number,
+    parts: number,
+    args: (begin: number, end: number, part: number) => number[],
+    threads = this.threads,
+  ): void {
+    this.#settle();
+    const bounds = (p: number) => Math.round((rows * p) / parts);
+    const list = (p: number) => args(bounds(p), bounds(p + 1), p);
+    const n = Math.max(1, Math.min(threads, this.#active, parts));
+    if (n === 1) {
+      const fn = this.#fns[name];
+      for (let p = 0; p < parts; p++) fn(...list(p));
+      return;
+    }
+    this.#runBalanced(KERNEL_FUNCTIONS.indexOf(name), parts, list, n);
+  }
+
+  /**
+   * Parts of a reduction over `rows` rows whose partial result is
+   * `partFloats` floats: up to MAX_PARTS, fewer when the partial results
+   * would take more than a few megabytes. Depends on the shape only.
+   */
+  static partsFor(rows: number, partFloats: number): number {
+    const byMemory = Math.floor(PART_BUDGET_FLOATS / Math.max(1, partFloats));
+    return Math.max(1, Math.min(rows, MAX_PARTS, byMemory));
+  }
+
+  /** Runs `chunks` argument lists on the shared board, claimed by `n` threads. */
   #runBalanced(
     fnIndex: number,
-    rows: number,
-    args: (begin: number, end: number, thread: number) => number[],
+    chunks: number,
+    list: (chunk: number) => number[],
     n: number,
   ): void {
     const board = this.#board;
-    // The board holds CHUNKS_PER_THREAD lists of up to MAX_ARGS per thread
-    // pair (boardSlots), so every chunk fits.
-    const chunks = Math.min(rows, n * CHUNKS_PER_THREAD);
-    const bounds = (c: number) => Math.round((rows * c) / chunks);
+    // The board holds max(CHUNKS_PER_THREAD * threads, MAX_PARTS) lists of
+    // up to MAX_ARGS (boardSlots), so every chunk fits.
     let count = 0;
     for (let c = 0; c < chunks; c++) {
-      for (let t = 0; t < n; t++) {
-        const list = args(bounds(c), bounds(c + 1), t);
-        count = list.length;
-        const at = BOARD_LISTS + (c * n + t) * count;
-        for (let i = 0; i < count; i++) board[at + i] = list[i];
-      }
+      const args = list(c);
+      count = args.length;
+      const at = BOARD_LISTS + c * count;
+      for (let i = 0; i < count; i++) board[at + i] = args[i];
     }
     board[BOARD_CHUNKS] = chunks;
-    board[BOARD_THREADS] = n;
     board[BOARD_ARGS] = count;
     Atomics.store(board, BOARD_NEXT, 0);
     for (let t = 1; t < n; t++) {
       const w = this.#workers[t - 1];
       w.slot[JOB_FN] = fnIndex;
-      w.slot[JOB_BALANCED] = t + 1;
+      w.slot[JOB_BALANCED] = 1;
       this.#post(w);
     }
     const fn = this.#fns[KERNEL_FUNCTIONS[fnIndex]];
-    const list: number[] = new Array(count);
+    const args: number[] = new Array(count);
     for (;;) {
       const c = Atomics.add(board, BOARD_NEXT, 1);
       if (c >= chunks) break;
-      const at = BOARD_LISTS + c * n * count;
-      for (let i = 0; i < count; i++) list[i] = board[at + i];
-      fn(...list);
+      const at = BOARD_LISTS + c * count;
+      for (let i = 0; i < count; i++) args[i] = board[at + i];
+      fn(...args);
     }
     this.#waitFor(n);
+  }
+
+  /**
+   * Waits for any worker still busy with an earlier job. Only an
+   * interrupted call leaves one (a Jupyter interrupt stops the main thread
+   * mid-call, while the workers finish their share): without this wait the
+   * next call would overwrite the board and job slots they are reading.
+   */
+  #settle(): void {
+    this.#waitFor(this.#workers.length + 1);
   }
 
   /** Hands worker `w` the job now in its slot. */

@@ -13,7 +13,6 @@ import {
   BOARD_CHUNKS,
   BOARD_LISTS,
   BOARD_NEXT,
-  BOARD_THREADS,
   JOB_ARGS,
   JOB_BALANCED,
   JOB_DONE,
@@ -49,20 +48,15 @@ function nextJob(slot: Int32Array, seen: number): number {
   return Atomics.load(slot, JOB_SEQ);
 }
 
-/** Claims chunks of the balanced board as thread `t` and runs them. */
-function runChunks(
-  board: Int32Array,
-  fn: (...args: number[]) => void,
-  t: number,
-): void {
+/** Claims chunks of the balanced board and runs them. */
+function runChunks(board: Int32Array, fn: (...args: number[]) => void): void {
   const chunks = board[BOARD_CHUNKS];
-  const threads = board[BOARD_THREADS];
   const count = board[BOARD_ARGS];
   const args: number[] = new Array(count);
   for (;;) {
     const c = Atomics.add(board, BOARD_NEXT, 1);
     if (c >= chunks) return;
-    const at = BOARD_LISTS + (c * threads + t) * count;
+    const at = BOARD_LISTS + c * count;
     for (let i = 0; i < count; i++) args[i] = board[at + i];
     fn(...args);
   }
@@ -90,7 +84,7 @@ parentPort!.once("message", (start: Start) => {
       for (let i = 0; i < count; i++) args[i] = slot[JOB_ARGS + i];
       fn(...args);
     } else {
-      runChunks(board, fn, balanced - 1);
+      runChunks(board, fn);
     }
     Atomics.store(slot, JOB_DONE, seen);
     Atomics.notify(slot, JOB_DONE);

@@ -11,7 +11,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import type { KernelPool } from "./_kernel_pool.ts";
+import { KernelPool } from "./_kernel_pool.ts";
 import { runOnCpu } from "./_cpu_fallback.ts";
 import {
   type Info,
@@ -181,42 +181,46 @@ export function maxPoolGrad(pool: KernelPool, args: KernelArgs): Info {
     // Behind a fused ReLU convolution, apply its gradient's mask here, and
     // sum each channel's gradient (that layer's bias gradient) on the way.
     const reluMask = isFusedReluOutput(input.dataId);
-    const threads = Math.min(pool.threads, b * ho);
-    const stride = roundUp(c, 16); // each thread's sums on their own cache lines
+    const stride = roundUp(c, 16); // each part's sums on their own cache lines
+    // With sums to make, the rows are a reduction's parts (KernelPool.runParts).
+    const parts = reluMask ? KernelPool.partsFor(b * ho, stride) : 0;
     let sums = 0;
     if (reluMask) {
-      pool.reset((threads + 1) * stride);
-      sums = pool.alloc(threads * stride);
-      pool.f32.fill(0, sums / 4, sums / 4 + threads * stride);
+      pool.reset((parts + 1) * stride);
+      sums = pool.alloc(parts * stride);
+      pool.f32.fill(0, sums / 4, sums / 4 + parts * stride);
     }
     // From the winner bytes of the forward pool when it kept them, else
     // from the pooled input and output.
     const stash = winners.get(output.dataId);
     const fromBytes = stash != null && stash.input === input.dataId;
     const sources = fromBytes ? [stash.at] : [xAt, yAt];
-    pool.run(
-      fromBytes ? "max_pool_2x2_grad_idx" : "max_pool_2x2_grad",
-      b * ho,
-      (begin, end, t) => [
-        ...sources,
-        dyAt,
-        dx,
-        h,
-        w,
-        c,
-        ho,
-        wo,
-        reluMask ? 1 : 0,
-        reluMask ? sums + t * stride * 4 : 0,
-        begin,
-        end,
-      ],
-      threads,
-      true,
-    );
+    const kernel = fromBytes ? "max_pool_2x2_grad_idx" : "max_pool_2x2_grad";
+    const list = (begin: number, end: number, part: number) => [
+      ...sources,
+      dyAt,
+      dx,
+      h,
+      w,
+      c,
+      ho,
+      wo,
+      reluMask ? 1 : 0,
+      reluMask ? sums + part * stride * 4 : 0,
+      begin,
+      end,
+    ];
+    if (reluMask) pool.runParts(kernel, b * ho, parts, list);
+    else {pool.run(
+        kernel,
+        b * ho,
+        (begin, end) => list(begin, end, 0),
+        pool.threads,
+        true,
+      );}
     if (reluMask) {
       const total = pool.alloc(stride);
-      pool.call("sum_parts", sums, threads, stride, total);
+      pool.call("sum_parts", sums, parts, stride, total);
       const channelSums = pool.f32.slice(total / 4, total / 4 + c);
       markMaskedGradient(out.dataId, input.dataId, channelSums);
     }
