@@ -61,6 +61,8 @@ Options:
   --batch-size N      images per batch (default ${FLOWER_DEFAULTS.batchSize})
   --seed N            seed of the split, shuffles, weights and augmentation (default ${FLOWER_DEFAULTS.seed})
   --no-augment        train the tutorial model without the flip/rotation/zoom layers
+  --threads N         CPU threads of the fast kernels (default: all cores); the
+                      result is bit-identical for any N
   --data PATH_OR_URL  a folder, .tgz/.tar/.zip file or URL of class subfolders
                       (default: flower_photos, downloaded once)
   --limit N           use at most N images (default all; ${QUICK_LIMIT} with --quick)
@@ -85,6 +87,8 @@ interface Settings {
   batchSize: number;
   seed: number;
   augment: boolean;
+  /** Threads of the fast kernels; undefined: all cores. */
+  threads?: number;
   data?: string;
   limit?: number;
   /** Size limits of the download, the extraction and each file. */
@@ -137,6 +141,7 @@ function parseSettings(args: string[]): Settings | "help" {
         "image-size": { type: "string" },
         "batch-size": { type: "string" },
         seed: { type: "string" },
+        threads: { type: "string" },
         "no-augment": { type: "boolean" },
         data: { type: "string" },
         limit: { type: "string" },
@@ -209,6 +214,9 @@ function parseSettings(args: string[]): Settings | "help" {
       : FLOWER_DEFAULTS.batchSize,
     seed: v.seed !== undefined ? Number(v.seed) : FLOWER_DEFAULTS.seed,
     augment: !(v["no-augment"] ?? false),
+    threads: v.threads !== undefined
+      ? positiveInteger("--threads", v.threads)
+      : undefined,
     data: v.data,
     limit: v.limit !== undefined
       ? positiveInteger("--limit", v.limit)
@@ -264,7 +272,7 @@ async function run(settings: Settings): Promise<void> {
   const checkpointDir = `${settings.out}/${CHECKPOINT_DIR}`;
   const fresh = await startFresh(settings, checkpointDir);
   try {
-    const info = await useFastBackend();
+    const info = await useFastBackend({ threads: settings.threads });
     console.log(
       `Backend: ${info.backend}${
         info.simd ? " (SIMD)" : ""
