@@ -19,7 +19,7 @@ import { type Info, type KernelArgs, type Original, pointer } from "./_heap.ts";
 export const RELU_GRAD = "FastReluGrad";
 /** The custom kernel computing one Adam step of one variable. */
 export const ADAM_STEP = "FastAdamStep";
-/** Floats of Adam's parameter block (see `adam` in kernels.c). */
+/** Floats of Adam's parameter block (see `adam` in kernels/elementwise.c). */
 const ADAM_PARAMS = 8;
 
 /** Relu: max(x, 0) on all threads (float32); else the original kernel. */

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Builds the wasm variants of lib/fast/kernels.c with clang 16 + lld 16
+# Builds the wasm variants of the kernels in lib/fast/kernels/ (one C file per
+# family of kernels) with clang 16 + lld 16
 # (Debian: apt-get install clang-16 lld-16; set CLANG to use another clang
 # >= 16). The .wasm files are committed, so only kernel changes need this.
 # - kernels.wasm:       shared memory (env.memory), so our worker threads run
@@ -14,6 +15,9 @@
 # tfjs' tensors. clang spills to it when a local array is indexed by a value
 # it cannot unroll away, so the build fails if any code touches the stack
 # pointer (global.get / global.set).
+# Last, it records the SHA-256 of the sources, this script and the two .wasm
+# files in kernels.sha256 (`sha256sum -c kernels.sha256` checks them), so a
+# test can tell when the committed .wasm no longer matches the sources.
 set -eu
 cd "$(dirname "$0")"
 CLANG="${CLANG:-clang-16}"
@@ -22,16 +26,23 @@ FLAGS="--target=wasm32 -O3 -msimd128 -nostdlib -fno-builtin -Wall -Wextra
   -Wl,--max-memory=4294967296 -Wl,--strip-all"
 SHARED="-matomics -mbulk-memory -Wl,--shared-memory"
 OBJDUMP="${OBJDUMP:-llvm-objdump-16}"
-# shellcheck disable=SC2086
-"$CLANG" --target=wasm32 -O3 -msimd128 -mrelaxed-simd -nostdlib -fno-builtin \
-  -c -o /tmp/kernels_check.o kernels.c
-if "$OBJDUMP" -d /tmp/kernels_check.o | grep -q "global\.[gs]et"; then
-  echo "kernels.c uses the C stack (global.get/set of the stack pointer):" >&2
-  "$OBJDUMP" -d /tmp/kernels_check.o | grep -B30 "global\.[gs]et" | grep ">:" >&2
-  exit 1
-fi
+SOURCES="kernels/batch_norm.c kernels/conv.c kernels/dense.c kernels/elementwise.c
+  kernels/layout.c kernels/max_pool.c kernels/simd_peak.c"
+for source in $SOURCES; do
+  # shellcheck disable=SC2086
+  "$CLANG" --target=wasm32 -O3 -msimd128 -mrelaxed-simd -nostdlib -fno-builtin \
+    -c -o /tmp/kernels_check.o "$source"
+  if "$OBJDUMP" -d /tmp/kernels_check.o | grep -q "global\.[gs]et"; then
+    echo "$source uses the C stack (global.get/set of the stack pointer):" >&2
+    "$OBJDUMP" -d /tmp/kernels_check.o | grep -B30 "global\.[gs]et" | grep ">:" >&2
+    exit 1
+  fi
+done
 rm -f /tmp/kernels_check.o
 # shellcheck disable=SC2086
-"$CLANG" $FLAGS $SHARED -o kernels.wasm kernels.c
+"$CLANG" $FLAGS $SHARED -o kernels.wasm $SOURCES
 # shellcheck disable=SC2086
-"$CLANG" $FLAGS $SHARED -mrelaxed-simd -o kernels_fma.wasm kernels.c
+"$CLANG" $FLAGS $SHARED -mrelaxed-simd -o kernels_fma.wasm $SOURCES
+# shellcheck disable=SC2086
+sha256sum build_kernels.sh kernels/simd.h $SOURCES kernels.wasm kernels_fma.wasm \
+  > kernels.sha256

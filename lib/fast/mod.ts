@@ -9,7 +9,7 @@
  * `deno task bench` for the speed against the machine's peak and PyTorch).
  *
  * How: the kernels are our own C compiled to wasm SIMD with fused
- * multiply-add (`kernels.c`, built by `build_kernels.sh`). The wasm backend
+ * multiply-add (`kernels/*.c`, one file per family, built by `build_kernels.sh`). The wasm backend
  * is started on a shared heap (its binary is rewritten to import a shared
  * memory), so the main thread and worker threads run the kernels on tfjs'
  * tensors in place, with no copies in between. The ReLU gradient and Adam's

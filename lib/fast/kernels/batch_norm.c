@@ -1,0 +1,213 @@
+// Batch-normalization kernels (called by _batch_norm.ts).
+
+#include "simd.h"
+
+// Batch normalization over the channels of NHWC data (training mode), as
+// four passes that each run over a range of pixels [begin, end) of a
+// `[pixels, c]` tensor: two per-channel reductions and two per-channel
+// affine maps. Every pass streams through memory in order, pixel after
+// pixel (walking one channel block down the pixels instead strides through
+// memory, and the backward passes took twice as long); two or four pixels
+// per step share each load of the per-channel coefficients and running
+// sums, small arrays that stay in L1. The running sums are
+// float32 over BN_CHUNK pixels, then added into float64 totals, so a
+// million-pixel reduction stays exact to float32 rounding.
+#define BN_CHUNK 64
+
+// Adds the four lanes of `v` to s[0..4) in float64.
+static inline void add_to_f64(double* s, f4 v) {
+  const v128_t lo = wasm_f64x2_promote_low_f32x4(v);
+  const v128_t hi = wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
+  wasm_v128_store(s, wasm_f64x2_add(wasm_v128_load(s), lo));
+  wasm_v128_store(s + 2, wasm_f64x2_add(wasm_v128_load(s + 2), hi));
+}
+
+// Adds one chunk's float32 running sums u, v (c each) into the float64
+// totals s1, s2.
+static inline void flush_sums(const float* u, const float* v, int c,
+                              double* s1, double* s2) {
+  int j = 0;
+  for (; j < (c & ~3); j += 4) {
+    add_to_f64(s1 + j, load4(u + j));
+    add_to_f64(s2 + j, load4(v + j));
+  }
+  for (; j < c; j++) {
+    s1[j] += u[j];
+    s2[j] += v[j];
+  }
+}
+
+// Per-channel sums over pixels [begin, end):
+//   s1[j] = sum (a - ka[j]),  s2[j] = sum (a - ka[j]) * (b - kb[j])
+// with ka = 0 when null. s1 and s2 (float64, c each) are overwritten; acc
+// (2c floats) is scratch for the float32 running sums.
+static inline void channel_sums(const float* a, const float* ka, const float* b,
+                                const float* kb, int c, double* s1, double* s2,
+                                float* acc, int begin, int end) {
+  float* u = acc;
+  float* v = acc + c;
+  const int c4 = c & ~3;
+  for (int j = 0; j < c; j++) s1[j] = s2[j] = 0;
+  for (int p0 = begin; p0 < end; p0 += BN_CHUNK) {
+    const int p1 = p0 + BN_CHUNK < end ? p0 + BN_CHUNK : end;
+    for (int j = 0; j < 2 * c; j++) acc[j] = 0;
+    int p = p0;
+    // Two pixels per step: one update of the running sums per two rows.
+    for (; p + 2 <= p1; p += 2) {
+      const float* pa = a + p * c;
+      const float* pb = b + p * c;
+      for (int j = 0; j < c4; j += 4) {
+        const f4 ka4 = ka ? load4(ka + j) : splat(0), kb4 = load4(kb + j);
+        const f4 da0 = wasm_f32x4_sub(load4(pa + j), ka4);
+        const f4 da1 = wasm_f32x4_sub(load4(pa + c + j), ka4);
+        const f4 db0 = wasm_f32x4_sub(load4(pb + j), kb4);
+        const f4 db1 = wasm_f32x4_sub(load4(pb + c + j), kb4);
+        store4(u + j, wasm_f32x4_add(load4(u + j), wasm_f32x4_add(da0, da1)));
+        store4(v + j, madd(madd(load4(v + j), da0, db0), da1, db1));
+      }
+      for (int j = c4; j < c; j++) {
+        const float kaj = ka ? ka[j] : 0;
+        const float da0 = pa[j] - kaj, da1 = pa[c + j] - kaj;
+        u[j] += da0 + da1;
+        v[j] += da0 * (pb[j] - kb[j]) + da1 * (pb[c + j] - kb[j]);
+      }
+    }
+    if (p < p1) {
+      const float* pa = a + p * c;
+      const float* pb = b + p * c;
+      for (int j = 0; j < c; j++) {
+        const float da = pa[j] - (ka ? ka[j] : 0);
+        u[j] += da;
+        v[j] += da * (pb[j] - kb[j]);
+      }
+    }
+    flush_sums(u, v, c, s1, s2);
+  }
+}
+
+// Forward statistics: s[0..c) = sum (x - shift), s[c..2c) = sum (x - shift)^2
+// over pixels [begin, end), float64; s is followed by 2c floats of scratch.
+// The shift (any value near the mean, e.g. the first pixel) keeps
+// E[x^2] - E[x]^2 from cancelling when |mean| >> std.
+__attribute__((export_name("bn_moments"))) void bn_moments(
+    const float* x, const float* shift, int c, double* s, int begin, int end) {
+  double* s1 = s;
+  double* s2 = s + c;
+  float* u = (float*)(s + 2 * c);
+  float* v = u + c;
+  const int c4 = c & ~3;
+  for (int j = 0; j < c; j++) s1[j] = s2[j] = 0;
+  for (int p0 = begin; p0 < end; p0 += BN_CHUNK) {
+    const int p1 = p0 + BN_CHUNK < end ? p0 + BN_CHUNK : end;
+    for (int j = 0; j < 2 * c; j++) u[j] = 0;
+    int p = p0;
+    // Four pixels per step: one update of the running sums per four rows.
+    for (; p + 4 <= p1; p += 4) {
+      const float* px = x + p * c;
+      for (int j = 0; j < c4; j += 4) {
+        const f4 k4 = load4(shift + j);
+        const f4 d0 = wasm_f32x4_sub(load4(px + j), k4);
+        const f4 d1 = wasm_f32x4_sub(load4(px + c + j), k4);
+        const f4 d2 = wasm_f32x4_sub(load4(px + 2 * c + j), k4);
+        const f4 d3 = wasm_f32x4_sub(load4(px + 3 * c + j), k4);
+        const f4 sum = wasm_f32x4_add(wasm_f32x4_add(d0, d1), wasm_f32x4_add(d2, d3));
+        const f4 sq = madd(madd(wasm_f32x4_mul(d0, d0), d1, d1), d2, d2);
+        store4(u + j, wasm_f32x4_add(load4(u + j), sum));
+        store4(v + j, madd(wasm_f32x4_add(load4(v + j), sq), d3, d3));
+      }
+      for (int j = c4; j < c; j++) {
+        for (int i = 0; i < 4; i++) {
+          const float d = px[i * c + j] - shift[j];
+          u[j] += d;
+          v[j] += d * d;
+        }
+      }
+    }
+    for (; p < p1; p++) {
+      for (int j = 0; j < c; j++) {
+        const float d = x[p * c + j] - shift[j];
+        u[j] += d;
+        v[j] += d * d;
+      }
+    }
+    flush_sums(u, v, c, s1, s2);
+  }
+}
+
+// Backward statistics: s[0..c) = sum dy, s[c..2c) = sum dy * (x - mean),
+// float64; s is followed by 2c floats of scratch.
+__attribute__((export_name("bn_grad_moments"))) void bn_grad_moments(
+    const float* dy, const float* x, const float* mean, int c, double* s,
+    int begin, int end) {
+  channel_sums(dy, 0, x, mean, c, s, s + c, (float*)(s + 2 * c), begin, end);
+}
+
+// Per-channel affine map over pixels [begin, end):
+//   out = (x - mean) * k + m            when dy is null (forward), else
+//   out = dy * g + (x - mean) * k + m   (input gradient)
+// coef holds mean, k, m, g (c floats each).
+static inline void channel_affine(const float* dy, const float* x,
+                                  const float* coef, int c, float* out,
+                                  int begin, int end) {
+  const float *mean = coef, *k = coef + c, *m = coef + 2 * c, *g = coef + 3 * c;
+  const int c4 = c & ~3;
+  for (int p = begin; p < end; p++) {
+    const float* xp = x + p * c;
+    float* op = out + p * c;
+    if (dy && p + 1 < end) {
+      // Two pixels per step share the coefficient loads.
+      const float* dp = dy + p * c;
+      for (int j = 0; j < c4; j += 4) {
+        const f4 mean4 = load4(mean + j), k4 = load4(k + j);
+        const f4 m4 = load4(m + j), g4 = load4(g + j);
+        const f4 b0 = madd(m4, load4(dp + j), g4);
+        const f4 b1 = madd(m4, load4(dp + c + j), g4);
+        store4(op + j, madd(b0, wasm_f32x4_sub(load4(xp + j), mean4), k4));
+        store4(op + c + j, madd(b1, wasm_f32x4_sub(load4(xp + c + j), mean4), k4));
+      }
+      for (int j = c4; j < c; j++) {
+        op[j] = m[j] + dp[j] * g[j] + (xp[j] - mean[j]) * k[j];
+        op[c + j] = m[j] + dp[c + j] * g[j] + (xp[c + j] - mean[j]) * k[j];
+      }
+      p++;
+    } else if (dy) {
+      const float* dp = dy + p * c;
+      for (int j = 0; j < c4; j += 4) {
+        const f4 base = madd(load4(m + j), load4(dp + j), load4(g + j));
+        store4(op + j, madd(base, wasm_f32x4_sub(load4(xp + j), load4(mean + j)), load4(k + j)));
+      }
+      for (int j = c4; j < c; j++) op[j] = m[j] + dp[j] * g[j] + (xp[j] - mean[j]) * k[j];
+    } else if (p + 1 < end) {
+      // Two pixels per step share the coefficient loads.
+      for (int j = 0; j < c4; j += 4) {
+        const f4 mean4 = load4(mean + j), k4 = load4(k + j), m4 = load4(m + j);
+        store4(op + j, madd(m4, wasm_f32x4_sub(load4(xp + j), mean4), k4));
+        store4(op + c + j, madd(m4, wasm_f32x4_sub(load4(xp + c + j), mean4), k4));
+      }
+      for (int j = c4; j < c; j++) {
+        op[j] = m[j] + (xp[j] - mean[j]) * k[j];
+        op[c + j] = m[j] + (xp[c + j] - mean[j]) * k[j];
+      }
+      p++;
+    } else {
+      for (int j = 0; j < c4; j += 4) {
+        store4(op + j, madd(load4(m + j), wasm_f32x4_sub(load4(xp + j), load4(mean + j)), load4(k + j)));
+      }
+      for (int j = c4; j < c; j++) op[j] = m[j] + (xp[j] - mean[j]) * k[j];
+    }
+  }
+}
+
+// Forward: out = (x - mean) * scale + beta, coef = [mean | scale | beta].
+__attribute__((export_name("bn_normalize"))) void bn_normalize(
+    const float* x, const float* coef, int c, float* out, int begin, int end) {
+  channel_affine(0, x, coef, c, out, begin, end);
+}
+
+// Input gradient: out = dy * g + (x - mean) * k + m,
+// coef = [mean | k | m | g] (see _batch_norm.ts for k, m and g).
+__attribute__((export_name("bn_grad_input"))) void bn_grad_input(
+    const float* dy, const float* x, const float* coef, int c, float* out,
+    int begin, int end) {
+  channel_affine(dy, x, coef, c, out, begin, end);
+}

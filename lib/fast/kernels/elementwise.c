@@ -1,0 +1,90 @@
+// Element-wise kernels (called by _elementwise.ts and the other wrappers):
+// ReLU and its gradient, Adam steps, zeroing, and the sum of a reduction's
+// partial results.
+
+#include "simd.h"
+
+// Sets n floats to zero.
+__attribute__((export_name("zero"))) void zero(float* p, int begin, int end) {
+  int i = begin;
+  const int n = end;
+  const f4 z = splat(0);
+  for (; i + 4 <= n; i += 4) store4(p + i, z);
+  for (; i < n; i++) p[i] = 0;
+}
+
+// Sum of `n` float arrays of length `len` laid out one after another at
+// `parts` into `out`, in order: the partial results of a reduction
+// (KernelPool.runParts), added the same way on any number of threads.
+__attribute__((export_name("sum_parts"))) void sum_parts(
+    const float* parts, int n, int len, float* out) {
+  int i = 0;
+  for (; i + 4 <= len; i += 4) {
+    f4 acc = load4(parts + i);
+    for (int p = 1; p < n; p++) acc = wasm_f32x4_add(acc, load4(parts + p * len + i));
+    store4(out + i, acc);
+  }
+  for (; i < len; i++) {
+    float acc = parts[i];
+    for (int p = 1; p < n; p++) acc += parts[p * len + i];
+    out[i] = acc;
+  }
+}
+
+// ReLU: out[i] = max(x[i], 0) for i in [begin, end).
+__attribute__((export_name("relu"))) void relu(const float* x, float* out,
+                                              int begin, int end) {
+  int i = begin;
+  const f4 z = splat(0);
+  for (; i + 4 <= end; i += 4) store4(out + i, wasm_f32x4_max(load4(x + i), z));
+  for (; i < end; i++) out[i] = x[i] > 0 ? x[i] : 0;
+}
+
+// Gradient of ReLU in one pass: dx[i] = x[i] > 0 ? dy[i] : 0 (tfjs computes
+// dy * cast(step(x)) in three), for i in [begin, end).
+__attribute__((export_name("relu_grad"))) void relu_grad(
+    const float* dy, const float* x, float* dx, int begin, int end) {
+  int i = begin;
+  const f4 z = splat(0);
+  for (; i + 4 <= end; i += 4) {
+    store4(dx + i, wasm_v128_and(load4(dy + i), wasm_f32x4_gt(load4(x + i), z)));
+  }
+  for (; i < end; i++) dx[i] = x[i] > 0 ? dy[i] : 0;
+}
+
+// One Adam step for i in [begin, end), in one pass over the weights, both
+// moments and the gradient, with tfjs' AdamOptimizer arithmetic:
+//   m' = m * beta1 + g * (1 - beta1)      v' = v * beta2 + g^2 * (1 - beta2)
+//   w' = (m' / c1) / (sqrt(v' / c2) + eps) * -lr + w
+// c1 = 1 - beta1^t and c2 = 1 - beta2^t are the bias corrections.
+// p = [beta1, 1 - beta1, beta2, 1 - beta2, c1, c2, eps, -lr].
+__attribute__((export_name("adam"))) void adam(
+    const float* w, const float* m, const float* v, const float* g,
+    float* w_out, float* m_out, float* v_out, const float* p, int begin,
+    int end) {
+  const f4 b1 = splat(p[0]), nb1 = splat(p[1]), b2 = splat(p[2]);
+  const f4 nb2 = splat(p[3]), c1 = splat(p[4]), c2 = splat(p[5]);
+  const f4 eps = splat(p[6]), nlr = splat(p[7]);
+  int i = begin;
+  for (; i + 4 <= end; i += 4) {
+    const f4 gi = load4(g + i);
+    const f4 mi = wasm_f32x4_add(wasm_f32x4_mul(load4(m + i), b1), wasm_f32x4_mul(gi, nb1));
+    const f4 vi = wasm_f32x4_add(wasm_f32x4_mul(load4(v + i), b2),
+                                 wasm_f32x4_mul(wasm_f32x4_mul(gi, gi), nb2));
+    const f4 step = wasm_f32x4_div(
+        wasm_f32x4_div(mi, c1),
+        wasm_f32x4_add(wasm_f32x4_sqrt(wasm_f32x4_div(vi, c2)), eps));
+    store4(w_out + i, wasm_f32x4_add(wasm_f32x4_mul(step, nlr), load4(w + i)));
+    store4(m_out + i, mi);
+    store4(v_out + i, vi);
+  }
+  for (; i < end; i++) {
+    const float gi = g[i];
+    const float mi = m[i] * p[0] + gi * p[1];
+    const float vi = v[i] * p[2] + (gi * gi) * p[3];
+    const float step = (mi / p[4]) / (__builtin_sqrtf(vi / p[5]) + p[6]);
+    w_out[i] = step * p[7] + w[i];
+    m_out[i] = mi;
+    v_out[i] = vi;
+  }
+}
