@@ -117,26 +117,6 @@ Deno.test("useFastBackend() selects the wasm backend and reports its features", 
   }
 });
 
-Deno.test("measureSimdPeak() runs the peak kernel on every thread and reports a rate", async () => {
-  await useFastBackend({ threads: 2 });
-  try {
-    const peak = measureSimdPeak({ maxSeconds: 0.2 });
-    assert.equal(peak.threads, 2);
-    assert.equal(typeof peak.fma, "boolean");
-    assert.ok(Number.isFinite(peak.gflops) && peak.gflops > 0);
-  } finally {
-    closeFastBackend();
-  }
-});
-
-Deno.test("measureSimdPeak() throws when the fast backend is off", () => {
-  assert.throws(() => measureSimdPeak(), {
-    name: "Error",
-    message:
-      "Cannot measure the SIMD peak: the fast backend is not on, received no useFastBackend() call before",
-  });
-});
-
 Deno.test("useFastBackend() trains a small CNN along the cpu backend's loss curve", async () => {
   await useFastBackend({ threads: 2 });
   try {
@@ -153,7 +133,7 @@ Deno.test("useFastBackend() trains a small CNN along the cpu backend's loss curv
   }
 });
 
-Deno.test("setFastBackendThreads() trains on fewer threads with the same losses, and rejects counts it cannot run", async () => {
+Deno.test("setFastBackendThreads() trains on fewer threads with identical losses, and rejects counts it cannot run", async () => {
   assert.throws(() => setFastBackendThreads(1), /not on/);
   await useFastBackend({ threads: 2 });
   try {
@@ -165,7 +145,7 @@ Deno.test("setFastBackendThreads() trains on fewer threads with the same losses,
     const one = lossCurve(weights, 3);
     setFastBackendThreads(2);
     assert.equal(measureSimdPeak({ maxSeconds: 0.05 }).threads, 2);
-    assertLossesClose(one, both, ["1 thread", "2 threads"]);
+    assert.deepEqual(one, both); // same bits on any number of threads
     for (const bad of [0, 3, 1.5, Number.NaN]) {
       assert.throws(() => setFastBackendThreads(bad), RangeError);
     }
