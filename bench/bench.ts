@@ -1,10 +1,14 @@
 /**
- * `deno task bench`: how fast the tutorial CNN trains on the fast backend,
- * measured against the machine itself and against PyTorch, in one run.
+ * `deno task bench`: how fast a CNN of the notebooks trains on the fast
+ * backend, as they train it, measured against the machine itself and against
+ * PyTorch, in one run.
  *
- * - The step: the model `createTutorialCnn()` builds (batch 32, 180×180,
- *   augmentation off), trained by `trainModel` itself (its loss, Adam and
- *   metrics) on repeats of one batch, on all threads and on one: the steps
+ * - The step: the model of `--model` (`tutorial`: `createTutorialCnn()`,
+ *   notebooks 2–3; `better`: notebook 5's recipe, `createBetterRecipe()`:
+ *   strong augmentation, batch norm, AdamW, label smoothing), batch 32,
+ *   180×180, its augmentation layers on (`--no-augment` leaves them out),
+ *   trained by `trainModel` itself (its loss, optimizer and metrics) on
+ *   repeats of one batch, on all threads and on one: the steps
  *   take turns between the two counts in one run, so that both see the same
  *   machine (on a shared host, memory speed moves by 2× within seconds).
  * - The yardstick: the machine's wasm SIMD peak on the same threads
@@ -12,13 +16,16 @@
  *   multiply-adds on every thread at once), and `efficiency` = the step's
  *   flops (from the model's layer shapes) per second / that peak.
  * - PyTorch (`bench/torch_ref.py`, when `python3 -c "import torch"` works)
- *   on the same number of threads, and on one. Its speed depends a lot on
- *   the CPU and on how it was built, so it is a second opinion, not the
- *   yardstick.
+ *   on the same number of threads, and on one: the same network and
+ *   optimizer step, without augmentation (PyTorch augments outside the
+ *   model). Its speed depends a lot on the CPU and on how it was built, so it
+ *   is a second opinion, not the yardstick.
  * - One epoch of flower_photos through `trainModel` (time and peak RSS),
  *   when the photos are available (see `--data`).
  *
  * Flags:
+ *   --model NAME   tutorial (default) or better
+ *   --no-augment   leave the model's augmentation layers out
  *   --steps N      timed steps per configuration (default 10)
  *   --warmup N     untimed steps first (default 3)
  *   --batch N      batch size (default 32)
@@ -38,6 +45,8 @@ import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
 import {
   closeFastBackend,
+  createBetterCnn,
+  createBetterRecipe,
   createTutorialCnn,
   loadFlowerPhotos,
   measureSimdPeak,
@@ -56,6 +65,40 @@ const SHARED_PHOTOS = new URL(
   import.meta.url,
 );
 const PYTHON = "/usr/bin/python3";
+
+/** The models `--model` can time. */
+const MODELS = ["tutorial", "better"] as const;
+type ModelName = typeof MODELS[number];
+
+/** What to train: which model, with or without its augmentation layers. */
+interface ModelChoice {
+  name: ModelName;
+  augment: boolean;
+}
+
+/**
+ * The model as its notebook trains it, compiled: the tutorial CNN (Adam), or
+ * notebook 5's recipe (AdamW, label smoothing; its schedule and early
+ * stopping are callbacks, which cost nothing per step).
+ */
+function createModel(choice: ModelChoice, numBatches: number): tf.LayersModel {
+  if (choice.name === "tutorial") {
+    return createTutorialCnn({
+      numClasses: NUM_CLASSES,
+      seed: SEED,
+      augment: choice.augment,
+    });
+  }
+  if (!choice.augment) {
+    return createBetterCnn({
+      numClasses: NUM_CLASSES,
+      seed: SEED,
+      augment: "none",
+    });
+  }
+  return createBetterRecipe({ numClasses: NUM_CLASSES, numBatches, seed: SEED })
+    .model;
+}
 
 /** Median of a list of numbers. */
 function median(values: number[]): number {
@@ -127,7 +170,7 @@ function repeatedBatch(x: tf.Tensor, y: tf.Tensor, count: number) {
 }
 
 /**
- * Times training steps of the tutorial CNN on the current backend, run by
+ * Times training steps of the chosen model on the current backend, run by
  * `trainModel` itself (one epoch of batches); a step's time is the gap
  * between its batch-end callback and the one before. The steps take turns between the thread
  * counts in `threadCounts` (set at each batch's start), `warmup` rounds
@@ -136,13 +179,16 @@ function repeatedBatch(x: tf.Tensor, y: tf.Tensor, count: number) {
  * Returns one timing per count, the first with the profile of one step.
  */
 async function timeSteps(
+  choice: ModelChoice,
   batch: number,
   steps: number,
   warmup: number,
   threadCounts: number[],
   profile: boolean,
 ): Promise<(StepTiming & { gflop: number })[]> {
-  const model = createTutorialCnn({ numClasses: NUM_CLASSES, seed: SEED });
+  const turns = threadCounts.length;
+  const total = (warmup + steps) * turns;
+  const model = createModel(choice, total);
   const x = tf.randomUniform(
     [batch, IMAGE_SIZE, IMAGE_SIZE, 3],
     0,
@@ -153,8 +199,6 @@ async function timeSteps(
   const y = tf.floor(
     tf.randomUniform([batch], 0, NUM_CLASSES, "float32", SEED),
   );
-  const turns = threadCounts.length;
-  const total = (warmup + steps) * turns;
   // times[i]: the steps run on threadCounts[i].
   const times: number[][] = threadCounts.map(() => []);
   let last = 0;
@@ -231,6 +275,7 @@ function photosUrl(flag: string | undefined): string | undefined {
  * pixel cache) is not timed; peak RSS is sampled after every batch.
  */
 async function timeEpoch(
+  choice: ModelChoice,
   url: string | undefined,
   log: (line: string) => void,
 ): Promise<EpochTiming | null> {
@@ -241,7 +286,7 @@ async function timeEpoch(
     console.error(`skipping the epoch benchmark: ${(error as Error).message}`);
     return null;
   }
-  const model = createTutorialCnn({ numClasses: NUM_CLASSES, seed: SEED });
+  const model = createModel(choice, train.numBatches);
   let peakRss = Deno.memoryUsage().rss;
   const start = performance.now();
   const history = await trainModel(model, train, {
@@ -271,6 +316,7 @@ interface TorchTiming {
 
 /** Runs bench/torch_ref.py on `threads` threads; null when PyTorch is not importable. */
 async function timeTorch(
+  model: ModelName,
   batch: number,
   steps: number,
   warmup: number,
@@ -289,6 +335,8 @@ async function timeTorch(
   const out = await new Deno.Command(PYTHON, {
     args: [
       TORCH_SCRIPT.pathname,
+      "--model",
+      model,
       "--steps",
       `${steps}`,
       "--warmup",
@@ -308,6 +356,8 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
+      model: { type: "string", default: "tutorial" },
+      "no-augment": { type: "boolean", default: false },
       steps: { type: "string", default: "10" },
       warmup: { type: "string", default: "3" },
       batch: { type: "string", default: "32" },
@@ -319,6 +369,17 @@ async function main(): Promise<void> {
       json: { type: "boolean", default: false },
     },
   });
+  if (!(MODELS as readonly string[]).includes(values.model)) {
+    throw new Error(
+      `Cannot run the benchmark: --model must be ${
+        MODELS.join(" or ")
+      }, received ${values.model}`,
+    );
+  }
+  const choice: ModelChoice = {
+    name: values.model as ModelName,
+    augment: !values["no-augment"],
+  };
   const steps = Number(values.steps);
   const warmup = Number(values.warmup);
   const batch = Number(values.batch);
@@ -332,6 +393,11 @@ async function main(): Promise<void> {
   log(
     `${cpu}: fast backend ${info.backend}, simd ${info.simd}, fma ${info.fma}, ${info.threads} threads`,
   );
+  log(
+    `model: ${choice.name}, augmentation ${
+      choice.augment ? "on" : "off"
+    }, batch ${batch}, ${IMAGE_SIZE}x${IMAGE_SIZE}`,
+  );
   const peak = measureSimdPeak();
   setFastBackendThreads(1);
   const peak1 = measureSimdPeak();
@@ -343,6 +409,7 @@ async function main(): Promise<void> {
   );
   const counts = threads > 1 ? [threads, 1] : [threads];
   const [fast, one] = await timeSteps(
+    choice,
     batch,
     steps,
     warmup,
@@ -391,7 +458,7 @@ async function main(): Promise<void> {
   let epoch: EpochTiming | null = null;
   if (!values["no-epoch"]) {
     await useFastBackend({ threads });
-    epoch = await timeEpoch(photosUrl(values.data), log);
+    epoch = await timeEpoch(choice, photosUrl(values.data), log);
     closeFastBackend();
   }
   if (epoch) {
@@ -406,9 +473,9 @@ async function main(): Promise<void> {
 
   const torch = values["no-torch"]
     ? null
-    : await timeTorch(batch, steps, warmup, threads);
+    : await timeTorch(choice.name, batch, steps, warmup, threads);
   const torch1 = torch && threads > 1
-    ? await timeTorch(batch, steps, warmup, 1)
+    ? await timeTorch(choice.name, batch, steps, warmup, 1)
     : torch;
   const ratio = torch ? fast.ms / torch.torch_ms_per_step : null;
   if (torch) {
@@ -423,6 +490,8 @@ async function main(): Promise<void> {
   if (values.json) {
     console.log(JSON.stringify({
       cpu,
+      model: choice.name,
+      augment: choice.augment,
       threads: info.threads,
       fast_ms_per_step: fast.ms,
       fast_ms_min: fast.min,
