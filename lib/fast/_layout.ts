@@ -118,7 +118,8 @@ const FILL_MODES: Record<string, number> = {
 /**
  * Transform (tf.image.transform): projective warps of float32 NHWC images
  * with nearest or bilinear sampling and any fill mode, in place on the tfjs
- * heap; other dtypes go to the original kernel.
+ * heap, output rows balanced between threads; other dtypes go to the
+ * original kernel.
  */
 export function transform(
   pool: KernelPool,
@@ -138,23 +139,35 @@ export function transform(
   }
   const [batch, h, w, c] = image.shape;
   const [oh, ow] = (attrs.outputShape as [number, number] | null) ?? [h, w];
+  pool.reset(2);
+  const fillAt = pool.alloc(2); // one float64 (kernel arguments are integers)
+  new Float64Array(pool.f32.buffer, fillAt, 1)[0] =
+    (attrs.fillValue as number) ?? 0;
   const out = backend.makeOutput([batch, oh, ow, c], "float32");
-  pool.call(
+  const imageAt = pointer(backend, image);
+  const transformsAt = pointer(backend, transforms);
+  const outAt = pointer(backend, out);
+  pool.run(
     "transform",
-    pointer(backend, image),
-    pointer(backend, transforms),
-    transforms.shape[0] === 1 ? 0 : 1,
-    pointer(backend, out),
-    h,
-    w,
-    c,
-    oh,
-    ow,
-    interpolation === "bilinear" ? 1 : 0,
-    mode,
-    (attrs.fillValue as number) ?? 0,
-    0,
-    batch,
+    batch * oh,
+    (begin, end) => [
+      imageAt,
+      transformsAt,
+      transforms.shape[0] === 1 ? 0 : 1,
+      outAt,
+      h,
+      w,
+      c,
+      oh,
+      ow,
+      interpolation === "bilinear" ? 1 : 0,
+      mode,
+      fillAt,
+      begin,
+      end,
+    ],
+    pool.threads,
+    true,
   );
   return out;
 }

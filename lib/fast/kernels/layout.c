@@ -77,47 +77,58 @@ static double map_coord(double in, int len, int mode) {
   return in;  // FILL_CONSTANT: outside stays outside and reads the fill value
 }
 
-static double read_px(const float* img, int h, int w, int c, double y,
-                      double x, int ch, double fill) {
-  if (!(y >= 0 && y < h && x >= 0 && x < w)) return fill;
-  return img[((int)y * w + (int)x) * c + ch];
+// The pixel at integer coordinates (y, x) of an [h, w, c] image, or 0 when
+// outside it (then the fill value is read instead).
+static const float* pixel_at(const float* img, int h, int w, int c, double y,
+                             double x) {
+  if (!(y >= 0 && y < h && x >= 0 && x < w)) return 0;
+  return img + ((int)y * w + (int)x) * c;
 }
 
+// Output rows r = b * oh + oy in [row_begin, row_end). The fill value is
+// read from memory (`fill_at`), as threads get integer arguments only.
 __attribute__((export_name("transform"))) void transform(
     const float* image, const float* transforms, int per_image, float* out,
-    int h, int w, int c, int oh, int ow, int bilinear, int mode, double fill,
-    int b_begin, int b_end) {
-  for (int b = b_begin; b < b_end; b++) {
+    int h, int w, int c, int oh, int ow, int bilinear, int mode,
+    const double* fill_at, int row_begin, int row_end) {
+  const double fill = *fill_at;
+  for (int r = row_begin; r < row_end; r++) {
+    const int b = r / oh, oy = r % oh;
     const float* t = transforms + (per_image ? b * 8 : 0);
     const float* img = image + b * h * w * c;
-    float* o = out + b * oh * ow * c;
-    for (int oy = 0; oy < oh; oy++) {
-      for (int ox = 0; ox < ow; ox++) {
-        float* px = o + (oy * ow + ox) * c;
-        const double p = (double)t[6] * ox + (double)t[7] * oy + 1;
-        if (p == 0) {  // a point at infinity: outside the input image
-          for (int ch = 0; ch < c; ch++) px[ch] = (float)fill;
-          continue;
-        }
-        const double in_x = ((double)t[0] * ox + (double)t[1] * oy + t[2]) / p;
-        const double in_y = ((double)t[3] * ox + (double)t[4] * oy + t[5]) / p;
-        const double x = map_coord(in_x, w, mode);
-        const double y = map_coord(in_y, h, mode);
-        if (!bilinear) {
-          // Math.round: halves round up.
-          const double ry = __builtin_floor(y + 0.5), rx = __builtin_floor(x + 0.5);
-          for (int ch = 0; ch < c; ch++) px[ch] = (float)read_px(img, h, w, c, ry, rx, ch, fill);
-          continue;
-        }
-        const double y0 = __builtin_floor(y), x0 = __builtin_floor(x);
-        const double y1 = y0 + 1, x1 = x0 + 1;
-        for (int ch = 0; ch < c; ch++) {
-          const double top = (x1 - x) * read_px(img, h, w, c, y0, x0, ch, fill) +
-                             (x - x0) * read_px(img, h, w, c, y0, x1, ch, fill);
-          const double bottom = (x1 - x) * read_px(img, h, w, c, y1, x0, ch, fill) +
-                                (x - x0) * read_px(img, h, w, c, y1, x1, ch, fill);
-          px[ch] = (float)((y1 - y) * top + (y - y0) * bottom);
-        }
+    float* o = out + r * ow * c;
+    for (int ox = 0; ox < ow; ox++) {
+      float* px = o + ox * c;
+      const double p = (double)t[6] * ox + (double)t[7] * oy + 1;
+      if (p == 0) {  // a point at infinity: outside the input image
+        for (int ch = 0; ch < c; ch++) px[ch] = (float)fill;
+        continue;
+      }
+      const double in_x = ((double)t[0] * ox + (double)t[1] * oy + t[2]) / p;
+      const double in_y = ((double)t[3] * ox + (double)t[4] * oy + t[5]) / p;
+      const double x = map_coord(in_x, w, mode);
+      const double y = map_coord(in_y, h, mode);
+      if (!bilinear) {
+        // Math.round: halves round up.
+        const float* q = pixel_at(img, h, w, c, __builtin_floor(y + 0.5),
+                                  __builtin_floor(x + 0.5));
+        for (int ch = 0; ch < c; ch++) px[ch] = q ? q[ch] : (float)fill;
+        continue;
+      }
+      // The four neighbours are found once per pixel, not per channel.
+      const double y0 = __builtin_floor(y), x0 = __builtin_floor(x);
+      const double y1 = y0 + 1, x1 = x0 + 1;
+      const double wx0 = x1 - x, wx1 = x - x0, wy0 = y1 - y, wy1 = y - y0;
+      const float* q00 = pixel_at(img, h, w, c, y0, x0);
+      const float* q01 = pixel_at(img, h, w, c, y0, x1);
+      const float* q10 = pixel_at(img, h, w, c, y1, x0);
+      const float* q11 = pixel_at(img, h, w, c, y1, x1);
+      for (int ch = 0; ch < c; ch++) {
+        const double top = wx0 * (q00 ? (double)q00[ch] : fill) +
+                           wx1 * (q01 ? (double)q01[ch] : fill);
+        const double bottom = wx0 * (q10 ? (double)q10[ch] : fill) +
+                              wx1 * (q11 ? (double)q11[ch] : fill);
+        px[ch] = (float)(wy0 * top + wy1 * bottom);
       }
     }
   }
