@@ -97,15 +97,25 @@ __attribute__((export_name("transform"))) void transform(
     const float* t = transforms + (per_image ? b * 8 : 0);
     const float* img = image + b * h * w * c;
     float* o = out + r * ow * c;
+    // The row's terms, summed in the reference's order: (a0 x + a1 y) + a2.
+    const double a1y = (double)t[1] * oy, b1y = (double)t[4] * oy;
+    const double c1y = (double)t[7] * oy;
+    // An affine map (c0 = c1 = 0, as rotation, zoom and translation are)
+    // has p = 1 exactly: dividing by it changes nothing, so skip it.
+    const int affine = t[6] == 0 && t[7] == 0;
     for (int ox = 0; ox < ow; ox++) {
       float* px = o + ox * c;
-      const double p = (double)t[6] * ox + (double)t[7] * oy + 1;
-      if (p == 0) {  // a point at infinity: outside the input image
-        for (int ch = 0; ch < c; ch++) px[ch] = (float)fill;
-        continue;
+      double in_x = (double)t[0] * ox + a1y + t[2];
+      double in_y = (double)t[3] * ox + b1y + t[5];
+      if (!affine) {
+        const double p = (double)t[6] * ox + c1y + 1;
+        if (p == 0) {  // a point at infinity: outside the input image
+          for (int ch = 0; ch < c; ch++) px[ch] = (float)fill;
+          continue;
+        }
+        in_x /= p;
+        in_y /= p;
       }
-      const double in_x = ((double)t[0] * ox + (double)t[1] * oy + t[2]) / p;
-      const double in_y = ((double)t[3] * ox + (double)t[4] * oy + t[5]) / p;
       const double x = map_coord(in_x, w, mode);
       const double y = map_coord(in_y, h, mode);
       if (!bilinear) {
