@@ -64,6 +64,8 @@ export const KERNEL_FUNCTIONS = [
   "bn_normalize",
   "bn_grad_moments",
   "bn_grad_input",
+  "broadcast_op",
+  "select_op",
 ] as const;
 
 /** Name of one exported kernel. */

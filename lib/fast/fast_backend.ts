@@ -22,10 +22,12 @@ import { installFusedBatchNorm } from "./_batch_norm.ts";
 import {
   ADAM_STEP,
   adamStep,
+  broadcastBinary,
   installFusedTraining,
   relu,
   RELU_GRAD,
   reluGrad,
+  select,
 } from "./_elementwise.ts";
 
 /** What {@linkcode useFastBackend} set up. */
@@ -217,7 +219,12 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
     [tf.MaxPoolGrad]: (_original, args) => maxPoolGrad(pool, args),
     [tf.BatchMatMul]: (original, args) => batchMatMul(pool, original, args),
     [tf.Sum]: (original, args) => sum(pool, original, args),
-    [tf.Add]: (original, args) => add(pool, original, args),
+    [tf.Add]: (original, args) =>
+      add(pool, (a) => broadcastBinary(pool, original, a, "Add"), args),
+    [tf.Sub]: (original, args) => broadcastBinary(pool, original, args, "Sub"),
+    [tf.Multiply]: (original, args) =>
+      broadcastBinary(pool, original, args, "Multiply"),
+    [tf.Select]: (original, args) => select(pool, original, args),
     [tf.Relu]: (original, args) => relu(pool, original, args),
     [RELU_GRAD]: (_original, args) => reluGrad(pool, args),
     [ADAM_STEP]: (_original, args) => adamStep(pool, args),
@@ -280,7 +287,8 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
  * (`BatchMatMul`), `MaxPool` and `MaxPoolGrad`, `Relu`, bias `Add` and
  * bias-gradient `Sum`, a one-pass ReLU gradient and a one-pass Adam update
  * (installed in tfjs' gradient registry and `AdamOptimizer`), augmentation's
- * `Tile`, `Reverse` and `Transform`, and a copy-free `Identity`. The heavy
+ * `Tile`, `Reverse`, `Transform`, `Select` and per-image or per-channel
+ * `Add`, `Sub` and `Multiply`, and a copy-free `Identity`. The heavy
  * kernels balance their rows between threads (a thread slowed by other work
  * on its core does less). While training, a `relu` or `linear` Conv2D layer
  * runs as one fused kernel forward, with lazy gradients (the image's

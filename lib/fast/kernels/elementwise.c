@@ -88,3 +88,52 @@ __attribute__((export_name("adam"))) void adam(
     v_out[i] = vi;
   }
 }
+
+// out = a op b (op 0: +, 1: -, 2: *) for a seen as [images, m, c] and b as
+// [images or 1, c or 1]: b holds one value per image and/or per channel (a
+// per-image contrast or brightness, a per-channel mean), broadcast over the
+// m pixels of each image. Pixels r = image * m + j in [row_begin, row_end).
+// Each element is one float32 operation, as in tfjs' own kernels.
+__attribute__((export_name("broadcast_op"))) void broadcast_op(
+    const float* a, const float* b, float* out, int op, int m, int c,
+    int b_per_image, int b_per_channel, int row_begin, int row_end) {
+  const int b_stride = b_per_channel ? c : 1;
+  for (int r = row_begin; r < row_end;) {
+    const int image = r / m;
+    const int stop = (image + 1) * m < row_end ? (image + 1) * m : row_end;
+    const float* bb = b + (b_per_image ? image * b_stride : 0);
+    const float* x = a + r * c;
+    float* o = out + r * c;
+    const int n = (stop - r) * c;
+    if (!b_per_channel) {
+      const float v = bb[0];
+      const f4 v4 = splat(v);
+      int i = 0;
+      if (op == 0) {
+        for (; i + 4 <= n; i += 4) store4(o + i, wasm_f32x4_add(load4(x + i), v4));
+        for (; i < n; i++) o[i] = x[i] + v;
+      } else if (op == 1) {
+        for (; i + 4 <= n; i += 4) store4(o + i, wasm_f32x4_sub(load4(x + i), v4));
+        for (; i < n; i++) o[i] = x[i] - v;
+      } else {
+        for (; i + 4 <= n; i += 4) store4(o + i, wasm_f32x4_mul(load4(x + i), v4));
+        for (; i < n; i++) o[i] = x[i] * v;
+      }
+    } else {
+      for (int i = 0; i < n; i += c) {
+        for (int k = 0; k < c; k++) {
+          const float v = bb[k];
+          o[i + k] = op == 0 ? x[i + k] + v : op == 1 ? x[i + k] - v : x[i + k] * v;
+        }
+      }
+    }
+    r = stop;
+  }
+}
+
+// out[i] = cond[i] ? t[i] : e[i] for i in [begin, end) (cond one byte each).
+__attribute__((export_name("select_op"))) void select_op(
+    const unsigned char* cond, const float* t, const float* e, float* out,
+    int begin, int end) {
+  for (int i = begin; i < end; i++) out[i] = cond[i] ? t[i] : e[i];
+}

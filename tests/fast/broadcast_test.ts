@@ -1,0 +1,87 @@
+// The broadcast Add, Sub and Multiply and the Select of data augmentation on
+// the fast backend's threads: each element is one float32 operation, so the
+// results equal the cpu backend's bit for bit.
+
+import * as tf from "@tensorflow/tfjs";
+import assert from "node:assert/strict";
+import { closeFastBackend, useFastBackend } from "../../lib/fast/mod.ts";
+
+const SEED = 3;
+const SHAPE = [6, 40, 30, 3]; // 21,600 elements: above the threaded minimum
+
+/** Asserts two results are bit-identical, naming the first element that is not. */
+function assertSameBits(got: Float32Array, want: Float32Array, what: string) {
+  const a = new Uint32Array(got.buffer, got.byteOffset, got.length);
+  const b = new Uint32Array(want.buffer, want.byteOffset, want.length);
+  assert.equal(a.length, b.length, what);
+  const at = a.findIndex((bits, i) => bits !== b[i]);
+  assert.equal(at, -1, `${what}: element ${at} is ${got[at]}, not ${want[at]}`);
+}
+
+/** Runs `f` on the fast backend and on the cpu backend; returns both results. */
+function onBoth(f: () => tf.Tensor): [Float32Array, Float32Array] {
+  tf.setBackend("wasm");
+  const fast = tf.tidy(f);
+  const got = fast.dataSync() as Float32Array;
+  assert.deepEqual(fast.shape, SHAPE);
+  fast.dispose();
+  tf.setBackend("cpu");
+  const reference = tf.tidy(f);
+  const want = reference.dataSync() as Float32Array;
+  reference.dispose();
+  tf.setBackend("wasm");
+  return [got, want];
+}
+
+Deno.test("useFastBackend() Add, Sub and Multiply with per-image and per-channel operands equal the cpu backend's bits", async () => {
+  await useFastBackend({ threads: 2 });
+  try {
+    const [n, , , c] = SHAPE;
+    const operands: [string, number[]][] = [
+      ["per image and channel", [n, 1, 1, c]],
+      ["per image", [n, 1, 1, 1]],
+      ["per channel", [c]],
+      ["per channel, rank 4", [1, 1, 1, c]],
+      ["scalar", []],
+    ];
+    const ops = {
+      Add: tf.add,
+      Sub: tf.sub,
+      Multiply: tf.mul,
+    } as const;
+    for (const [name, bShape] of operands) {
+      for (const [opName, op] of Object.entries(ops)) {
+        const [got, want] = onBoth(() =>
+          op(
+            tf.randomUniform(SHAPE, -100, 100, "float32", SEED),
+            tf.randomUniform(bShape, -2, 2, "float32", SEED + 1),
+          )
+        );
+        assertSameBits(got, want, `${opName}, b ${name}`);
+      }
+    }
+    // Shapes it does not cover (b larger than a's broadcast) still work.
+    const [got, want] = onBoth(() =>
+      tf.sub(
+        tf.randomUniform([SHAPE[0], 1, 1, SHAPE[3]], 0, 1, "float32", SEED),
+        tf.randomUniform(SHAPE, 0, 1, "float32", SEED + 1),
+      )
+    );
+    assertSameBits(got, want, "Sub with the broadcast operand first");
+  } finally {
+    closeFastBackend();
+  }
+});
+
+Deno.test("useFastBackend() Select equals the cpu backend's bits", async () => {
+  await useFastBackend({ threads: 2 });
+  try {
+    const [got, want] = onBoth(() => {
+      const x = tf.randomUniform(SHAPE, -1, 1, "float32", SEED);
+      return tf.where(tf.greater(x, 0), x, tf.reverse(x, 2));
+    });
+    assertSameBits(got, want, "Select");
+  } finally {
+    closeFastBackend();
+  }
+});
