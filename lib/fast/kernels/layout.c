@@ -129,6 +129,18 @@ __attribute__((export_name("transform"))) void transform(
       const double y0 = __builtin_floor(y), x0 = __builtin_floor(x);
       const double y1 = y0 + 1, x1 = x0 + 1;
       const double wx0 = x1 - x, wx1 = x - x0, wy0 = y1 - y, wy1 = y - y0;
+      if (y0 >= 0 && y1 < h && x0 >= 0 && x1 < w) {
+        // All four inside (most pixels): no fill value to check for.
+        const float* q00 = img + ((int)y0 * w + (int)x0) * c;
+        const float* q10 = q00 + w * c;
+        for (int ch = 0; ch < c; ch++) {
+          const double top = wx0 * (double)q00[ch] + wx1 * (double)q00[c + ch];
+          const double bottom =
+              wx0 * (double)q10[ch] + wx1 * (double)q10[c + ch];
+          px[ch] = (float)(wy0 * top + wy1 * bottom);
+        }
+        continue;
+      }
       const float* q00 = pixel_at(img, h, w, c, y0, x0);
       const float* q01 = pixel_at(img, h, w, c, y0, x1);
       const float* q10 = pixel_at(img, h, w, c, y1, x0);
