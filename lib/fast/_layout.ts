@@ -78,7 +78,8 @@ function tileOf(original: Original, args: Args): Info | Info[] {
 
 /**
  * Reverse along one axis (other axes of size 1 do not count) as contiguous
- * run copies; several axes, or non-4-byte types, go to the original kernel.
+ * run copies, the outer rows balanced between threads; several axes, or
+ * non-4-byte types, go to the original kernel.
  */
 export function reverse(
   pool: KernelPool,
@@ -97,16 +98,20 @@ export function reverse(
   const n = x.shape[axis];
   const inner = tf.util.sizeFromShape(x.shape.slice(axis + 1));
   const out = backend.makeOutput(x.shape, x.dtype);
-  pool.call(
+  const xAt = pointer(backend, x);
+  const outAt = pointer(backend, out);
+  pool.run(
     "reverse_axis",
-    pointer(backend, x),
-    pointer(backend, out),
     outer,
-    n,
-    inner,
+    (begin, end) => [xAt, outAt, n, inner, begin, end],
+    outer * n * inner < MIN_THREADED_ELEMENTS ? 1 : pool.threads,
+    true,
   );
   return out;
 }
+
+/** Below this many elements one thread copies faster than two. */
+const MIN_THREADED_ELEMENTS = 1 << 15;
 
 const FILL_MODES: Record<string, number> = {
   constant: 0,

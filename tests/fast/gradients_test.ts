@@ -514,6 +514,7 @@ Deno.test("useFastBackend() registers Tile and Reverse that match the cpu backen
       assert.deepEqual([...got], [...want], `tile ${shape} by ${reps}`);
     }
     const reverses: [number[], number | number[]][] = [
+      [[8, 64, 64, 3], 2], // large enough to run on both threads
       [[4, 7, 9, 3], 2],
       [[4, 7, 9, 3], 1],
       [[6, 5], 0],

@@ -5,10 +5,10 @@
 
 // Reverses a tensor along one axis, seen as [outer, n, inner] 4-byte
 // elements: out[o, n-1-i, :] = x[o, i, :]. (A random horizontal flip is this
-// with the width axis.)
+// with the width axis.) Outer rows o in [o_begin, o_end).
 __attribute__((export_name("reverse_axis"))) void reverse_axis(
-    const float* x, float* out, int outer, int n, int inner) {
-  for (int o = 0; o < outer; o++) {
+    const float* x, float* out, int n, int inner, int o_begin, int o_end) {
+  for (int o = o_begin; o < o_end; o++) {
     for (int i = 0; i < n; i++) {
       const float* src = x + (o * n + i) * inner;
       float* dst = out + (o * n + (n - 1 - i)) * inner;
