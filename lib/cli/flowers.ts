@@ -276,7 +276,9 @@ async function run(settings: Settings): Promise<void> {
     console.log(
       `Backend: ${info.backend}${
         info.simd ? " (SIMD)" : ""
-      }, ${info.threads} threads, ${info.kernels.length} fast kernels`,
+      }, ${info.threads} thread${
+        info.threads === 1 ? "" : "s"
+      }, ${info.kernels.length} fast kernels`,
     );
   } catch (error) {
     await tf.setBackend("cpu");
