@@ -27,7 +27,14 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { KernelPool } from "./_kernel_pool.ts";
-import { heap, type Info, type KernelArgs, pointer, roundUp } from "./_heap.ts";
+import {
+  heap,
+  type Info,
+  type KernelArgs,
+  type Original,
+  pointer,
+  roundUp,
+} from "./_heap.ts";
 
 /** The custom kernel of the forward pass: y, batch mean and batch variance. */
 export const BATCH_NORM = "FastBatchNorm";
@@ -209,6 +216,50 @@ export function batchNormGrad(pool: KernelPool, args: KernelArgs): Info[] {
     threads,
   );
   return [dx, dGamma, dBeta];
+}
+
+/**
+ * Mean over the pixels of float32 NHWC images (axes 1 and 2: global average
+ * pooling, a contrast augmentation's per-image means), images on all
+ * threads, each summed in float64 as the batch-norm statistics are; any
+ * other Mean goes to the original kernel.
+ */
+export function mean(
+  pool: KernelPool,
+  original: Original,
+  args: KernelArgs,
+): Info {
+  const { inputs, backend, attrs } = args;
+  const { x } = inputs;
+  const axes = x.shape.length === 4
+    ? tf.util.parseAxisParam(attrs.axis as number | number[], x.shape)
+      .toSorted((p, q) => p - q)
+    : [];
+  if (
+    x.dtype !== "float32" || axes.length !== 2 || axes[0] !== 1 ||
+    axes[1] !== 2 || tf.util.sizeFromShape(x.shape) < MIN_THREADED_ELEMENTS
+  ) {
+    return original(args) as Info;
+  }
+  const [n, h, w, c] = x.shape;
+  pool.reset(c + n * 6 * c); // see channel_means in kernels/batch_norm.c
+  const zeros = pool.alloc(c);
+  pool.f32.fill(0, zeros / 4, zeros / 4 + c);
+  const scratch = pool.alloc(n * 6 * c);
+  const out = backend.makeOutput(
+    attrs.keepDims ? [n, 1, 1, c] : [n, c],
+    "float32",
+  );
+  const xAt = pointer(backend, x);
+  const outAt = pointer(backend, out);
+  pool.run(
+    "channel_means",
+    n,
+    (begin, end) => [xAt, h * w, c, zeros, scratch, outAt, begin, end],
+    pool.threads,
+    true,
+  );
+  return out;
 }
 
 /** A tfjs-layers weight, as the layer reads and writes it. */

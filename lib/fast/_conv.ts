@@ -372,7 +372,7 @@ export function conv2DBackpropFilter(
   ]);
   const out = backend.makeOutput([kh, kw, c, co], "float32");
   const sum = padded ? pool.alloc(partLength) : pointer(backend, out);
-  pool.call("sum_parts", partsAt, parts, partLength, sum);
+  pool.sumParts(partsAt, parts, partLength, sum);
   if (padded) {
     copyUnpadded(pool.f32, sum / 4, heap(backend, out), kh * kw * c, co, cop);
   }

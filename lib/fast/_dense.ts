@@ -121,7 +121,7 @@ export function batchMatMul(
         0,
         m,
       ]);
-      pool.call("sum_parts", partsAt, parts, m * np, cAt);
+      pool.sumParts(partsAt, parts, m * np, cAt);
     } else {
       pool.run(
         "gemm",
@@ -204,7 +204,7 @@ export function sum(
     (begin, end, part) => [xAt, cols, partsAt + part * cols * 4, begin, end],
   );
   const out = backend.makeOutput(outShape, "float32");
-  pool.call("sum_parts", partsAt, parts, cols, pointer(backend, out));
+  pool.sumParts(partsAt, parts, cols, pointer(backend, out));
   return out;
 }
 

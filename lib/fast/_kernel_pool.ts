@@ -66,6 +66,7 @@ export const KERNEL_FUNCTIONS = [
   "bn_grad_input",
   "broadcast_op",
   "select_op",
+  "channel_means",
 ] as const;
 
 /** Name of one exported kernel. */
@@ -344,6 +345,19 @@ export class KernelPool {
       return;
     }
     this.#runBalanced(KERNEL_FUNCTIONS.indexOf(name), parts, list, n);
+  }
+
+  /**
+   * Adds the `parts` partial results of `len` floats each, laid out one
+   * after another at byte offset `partsAt`, into `out`, in part order, the
+   * elements split between threads.
+   */
+  sumParts(partsAt: number, parts: number, len: number, out: number): void {
+    this.runElements(
+      "sum_parts",
+      len,
+      (begin, end) => [partsAt, parts, len, out, begin, end],
+    );
   }
 
   /**

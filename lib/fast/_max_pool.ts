@@ -220,7 +220,7 @@ export function maxPoolGrad(pool: KernelPool, args: KernelArgs): Info {
       );}
     if (reluMask) {
       const total = pool.alloc(stride);
-      pool.call("sum_parts", sums, parts, stride, total);
+      pool.sumParts(sums, parts, stride, total);
       const channelSums = pool.f32.slice(total / 4, total / 4 + c);
       markMaskedGradient(out.dataId, input.dataId, channelSums);
     }

@@ -18,7 +18,7 @@ import { identity, reverse, tile, transform } from "./_layout.ts";
 import { conv2D, conv2DBackpropFilter, conv2DBackpropInput } from "./_conv.ts";
 import { installWinnerStash, maxPool, maxPoolGrad } from "./_max_pool.ts";
 import { installFusedConvLayer } from "./_conv_layer.ts";
-import { installFusedBatchNorm } from "./_batch_norm.ts";
+import { installFusedBatchNorm, mean } from "./_batch_norm.ts";
 import {
   ADAM_STEP,
   adamStep,
@@ -225,6 +225,7 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
     [tf.Multiply]: (original, args) =>
       broadcastBinary(pool, original, args, "Multiply"),
     [tf.Select]: (original, args) => select(pool, original, args),
+    [tf.Mean]: (original, args) => mean(pool, original, args),
     [tf.Relu]: (original, args) => relu(pool, original, args),
     [RELU_GRAD]: (_original, args) => reluGrad(pool, args),
     [ADAM_STEP]: (_original, args) => adamStep(pool, args),

@@ -325,3 +325,53 @@ Deno.test("closeFastBackend() restores tfjs' BatchNormalization call and removes
     assert.equal(tf.getKernel(name, "wasm"), undefined);
   }
 });
+
+Deno.test("useFastBackend() registers a Mean over the pixels of NHWC images that matches float64 sums, and leaves other Means to tfjs", async () => {
+  await useFastBackend({ threads: 2 });
+  try {
+    const cases: [number[], number[], boolean][] = [
+      [[32, 40, 40, 3], [1, 2], true], // a contrast augmentation's means
+      [[16, 11, 11, 256], [1, 2], false], // global average pooling
+      [[8, 33, 17, 5], [2, 1], true],
+      [[8, 33, 17, 5], [1], false], // not over the pixels: tfjs' own
+      [[2, 4, 4, 3], [1, 2], false], // small: tfjs' own
+    ];
+    for (const [i, [shape, axes, keepDims]] of cases.entries()) {
+      // Far from zero, so that float32 sums drift if summed naively.
+      const x = tf.randomUniform(shape, 100, 200, "float32", SEED + i);
+      const got = x.mean(axes, keepDims);
+      // The reference: float64 sums of the same float32 values.
+      const want = tf.tidy(() => {
+        const [n, h, w, c] = shape;
+        const values = x.dataSync();
+        const byAxis = (a: number) => ({ 1: h, 2: w }[a] ?? 1);
+        const size = axes.reduce((p, a) => p * byAxis(a), 1);
+        const outShape = shape.map((d, a) => axes.includes(a) ? 1 : d);
+        const sums = new Float64Array(outShape.reduce((p, d) => p * d, 1));
+        for (let b = 0; b < n; b++) {
+          for (let y = 0; y < h; y++) {
+            for (let z = 0; z < w; z++) {
+              for (let k = 0; k < c; k++) {
+                const at = [b, y, z, k].map((v, a) => axes.includes(a) ? 0 : v);
+                const o =
+                  ((at[0] * outShape[1] + at[1]) * outShape[2] + at[2]) *
+                    outShape[3] + at[3];
+                sums[o] += values[((b * h + y) * w + z) * c + k];
+              }
+            }
+          }
+        }
+        return Float32Array.from(sums, (v) => v / size);
+      });
+      const err = relativeError(got.dataSync() as Float32Array, want);
+      const pixels = axes.length === 2 && shape[0] * shape[1] * shape[2] *
+              shape[3] >= 1 << 15;
+      // Ours sums in float64; tfjs' own kernel sums in float32.
+      assert.ok(err <= (pixels ? 5e-7 : 1e-5), `${shape} over ${axes}: ${err}`);
+      assert.equal(got.size, want.length);
+      tf.dispose([x, got]);
+    }
+  } finally {
+    closeFastBackend();
+  }
+});

@@ -211,3 +211,20 @@ __attribute__((export_name("bn_grad_input"))) void bn_grad_input(
     int begin, int end) {
   channel_affine(dy, x, coef, c, out, begin, end);
 }
+
+// Per-image channel means (a Mean over the pixels of NHWC images, as in
+// global average pooling or a contrast augmentation): x seen as
+// [images, m, c], out[b, j] = mean over image b's m pixels of channel j,
+// summed as channel_sums does (float32 over BN_CHUNK pixels, then float64).
+// `zeros` holds c zeros; `scratch` 6c floats per image (2c float64 sums and
+// 2c floats), so images run on any thread. Images b in [b_begin, b_end).
+__attribute__((export_name("channel_means"))) void channel_means(
+    const float* x, int m, int c, const float* zeros, float* scratch,
+    float* out, int b_begin, int b_end) {
+  for (int b = b_begin; b < b_end; b++) {
+    double* s = (double*)(scratch + b * 6 * c);
+    channel_sums(x + b * m * c, 0, x + b * m * c, zeros, c, s, s + c,
+                 (float*)(s + 2 * c), 0, m);
+    for (int j = 0; j < c; j++) out[b * c + j] = (float)(s[j] / m);
+  }
+}

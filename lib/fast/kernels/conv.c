@@ -278,30 +278,37 @@ __attribute__((export_name("pack_weights"))) void pack_weights(
 
 // One tile: T reduction positions (input pointers xs[t], each stepping
 // col_step floats per output column, and their dw rows gs[t]) x all cop
-// channels, over the wo columns of one dy row.
+// channels, over the wo columns of `rows` consecutive dy rows of one image
+// (the next row's input is x_step floats further, its dy dy_step). The
+// accumulators stay in registers from one row to the next: the same
+// multiply-adds in the same order as one row at a time, with dw read and
+// written once per group of rows instead of once per row.
 static inline __attribute__((always_inline)) void fg_tile(
     const float* const* xs, float* const* gs, const float* dy_row, int wo,
-    int cop, int col_step, const int T) {
+    int cop, int col_step, int rows, int x_step, int dy_step, const int T) {
   for (int co = 0; co < cop; co += 8) {
     f4 a0[FG_TILE], a1[FG_TILE];
-    const float* xv[FG_TILE];
 #pragma clang loop unroll(full)
     for (int t = 0; t < T; t++) {
       a0[t] = load4(gs[t] + co);
       a1[t] = load4(gs[t] + co + 4);
-      xv[t] = xs[t];
     }
-    const float* d = dy_row + co;
-    for (int ox = 0; ox < wo; ox++) {
-      const f4 d0 = load4(d), d1 = load4(d + 4);
+    for (int g = 0; g < rows; g++) {
+      const float* xv[FG_TILE];
 #pragma clang loop unroll(full)
-      for (int t = 0; t < T; t++) {
-        const f4 v = splat(*xv[t]);
-        a0[t] = madd(a0[t], v, d0);
-        a1[t] = madd(a1[t], v, d1);
-        xv[t] += col_step;
+      for (int t = 0; t < T; t++) xv[t] = xs[t] + g * x_step;
+      const float* d = dy_row + g * dy_step + co;
+      for (int ox = 0; ox < wo; ox++) {
+        const f4 d0 = load4(d), d1 = load4(d + 4);
+#pragma clang loop unroll(full)
+        for (int t = 0; t < T; t++) {
+          const f4 v = splat(*xv[t]);
+          a0[t] = madd(a0[t], v, d0);
+          a1[t] = madd(a1[t], v, d1);
+          xv[t] += col_step;
+        }
+        d += cop;
       }
-      d += cop;
     }
 #pragma clang loop unroll(full)
     for (int t = 0; t < T; t++) {
@@ -318,7 +325,7 @@ static inline __attribute__((always_inline)) void fg_tile(
 static inline __attribute__((always_inline)) void fg_leftover(
     const float* x_img_row, int row_len, float* dw, int k_row, int k_main,
     int rem, int p0, const float* dy_row, int wo, int cop, int col_step,
-    const int T) {
+    int rows, int x_step, int dy_step, const int T) {
   const float* xs[FG_TILE];
   float* gs[FG_TILE];
 #pragma clang loop unroll(full)
@@ -327,8 +334,14 @@ static inline __attribute__((always_inline)) void fg_leftover(
     xs[t] = x_img_row + i * row_len + k;
     gs[t] = dw + (i * k_row + k) * cop;
   }
-  fg_tile(xs, gs, dy_row, wo, cop, col_step, T);
+  fg_tile(xs, gs, dy_row, wo, cop, col_step, rows, x_step, dy_step, T);
 }
+
+// Rows of one image that conv_filter_grad sums per pass over dw when dw is
+// larger than FG_GROUP_FLOATS (a 3x3x128x256 filter is 1.2 MB, beyond L2:
+// one pass per row made the kernel wait on memory).
+#define FG_ROWS 4
+#define FG_GROUP_FLOATS (64 << 10)
 
 __attribute__((export_name("conv_filter_grad"))) void conv_filter_grad(
     const float* xp, int hp, int wp, int c, const float* dy, int ho, int wo,
@@ -337,8 +350,13 @@ __attribute__((export_name("conv_filter_grad"))) void conv_filter_grad(
   const int k_row = kw * c;
   const int col_step = sw * c;
   const int k_main = k_row - k_row % FG_TILE;
-  for (int r = row_begin; r < row_end; r++) {
+  const int group = kh * k_row * cop > FG_GROUP_FLOATS ? FG_ROWS : 1;
+  const int x_step = sh * wp * c, dy_step = wo * cop;
+  for (int r = row_begin; r < row_end;) {
     const int b = r / ho, oy = r % ho;
+    // Rows r..r+rows-1: in one image, in the range, at most `group`.
+    int rows = ho - oy < group ? ho - oy : group;
+    if (rows > row_end - r) rows = row_end - r;
     const float* dy_row = dy + r * wo * cop;
     const float* x_img_row = xp + ((b * hp + oy * sh) * wp) * c;
     // Full tiles of consecutive positions within each kernel row.
@@ -353,7 +371,8 @@ __attribute__((export_name("conv_filter_grad"))) void conv_filter_grad(
           xs[t] = x_row + k + t;
           gs[t] = dwi + (k + t) * cop;
         }
-        fg_tile(xs, gs, dy_row, wo, cop, col_step, FG_TILE);
+        fg_tile(xs, gs, dy_row, wo, cop, col_step, rows, x_step, dy_step,
+                FG_TILE);
       }
     }
     // The leftover positions (i, k) with k >= k_main, of all kernel rows,
@@ -363,19 +382,20 @@ __attribute__((export_name("conv_filter_grad"))) void conv_filter_grad(
     int p = 0;
     for (; p + FG_TILE <= left; p += FG_TILE) {
       fg_leftover(x_img_row, wp * c, dw, k_row, k_main, rem, p, dy_row, wo,
-                  cop, col_step, FG_TILE);
+                  cop, col_step, rows, x_step, dy_step, FG_TILE);
     }
     const int n = left - p;
     if (n == 3) {
       fg_leftover(x_img_row, wp * c, dw, k_row, k_main, rem, p, dy_row, wo,
-                  cop, col_step, 3);
+                  cop, col_step, rows, x_step, dy_step, 3);
     } else if (n == 2) {
       fg_leftover(x_img_row, wp * c, dw, k_row, k_main, rem, p, dy_row, wo,
-                  cop, col_step, 2);
+                  cop, col_step, rows, x_step, dy_step, 2);
     } else if (n == 1) {
       fg_leftover(x_img_row, wp * c, dw, k_row, k_main, rem, p, dy_row, wo,
-                  cop, col_step, 1);
+                  cop, col_step, rows, x_step, dy_step, 1);
     }
+    r += rows;
   }
 }
 

@@ -16,15 +16,16 @@ __attribute__((export_name("zero"))) void zero(float* p, int begin, int end) {
 // Sum of `n` float arrays of length `len` laid out one after another at
 // `parts` into `out`, in order: the partial results of a reduction
 // (KernelPool.runParts), added the same way on any number of threads.
+// Elements i in [begin, end).
 __attribute__((export_name("sum_parts"))) void sum_parts(
-    const float* parts, int n, int len, float* out) {
-  int i = 0;
-  for (; i + 4 <= len; i += 4) {
+    const float* parts, int n, int len, float* out, int begin, int end) {
+  int i = begin;
+  for (; i + 4 <= end; i += 4) {
     f4 acc = load4(parts + i);
     for (int p = 1; p < n; p++) acc = wasm_f32x4_add(acc, load4(parts + p * len + i));
     store4(out + i, acc);
   }
-  for (; i < len; i++) {
+  for (; i < end; i++) {
     float acc = parts[i];
     for (int p = 1; p < n; p++) acc += parts[p * len + i];
     out[i] = acc;
