@@ -1,7 +1,8 @@
 /**
  * `deno task bench:kernels`: each convolution and matrix kernel of the
- * tutorial CNN's training step, alone, at the step's own shapes (batch 32,
- * 180×180), as GFLOP/s and as a share of the machine's wasm SIMD peak
+ * training step of the tutorial CNN (`--model tutorial`, the default) or of
+ * notebook 5's better CNN (`--model better`), alone, at the step's own shapes
+ * (batch 32, 180×180), as GFLOP/s and as a share of the machine's wasm SIMD peak
  * measured in the same run on the same threads, and on one thread (calls
  * taking turns between the two counts, so both see the same machine) with
  * the speedup. Each kernel is timed as the best of `--reps` calls, which
@@ -9,6 +10,7 @@
  * figure, `deno task bench`, shows what it does).
  *
  * Flags:
+ *   --model NAME  tutorial (default) or better
  *   --threads N   kernel threads (default: all cores)
  *   --reps N      calls per kernel, best kept (default 15)
  *   --json        print one JSON object instead of text
@@ -39,31 +41,111 @@ function random(shape: number[], seed: number): tf.Tensor {
   return tf.randomUniform(shape, -1, 1, "float32", seed);
 }
 
-/** The three convolutions and two dense layers of createTutorialCnn, each kernel of their training step. */
-function cases(): Case[] {
+/** A convolution of a model: input side, channels in and out, stride, bias and ReLU fused or not (before batch norm). */
+interface Conv {
+  name: string;
+  h: number;
+  c: number;
+  co: number;
+  stride: number;
+  fused: boolean;
+  inputGrad: boolean;
+}
+
+/** The convolutions of createTutorialCnn (conv + bias + ReLU, stride 1). */
+const TUTORIAL_CONVS: Conv[] = [
+  {
+    name: "conv1",
+    h: 180,
+    c: 3,
+    co: 16,
+    stride: 1,
+    fused: true,
+    inputGrad: false,
+  },
+  {
+    name: "conv2",
+    h: 90,
+    c: 16,
+    co: 32,
+    stride: 1,
+    fused: true,
+    inputGrad: true,
+  },
+  {
+    name: "conv3",
+    h: 45,
+    c: 32,
+    co: 64,
+    stride: 1,
+    fused: true,
+    inputGrad: true,
+  },
+];
+
+/** The convolutions of createBetterCnn (no bias: batch norm follows). */
+const BETTER_CONVS: Conv[] = [
+  {
+    name: "stem",
+    h: 180,
+    c: 3,
+    co: 32,
+    stride: 2,
+    fused: false,
+    inputGrad: false,
+  },
+  {
+    name: "block1",
+    h: 45,
+    c: 32,
+    co: 64,
+    stride: 1,
+    fused: false,
+    inputGrad: true,
+  },
+  {
+    name: "block2",
+    h: 22,
+    c: 64,
+    co: 128,
+    stride: 1,
+    fused: false,
+    inputGrad: true,
+  },
+  {
+    name: "block3",
+    h: 11,
+    c: 128,
+    co: 256,
+    stride: 1,
+    fused: false,
+    inputGrad: true,
+  },
+];
+
+/** Each kernel of the convolutions' training step, and of the tutorial's first dense layer. */
+function cases(model: "tutorial" | "better"): Case[] {
   const out: Case[] = [];
-  const convs = [
-    { name: "conv1", h: 180, c: 3, co: 16, inputGrad: false },
-    { name: "conv2", h: 90, c: 16, co: 32, inputGrad: true },
-    { name: "conv3", h: 45, c: 32, co: 64, inputGrad: true },
-  ];
-  for (const [i, { name, h, c, co, inputGrad }] of convs.entries()) {
+  const convs = model === "tutorial" ? TUTORIAL_CONVS : BETTER_CONVS;
+  for (const [i, conv] of convs.entries()) {
+    const { name, h, c, co, stride, fused, inputGrad } = conv;
+    const ho = Math.ceil(h / stride);
     const x = random([BATCH, h, h, c], 10 + i);
     const w = random([3, 3, c, co], 20 + i);
     const b = random([co], 30 + i);
-    const dy = random([BATCH, h, h, co], 40 + i);
-    const gflop = 2 * BATCH * h * h * co * 9 * c / 1e9;
+    const dy = random([BATCH, ho, ho, co], 40 + i);
+    const gflop = 2 * BATCH * ho * ho * co * 9 * c / 1e9;
+    const attrs = { strides: stride, pad: "same", dataFormat: "NHWC" };
     out.push({
-      name: `${name} forward (conv + bias + ReLU)`,
+      name: `${name} forward (${fused ? "conv + bias + ReLU" : "conv"})`,
       gflop,
       run: () =>
         tf.fused.conv2d({
           x: x as tf.Tensor4D,
           filter: w as tf.Tensor4D,
-          strides: 1,
+          strides: stride,
           pad: "same",
-          bias: b,
-          activation: "relu",
+          ...(fused ? { bias: b, activation: "relu" as const } : {}),
         }),
     });
     out.push({
@@ -71,9 +153,7 @@ function cases(): Case[] {
       gflop,
       run: () =>
         tf.engine().runKernel("Conv2DBackpropFilter", { x, dy }, {
-          strides: 1,
-          pad: "same",
-          dataFormat: "NHWC",
+          ...attrs,
           filterShape: [3, 3, c, co],
         }) as tf.Tensor,
     });
@@ -83,14 +163,13 @@ function cases(): Case[] {
         gflop,
         run: () =>
           tf.engine().runKernel("Conv2DBackpropInput", { dy, filter: w }, {
-            strides: 1,
-            pad: "same",
-            dataFormat: "NHWC",
+            ...attrs,
             inputShape: [BATCH, h, h, c],
           }) as tf.Tensor,
       });
     }
   }
+  if (model === "better") return out; // its only dense layer is 256 x 5
   const features = 22 * 22 * 64;
   const a = random([BATCH, features], 50);
   const k = random([features, 128], 51);
@@ -132,6 +211,7 @@ if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
+      model: { type: "string", default: "tutorial" },
       threads: { type: "string" },
       reps: { type: "string", default: "15" },
       json: { type: "boolean", default: false },
@@ -142,7 +222,12 @@ if (import.meta.main) {
   );
   const reps = Number(values.reps);
   const counts = info.threads > 1 ? [info.threads, 1] : [1];
-  const list = cases();
+  if (values.model !== "tutorial" && values.model !== "better") {
+    throw new Error(
+      `Cannot run the kernel benchmark: --model must be tutorial or better, received ${values.model}`,
+    );
+  }
+  const list = cases(values.model);
   // Warm every kernel until V8 has optimized it, then measure the peak.
   for (const c of list) best(c.run, 3, counts);
   const peak = measureSimdPeak();
