@@ -110,6 +110,32 @@ export function select(
   return out;
 }
 
+/**
+ * ClipByValue of a float32 tensor on all threads; else the original kernel.
+ * (A NaN stays NaN, as in tfjs' kernels.)
+ */
+export function clipByValue(
+  pool: KernelPool,
+  original: Original,
+  args: KernelArgs,
+): Info {
+  const { inputs, backend, attrs } = args;
+  const { x } = inputs;
+  const n = tf.util.sizeFromShape(x.shape);
+  if (x.dtype !== "float32" || n < MIN_ELEMENTS) {
+    return original(args) as Info;
+  }
+  pool.reset(2);
+  const bounds = pool.alloc(2); // kernel arguments are integers
+  pool.f32[bounds / 4] = attrs.clipValueMin as number;
+  pool.f32[bounds / 4 + 1] = attrs.clipValueMax as number;
+  const out = backend.makeOutput(x.shape, "float32");
+  const xAt = pointer(backend, x);
+  const outAt = pointer(backend, out);
+  pool.runElements("clip", n, (begin, end) => [xAt, outAt, bounds, begin, end]);
+  return out;
+}
+
 /** Relu: max(x, 0) on all threads (float32); else the original kernel. */
 export function relu(
   pool: KernelPool,

@@ -67,6 +67,7 @@ export const KERNEL_FUNCTIONS = [
   "broadcast_op",
   "select_op",
   "channel_means",
+  "clip",
 ] as const;
 
 /** Name of one exported kernel. */

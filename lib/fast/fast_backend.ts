@@ -23,6 +23,7 @@ import {
   ADAM_STEP,
   adamStep,
   broadcastBinary,
+  clipByValue,
   installFusedTraining,
   relu,
   RELU_GRAD,
@@ -226,6 +227,13 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
       broadcastBinary(pool, original, args, "Multiply"),
     [tf.Select]: (original, args) => select(pool, original, args),
     [tf.Mean]: (original, args) => mean(pool, original, args),
+    [tf.ClipByValue]: (original, args) => clipByValue(pool, original, args),
+    // A cast to the same type (the augmentation layers' tf.cast) shares the
+    // data instead of copying it.
+    [tf.Cast]: (original, args) =>
+      args.attrs.dtype === args.inputs.x.dtype
+        ? identity(original, args)
+        : original(args),
     [tf.Relu]: (original, args) => relu(pool, original, args),
     [RELU_GRAD]: (_original, args) => reluGrad(pool, args),
     [ADAM_STEP]: (_original, args) => adamStep(pool, args),
@@ -288,8 +296,9 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
  * (`BatchMatMul`), `MaxPool` and `MaxPoolGrad`, `Relu`, bias `Add` and
  * bias-gradient `Sum`, a one-pass ReLU gradient and a one-pass Adam update
  * (installed in tfjs' gradient registry and `AdamOptimizer`), augmentation's
- * `Tile`, `Reverse`, `Transform`, `Select` and per-image or per-channel
- * `Add`, `Sub` and `Multiply`, and a copy-free `Identity`. The heavy
+ * `Tile`, `Reverse`, `Transform`, `Select`, `ClipByValue`, per-image or
+ * per-channel `Add`, `Sub` and `Multiply` and `Mean` over the pixels, and a
+ * copy-free `Identity` (and `Cast` to the same type). The heavy
  * kernels balance their rows between threads (a thread slowed by other work
  * on its core does less). While training, a `relu` or `linear` Conv2D layer
  * runs as one fused kernel forward, with lazy gradients (the image's

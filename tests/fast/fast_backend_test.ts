@@ -91,6 +91,8 @@ Deno.test("useFastBackend() selects the wasm backend and reports its features", 
     assert.deepEqual(info.kernels.toSorted(), [
       "Add",
       "BatchMatMul",
+      "Cast",
+      "ClipByValue",
       "Conv2D",
       "Conv2DBackpropFilter",
       "Conv2DBackpropInput",

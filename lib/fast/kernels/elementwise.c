@@ -138,3 +138,20 @@ __attribute__((export_name("select_op"))) void select_op(
     int begin, int end) {
   for (int i = begin; i < end; i++) out[i] = cond[i] ? t[i] : e[i];
 }
+
+// out[i] = min(max(x[i], bounds[0]), bounds[1]) for i in [begin, end)
+// (bounds in memory: threads get integer arguments only).
+__attribute__((export_name("clip"))) void clip(const float* x, float* out,
+                                              const float* bounds, int begin,
+                                              int end) {
+  const float lo = bounds[0], hi = bounds[1];
+  const f4 lo4 = splat(lo), hi4 = splat(hi);
+  int i = begin;
+  for (; i + 4 <= end; i += 4) {
+    store4(out + i, wasm_f32x4_min(wasm_f32x4_max(load4(x + i), lo4), hi4));
+  }
+  for (; i < end; i++) {
+    const float v = x[i] < lo ? lo : x[i];
+    out[i] = v > hi ? hi : v;
+  }
+}

@@ -1,6 +1,7 @@
-// The broadcast Add, Sub and Multiply and the Select of data augmentation on
-// the fast backend's threads: each element is one float32 operation, so the
-// results equal the cpu backend's bit for bit.
+// The element-wise kernels of data augmentation on the fast backend's
+// threads (broadcast Add, Sub and Multiply, Select, ClipByValue, Cast): each
+// element is one float32 operation, so the results equal the cpu backend's
+// bit for bit.
 
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
@@ -81,6 +82,31 @@ Deno.test("useFastBackend() Select equals the cpu backend's bits", async () => {
       return tf.where(tf.greater(x, 0), x, tf.reverse(x, 2));
     });
     assertSameBits(got, want, "Select");
+  } finally {
+    closeFastBackend();
+  }
+});
+
+Deno.test("useFastBackend() ClipByValue equals the cpu backend's bits, and a Cast to the same type shares the data", async () => {
+  await useFastBackend({ threads: 2 });
+  try {
+    const [got, want] = onBoth(() =>
+      tf.clipByValue(
+        tf.randomUniform(SHAPE, -300, 300, "float32", SEED),
+        -100.5,
+        255,
+      )
+    );
+    assertSameBits(got, want, "ClipByValue");
+    const x = tf.randomUniform(SHAPE, 0, 1, "float32", SEED);
+    const same = tf.cast(x, "float32");
+    assert.equal(same.dataId, x.dataId); // no copy
+    x.dispose(); // the data lives on with the cast
+    assert.equal(same.dataSync().length, x.size);
+    const ints = tf.cast(same, "int32");
+    assert.notEqual(ints.dataId, same.dataId);
+    assert.equal(ints.dtype, "int32");
+    tf.dispose([same, ints]);
   } finally {
     closeFastBackend();
   }
