@@ -266,6 +266,35 @@ export class ImageDataset {
   }
 
   /**
+   * What these batches are, for training (`BatchSource.describe()`): the
+   * class names and image size a model must match, and every setting that
+   * makes a checkpoint of a run on them continue only on the same data.
+   *
+   * @returns Classes, image size, samples, batching, shuffle, files and labels.
+   */
+  describe(): {
+    classNames: string[];
+    imageSize: [number, number];
+    samples: number;
+    batchSize: number;
+    shuffle: boolean;
+    seed: number;
+    paths: string[];
+    labels: Int32Array;
+  } {
+    return {
+      classNames: this.classNames,
+      imageSize: this.imageSize,
+      samples: this.size,
+      batchSize: this.batchSize,
+      shuffle: this.shuffle,
+      seed: this.seed,
+      paths: this.paths,
+      labels: this.labels,
+    };
+  }
+
+  /**
    * The RGB pixels of sample `i`, `height * width * 3` bytes: a view into the
    * pixel buffer (no copy), or read from the cache file when streaming.
    *
