@@ -17,11 +17,15 @@
  *
  * @module
  */
+export * from "./batch_source.ts";
 export * from "./train.ts";
 export * from "./evaluate.ts";
 export * from "./history.ts";
 export * from "./callbacks.ts";
+export * from "./run_fingerprint.ts";
 export * from "./checkpoint.ts";
+export * from "./model_checkpoint.ts";
+export * from "./train_with_checkpoints.ts";
 export * from "./schedule.ts";
 export * from "./adamw.ts";
 export * from "./early_stopping.ts";

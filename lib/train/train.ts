@@ -20,20 +20,8 @@ import {
 } from "./history.ts";
 import { epochLogger, type TrainingCallback } from "./callbacks.ts";
 import { learningRateOf } from "./_learning_rate.ts";
-
-/** A source of training batches (an `ImageDataset` fits). */
-export interface BatchSource {
-  /** Batches per epoch. */
-  numBatches: number;
-  /**
-   * A tf.data dataset of `{xs, ys}` batches, reshuffled each epoch; a
-   * resumed run passes its `initialEpoch`, so the shuffles continue as if it
-   * had never stopped (`ImageDataset.toTfDataset(firstEpoch)`).
-   */
-  toTfDataset(
-    firstEpoch?: number,
-  ): tf.data.Dataset<{ xs: tf.Tensor; ys: tf.Tensor }>;
-}
+import type { BatchSource } from "./batch_source.ts";
+import { checkModelFitsData } from "./_model_fits_data.ts";
 
 /** Options of {@linkcode trainModel}. */
 export interface TrainModelOptions {
@@ -80,6 +68,9 @@ export interface TrainModelOptions {
  * @returns Loss and accuracy per epoch (and validation ones), epoch times,
  *   and the learning rate of each epoch (`lr`) when a callback changes it.
  * @throws {RangeError} When `epochs` is not a positive integer.
+ * @throws {TypeError} When the model's outputs are not one per class of the
+ *   data, or its fixed input size is not the images' size (sources with
+ *   `describe()`, such as an `ImageDataset`).
  *
  * @example Two epochs on a tiny in-memory dataset
  * ```ts
@@ -121,6 +112,8 @@ export async function trainModel(
       `Cannot train model: initialEpoch must be an integer in [0, epochs], received ${initialEpoch}`,
     );
   }
+  checkModelFitsData(model, train, "training");
+  if (validation) checkModelFitsData(model, validation, "validation");
   const history: TrainingHistory = structuredClone(
     options.history ?? { loss: [], acc: [], seconds: [] },
   );

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { adamw, AdamWOptimizer } from "../../lib/train/adamw.ts";
-import { trainWithCheckpoints } from "../../lib/train/checkpoint.ts";
+import { trainWithCheckpoints } from "../../lib/train/train_with_checkpoints.ts";
 import { closeFastBackend, useFastBackend } from "../../lib/fast/mod.ts";
 import { tinyBatches, tinyClassifier } from "./_tiny_classifier.ts";
 

@@ -4,7 +4,7 @@ import { earlyStopping } from "../../lib/train/early_stopping.ts";
 import type { TrainingCallback } from "../../lib/train/callbacks.ts";
 import type { TrainingHistory } from "../../lib/train/history.ts";
 import { trainModel } from "../../lib/train/train.ts";
-import { trainWithCheckpoints } from "../../lib/train/checkpoint.ts";
+import { trainWithCheckpoints } from "../../lib/train/train_with_checkpoints.ts";
 import { tinyBatches, tinyClassifier } from "./_tiny_classifier.ts";
 
 await tf.setBackend("cpu");

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { reduceLROnPlateau } from "../../lib/train/reduce_lr_on_plateau.ts";
-import { trainWithCheckpoints } from "../../lib/train/checkpoint.ts";
+import { trainWithCheckpoints } from "../../lib/train/train_with_checkpoints.ts";
 import type { TrainingHistory } from "../../lib/train/history.ts";
 import { tinyBatches, tinyClassifier } from "./_tiny_classifier.ts";
 

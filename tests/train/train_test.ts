@@ -193,3 +193,92 @@ Deno.test("trainModel() calls onBatchBegin before each batch and gives callbacks
   // No callback changes the rate: no lr series.
   assert.equal(history.lr, undefined);
 });
+
+/** `classes * 2` images of size×size, two per class (`c0`, `c1`, …), in memory. */
+function classDataset(classes: number, size: number): ImageDataset {
+  const n = classes * 2;
+  const slot = size * size * 3;
+  return new ImageDataset({
+    classNames: Array.from({ length: classes }, (_, c) => `c${c}`),
+    paths: Array.from({ length: n }, (_, i) => `img${i}.png`),
+    labels: Int32Array.from({ length: n }, (_, i) => i % classes),
+    pixels: Uint8Array.from({ length: n * slot }, (_, i) => (i * 29) & 255),
+    slots: Int32Array.from({ length: n }, (_, i) => i),
+    imageSize: [size, size],
+    batchSize: 4,
+    shuffle: false,
+    seed: 0,
+  });
+}
+
+Deno.test("trainModel() refuses a model with fewer outputs than the data has classes, before any callback or step", async () => {
+  // The default tutorial CNN has 5 outputs; labels 5 and 6 of a 7-class
+  // dataset would one-hot to all zeros and add nothing to the loss.
+  const model = createTutorialCnn({ imageSize: [8, 8] });
+  const heard: string[] = [];
+  await assert.rejects(
+    trainModel(model, classDataset(7, 8), {
+      epochs: 1,
+      callbacks: [{ onTrainBegin: () => void heard.push("begin") }],
+    }),
+    new TypeError(
+      "Cannot train model: it needs one output per class of the training data (7: c0, c1, c2, c3, c4, c5, c6), else labels 5 and 6 add nothing to the loss; build it with numClasses: dataset.classNames.length, received a model with 5 outputs",
+    ),
+  );
+  assert.deepEqual(heard, []);
+  assert.equal(model.optimizer.iterations, 0);
+  model.dispose();
+});
+
+Deno.test("trainModel() refuses a model with more outputs than classes, and names the validation data when it is the one that differs", async () => {
+  await assert.rejects(
+    trainModel(
+      createTutorialCnn({ numClasses: 3, imageSize: [8, 8] }),
+      classDataset(2, 8),
+      { epochs: 1, callbacks: [] },
+    ),
+    new TypeError(
+      "Cannot train model: it needs one output per class of the training data (2: c0, c1), else 1 output stands for no class; build it with numClasses: dataset.classNames.length, received a model with 3 outputs",
+    ),
+  );
+  await assert.rejects(
+    trainModel(
+      createTutorialCnn({ numClasses: 9, imageSize: [8, 8] }),
+      classDataset(9, 8),
+      { epochs: 1, callbacks: [], validation: classDataset(12, 8) },
+    ),
+    new TypeError(
+      "Cannot train model: it needs one output per class of the validation data (12: c0, c1, c2, c3, c4, c5, c6, c7, …), else labels 9 to 11 add nothing to the loss; build it with numClasses: dataset.classNames.length, received a model with 9 outputs",
+    ),
+  );
+});
+
+Deno.test("trainModel() refuses a model built for another image size", async () => {
+  await assert.rejects(
+    trainModel(
+      createTutorialCnn({ numClasses: 2, imageSize: [8, 8] }),
+      classDataset(2, 4),
+      { epochs: 1, callbacks: [] },
+    ),
+    new TypeError(
+      "Cannot train model: it takes images of [8, 8] pixels but the training images are [4, 4]; build it with imageSize: dataset.imageSize, received a model with input shape [null, 8, 8, 3]",
+    ),
+  );
+});
+
+Deno.test("trainModel() trains a model whose input size is not fixed on any image size", async () => {
+  const input = tf.input({ shape: [null, null, 3] });
+  const pooled = tf.layers.globalAveragePooling2d({}).apply(input);
+  const output = tf.layers.dense({ units: 2 }).apply(
+    pooled,
+  ) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: output });
+  model.compile({ optimizer: "adam", loss: "sparseCategoricalCrossentropy" });
+  const history = await trainModel(model, classDataset(2, 4), {
+    epochs: 1,
+    callbacks: [],
+  });
+  assert.equal(history.loss.length, 1);
+  assert.ok(Number.isFinite(history.loss[0]));
+  model.dispose();
+});

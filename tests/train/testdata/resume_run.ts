@@ -1,5 +1,5 @@
 /**
- * A small training run for tests/train/checkpoint_test.ts, run in a
+ * A small training run for tests/train/train_with_checkpoints_test.ts, run in a
  * subprocess so the test can kill it: generated images (no files), the
  * tutorial CNN with augmentation and dropout, shuffled batches, the `cpu`
  * backend, a checkpoint after every epoch in `--dir`.
@@ -22,7 +22,7 @@ import {
   epochLogger,
   type TrainingCallback,
 } from "../../../lib/train/callbacks.ts";
-import { trainWithCheckpoints } from "../../../lib/train/checkpoint.ts";
+import { trainWithCheckpoints } from "../../../lib/train/train_with_checkpoints.ts";
 
 const SIDE = 8;
 const CLASSES = ["a", "b", "c"];
