@@ -35,13 +35,12 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import {
-  randomFlip,
-  randomRotation,
-  randomTranslation,
-  randomZoom,
-} from "./augment.ts";
-import { randomBrightness, randomContrast } from "./augment_color.ts";
+import { randomFlip } from "./random_flip.ts";
+import { randomRotation } from "./random_rotation.ts";
+import { randomZoom } from "./random_zoom.ts";
+import { randomTranslation } from "./random_translation.ts";
+import { randomContrast } from "./random_contrast.ts";
+import { randomBrightness } from "./random_brightness.ts";
 import { seededDropout } from "./dropout.ts";
 import { compileClassifier } from "./cnn.ts";
 

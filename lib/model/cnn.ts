@@ -18,7 +18,9 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { randomFlip, randomRotation, randomZoom } from "./augment.ts";
+import { randomFlip } from "./random_flip.ts";
+import { randomRotation } from "./random_rotation.ts";
+import { randomZoom } from "./random_zoom.ts";
 import { seededDropout } from "./dropout.ts";
 
 /** Filters of the three convolution blocks, as in the tutorial. */

@@ -15,8 +15,15 @@
  *
  * @module
  */
-export * from "./augment.ts";
-export * from "./augment_color.ts";
+export * from "./image_augmentation.ts";
+export * from "./factor_range.ts";
+export type { FillMode, Interpolation } from "./_affine_augmentation.ts";
+export * from "./random_flip.ts";
+export * from "./random_rotation.ts";
+export * from "./random_zoom.ts";
+export * from "./random_translation.ts";
+export * from "./random_contrast.ts";
+export * from "./random_brightness.ts";
 export * from "./dropout.ts";
 export * from "./cnn.ts";
 export * from "./save.ts";

@@ -18,8 +18,12 @@ import { writeAtomically } from "../util/atomic.ts";
 import { compileClassifier } from "./cnn.ts";
 // Registers the augmentation layers (RandomFlip, RandomRotation, RandomZoom,
 // RandomTranslation, RandomContrast, RandomBrightness) so models using them load.
-import "./augment.ts";
-import "./augment_color.ts";
+import "./random_flip.ts";
+import "./random_rotation.ts";
+import "./random_zoom.ts";
+import "./random_translation.ts";
+import "./random_contrast.ts";
+import "./random_brightness.ts";
 import "./dropout.ts";
 
 /** Name of the topology + manifest file inside a model folder. */

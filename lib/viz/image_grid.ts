@@ -292,7 +292,7 @@ export function sampleGrid(dataset: ImageSamples, count = 9): Figure {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { randomFlip } from "../model/augment.ts";
+ * import { randomFlip } from "../model/random_flip.ts";
  * import { augmentationGrid } from "./image_grid.ts";
  *
  * const fig = augmentationGrid(new Uint8Array(4 * 4 * 3), [4, 4], [randomFlip({ seed: 1 })], 4);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { decode } from "fast-png";
-import { randomFlip } from "../../lib/model/augment.ts";
+import { randomFlip } from "../../lib/model/random_flip.ts";
 import { createTutorialCnn } from "../../lib/model/cnn.ts";
 import { textWidth } from "../../lib/viz/_raster.ts";
 import {

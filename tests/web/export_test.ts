@@ -3,7 +3,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import { createTutorialCnn } from "../../lib/model/cnn.ts";
 import { saveModel } from "../../lib/model/save.ts";
-import { randomFlip } from "../../lib/model/augment.ts";
+import { randomFlip } from "../../lib/model/random_flip.ts";
 import { exportForWeb, TRAINING_ONLY_LAYERS } from "../../lib/web/export.ts";
 
 /** Largest logit difference allowed between the original and the export. */

@@ -1,0 +1,94 @@
+/**
+ * What the colour augmentations (contrast, brightness) share: the
+ * `valueRange` option their output is clipped to, and one random number per
+ * image.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** Default `valueRange`: 8-bit pixel values, as the project's models read photos. */
+export const PIXEL_RANGE: [number, number] = [0, 255];
+
+/** Options shared by the colour augmentations. */
+export interface ColorOptions {
+  /**
+   * The range `[low, high]` of the input's pixel values; the output is
+   * clipped to it. Use `[0, 1]` for images that were rescaled before.
+   * @default {[0, 255]}
+   */
+  valueRange?: [number, number];
+  /**
+   * Seed of the layer's random generator; the same seed gives the same
+   * augmentation.
+   * @default {0}
+   */
+  seed?: number;
+  /**
+   * Shape of one input image `[height, width, channels]` when this is the
+   * first layer of a `tf.sequential` model.
+   * @default {undefined}
+   */
+  inputShape?: number[];
+  /**
+   * Layer name shown in the model summary.
+   * @default {undefined} (tfjs picks a unique one)
+   */
+  name?: string;
+}
+
+/**
+ * Shows an option as given, pairs as `[a, b]`, for error messages.
+ *
+ * @param value The option.
+ * @returns Its text.
+ */
+export function shown(value: unknown): string {
+  return Array.isArray(value) ? `[${value.join(", ")}]` : `${value}`;
+}
+
+/**
+ * Checks `valueRange`: two finite numbers, low < high.
+ *
+ * @param layer Class name of the layer, for the error message.
+ * @param valueRange The option as given.
+ * @returns The range `[low, high]`.
+ * @throws {TypeError} When it is not a pair of numbers.
+ * @throws {RangeError} When an end is not finite or low >= high.
+ */
+export function checkValueRange(
+  layer: string,
+  valueRange: [number, number],
+): [number, number] {
+  if (
+    !Array.isArray(valueRange) || valueRange.length !== 2 ||
+    !valueRange.every((v) => typeof v === "number")
+  ) {
+    throw new TypeError(
+      `Cannot create ${layer}: valueRange must be a [low, high] pair of numbers, received ${
+        shown(valueRange)
+      }`,
+    );
+  }
+  const [low, high] = valueRange;
+  if (!Number.isFinite(low) || !Number.isFinite(high) || !(low < high)) {
+    throw new RangeError(
+      `Cannot create ${layer}: valueRange must be finite with low < high, received ${
+        shown(valueRange)
+      }`,
+    );
+  }
+  return [low, high];
+}
+
+/**
+ * One random number per image of a batch, as a `[n, 1, 1, 1]` tensor that
+ * broadcasts over the image's pixels and channels.
+ *
+ * @param n Images in the batch.
+ * @param draw Draws one number.
+ * @returns The numbers, `[n, 1, 1, 1]`.
+ */
+export function perImage(n: number, draw: () => number): tf.Tensor4D {
+  return tf.tensor4d(Array.from({ length: n }, draw), [n, 1, 1, 1]);
+}
