@@ -1,6 +1,7 @@
 /**
  * The training stage: a training loop that reports through callbacks (it
- * knows nothing of charts or progress bars; the `viz` stage provides those),
+ * knows nothing of charts or progress bars; the `viz` stage provides those)
+ * and refuses a model that does not fit its data (one output per class),
  * the per-epoch `History` record, checkpoints that let a stopped run continue
  * exactly where it was (`trainWithCheckpoints`), learning-rate schedules,
  * AdamW, Keras' early stopping, reduce-on-plateau and best-model callbacks,

@@ -87,6 +87,28 @@ export interface TrainModelOptions {
  * const history = await trainModel(model, data, { epochs: 2, callbacks: [] });
  * assert.equal(history.loss.length, 2);
  * ```
+ *
+ * @example A model with fewer outputs than the data has classes is refused
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import assert from "node:assert/strict";
+ * import { createTutorialCnn } from "../model/cnn.ts";
+ * import { trainModel } from "./train.ts";
+ *
+ * const data = {
+ *   numBatches: 1,
+ *   toTfDataset: () => tf.data.array([{ xs: tf.zeros([3, 8, 8, 3]), ys: tf.tensor1d([0, 1, 2]) }]),
+ *   describe: () => ({
+ *     classNames: ["a", "b", "c"], imageSize: [8, 8] as [number, number], samples: 3,
+ *     batchSize: 3, shuffle: false, seed: 0, paths: ["a.png", "b.png", "c.png"], labels: [0, 1, 2],
+ *   }),
+ * };
+ * const model = createTutorialCnn({ numClasses: 2, imageSize: [8, 8] });
+ * await assert.rejects(trainModel(model, data, { callbacks: [] }), {
+ *   name: "TypeError",
+ *   message: "Cannot train model: it needs one output per class of the training data (3: a, b, c), else label 2 adds nothing to the loss; build it with numClasses: dataset.classNames.length, received a model with 2 outputs",
+ * });
+ * ```
  */
 export async function trainModel(
   model: tf.LayersModel,
