@@ -10,17 +10,17 @@
  * @module
  */
 import * as Plot from "@observablehq/plot";
-import { parseHTML } from "linkedom";
 import { type Figure, htmlFigure, svgFigure } from "./display.ts";
 import { escapeXml, textWidth } from "./_raster.ts";
+import { epochTicks } from "./_epoch_ticks.ts";
+import { plotNode, plotSvg, SVG_NS } from "./_plot_svg.ts";
+import { stackSvg } from "./_stack_svg.ts";
 import type { HistoryData } from "../train/history.ts";
 
 /** Width of one history panel, in pixels (two fit a 960-pixel output area). */
 const PANEL_WIDTH = 460;
 /** Height of the charts, in pixels. */
 const CHART_HEIGHT = 300;
-/** Most epoch ticks on a history axis. */
-const MAX_EPOCH_TICKS = 10;
 /** Font size of legends, in pixels (Plot's). */
 const LEGEND_FONT_SIZE = 11;
 /** Height of one row of a legend, in pixels. */
@@ -38,35 +38,8 @@ const PALETTE = [
   "#9c6b4e",
   "#9498a0",
 ];
-const SVG_NS = "http://www.w3.org/2000/svg";
-
-/** The document type Plot expects (the DOM's, provided here by linkedom). */
-type PlotDocument = NonNullable<Plot.PlotOptions["document"]>;
-/** The parts of the returned SVG element we use. */
-interface SvgNode {
-  setAttribute(name: string, value: string): void;
-  outerHTML: string;
-}
-
-/** A document for Observable Plot to build its SVG in. */
-function newDocument(): PlotDocument {
-  // deno-lint-ignore no-explicit-any
-  const window = parseHTML("<!DOCTYPE html><html><body></body></html>") as any;
-  return window.document;
-}
-
-/**
- * Renders a plot to standalone SVG text. (Plot wraps the SVG in an HTML
- * `<figure>` when given a title, caption or legend, so we never pass those.)
- */
-function render(options: Plot.PlotOptions): string {
-  const node = Plot.plot({
-    ...options,
-    document: newDocument(),
-  }) as unknown as SvgNode;
-  node.setAttribute("xmlns", SVG_NS);
-  return node.outerHTML;
-}
+/** Default font of the composed charts (Plot's own charts set theirs). */
+const CHART_FONT = 'font-family="system-ui, sans-serif" font-size="10"';
 
 /** One entry of a legend: a swatch (or line sample) and its label. */
 interface LegendEntry {
@@ -186,23 +159,14 @@ export function plotFigure(options: Plot.PlotOptions, alt?: string): Figure {
     ...noLegend("opacity"),
     ...noLegend("symbol"),
     ...noLegend("r"),
-    document: newDocument(),
   };
-  const node = Plot.plot(plain) as unknown as SvgNode & {
-    tagName: string;
-    scale(name: string): { type: string; domain: unknown[]; range?: string[] };
-  };
-  const fallback = () => {
-    const html = Plot.plot({
-      ...options,
-      document: newDocument(),
-    }) as unknown as SvgNode;
+  const node = plotNode(plain);
+  if (node.tagName.toLowerCase() !== "svg") {
     return htmlFigure(
-      html.outerHTML,
+      plotNode(options).outerHTML,
       alt ?? `Chart: ${describeMarks(options.marks)}`,
     );
-  };
-  if (node.tagName.toLowerCase() !== "svg") return fallback();
+  }
   node.setAttribute("xmlns", SVG_NS);
   const chart = node.outerHTML;
   const width = Number(chart.match(/\swidth="([\d.]+)"/)?.[1] ?? 640);
@@ -245,11 +209,10 @@ export function plotFigure(options: Plot.PlotOptions, alt?: string): Figure {
         ? `; colours: ${entries.map((e) => e.label).join(", ")}`
         : "");
   if (top === 0 && foot.height === 0) return svgFigure(chart, description);
-  const svg =
-    `<svg xmlns="${SVG_NS}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
-    `font-family="system-ui, sans-serif" font-size="10">` +
-    `<rect width="100%" height="100%" fill="white"/>${head.svg}${legend.svg}` +
-    chart.replace(/^<svg\b/, `<svg x="0" y="${top}"`) + foot.svg + `</svg>`;
+  const svg = stackSvg(
+    [head.svg, legend.svg, { svg: chart, x: 0, y: top }, foot.svg],
+    { width, height, attributes: CHART_FONT },
+  );
   return svgFigure(svg, description);
 }
 
@@ -279,13 +242,6 @@ function historyRows(
   return rows;
 }
 
-/** Whole-number epoch ticks, thinned to about ten. */
-function epochTicks(rows: HistoryRow[]): number[] {
-  const last = Math.max(1, ...rows.map((r) => r.epoch));
-  const step = Math.ceil(last / MAX_EPOCH_TICKS);
-  return Array.from({ length: Math.ceil(last / step) }, (_, i) => 1 + i * step);
-}
-
 /** Validation lines are dashed, training lines solid. */
 const VALIDATION_DASH = "5,3";
 
@@ -303,13 +259,17 @@ function historyPanel(
       strokeDasharray: split === "validation" ? VALIDATION_DASH : undefined,
       marker: "circle",
     });
-  return render({
+  return plotSvg({
     width: PANEL_WIDTH,
     height: CHART_HEIGHT,
     marginRight: 30,
     grid: true,
     // One tick per epoch (at most ~10), never fractional epochs.
-    x: { label: "epoch", ticks: epochTicks(rows), tickFormat: "d" },
+    x: {
+      label: "epoch",
+      ticks: epochTicks(Math.max(1, ...rows.map((r) => r.epoch))),
+      tickFormat: "d",
+    },
     y: { label: title },
     color: { domain: keys, range: PALETTE },
     marks: [line("training"), line("validation")],
@@ -383,15 +343,15 @@ export function plotHistory(
   const width = 2 * PANEL_WIDTH;
   const legend = legendSvg(entries, width, 0, 40);
   const height = legend.height + CHART_HEIGHT;
-  const panel = (rows: HistoryRow[], title: string, x: number) =>
-    historyPanel(rows, title, keys).replace(
-      /^<svg\b/,
-      `<svg x="${x}" y="${legend.height}"`,
-    );
-  const svg = `<svg xmlns="${SVG_NS}" width="${width}" height="${height}" ` +
-    `viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="10">` +
-    `<rect width="100%" height="100%" fill="white"/>` + legend.svg +
-    panel(loss, "loss", 0) + panel(acc, "accuracy", PANEL_WIDTH) + `</svg>`;
+  const svg = stackSvg([
+    legend.svg,
+    { svg: historyPanel(loss, "loss", keys), x: 0, y: legend.height },
+    {
+      svg: historyPanel(acc, "accuracy", keys),
+      x: PANEL_WIDTH,
+      y: legend.height,
+    },
+  ], { width, height, attributes: CHART_FONT });
   const alt = single
     ? `Training history, ${describeRun(history as HistoryData)}`
     : `Training history of ${keys.length} runs: ` +
@@ -440,7 +400,7 @@ export function plotConfusionMatrix(
     }))
   );
   const size = Math.max(240, 60 * n + 120);
-  const svg = render({
+  const svg = plotSvg({
     width: size,
     height: size - 40,
     marginLeft: 100,
@@ -513,7 +473,7 @@ export function plotPredictions(
     ...p,
     label: `${(p.probability * 100).toFixed(1)}%`,
   }));
-  const svg = render({
+  const svg = plotSvg({
     width: 480,
     height: 40 + 28 * rows.length,
     marginLeft: 100,

@@ -14,16 +14,21 @@
  */
 import * as Plot from "@observablehq/plot";
 import {
-  formatDuration,
   formatEpochLine,
   formatMetrics,
   lastMetrics,
   type TrainingCallback,
 } from "../train/callbacks.ts";
 import type { EpochMetrics, TrainingHistory } from "../train/history.ts";
-import { detectProgressMode, type ProgressMode } from "../util/progress.ts";
+import {
+  detectProgressMode,
+  ProgressBar,
+  type ProgressMode,
+} from "../util/progress.ts";
 import { type Figure, LiveDisplay, svgFigure } from "./display.ts";
 import { plotFigure, plotHistory } from "./plot.ts";
+import { epochTicks } from "./_epoch_ticks.ts";
+import { stackSvg } from "./_stack_svg.ts";
 
 /** Options of {@linkcode trainingDisplay}. */
 export interface TrainingDisplayOptions {
@@ -68,14 +73,6 @@ let displayCounter = 0;
 const LR_PANEL_HEIGHT = 160;
 /** A rate spanning more than this ratio is drawn on a log scale. */
 const LOG_SCALE_RATIO = 10;
-/** Most epoch ticks on the learning-rate panel. */
-const MAX_EPOCH_TICKS = 10;
-
-/** Whole-number epoch ticks up to `last`, thinned to about ten. */
-function epochTicks(last: number): number[] {
-  const step = Math.ceil(last / MAX_EPOCH_TICKS);
-  return Array.from({ length: Math.ceil(last / step) }, (_, i) => 1 + i * step);
-}
 
 /**
  * The history chart, with a "learning rate" panel below it when the
@@ -124,14 +121,13 @@ export function plotTrainingProgress(history: TrainingHistory): Figure {
     },
     marks: [Plot.line(rows, { x: "epoch", y: "value", marker: "circle" })],
   });
-  const width = Math.max(chart.width, panel.width);
-  const height = chart.height + panel.height;
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" ` +
-    `height="${height}" viewBox="0 0 ${width} ${height}">` +
-    `<rect width="100%" height="100%" fill="white"/>` +
-    chart.svg.replace(/^<svg\b/, `<svg x="0" y="0"`) +
-    panel.svg.replace(/^<svg\b/, `<svg x="0" y="${chart.height}"`) +
-    `</svg>`;
+  const svg = stackSvg([
+    { svg: chart.svg, x: 0, y: 0 },
+    { svg: panel.svg, x: 0, y: chart.height },
+  ], {
+    width: Math.max(chart.width, panel.width),
+    height: chart.height + panel.height,
+  });
   return svgFigure(
     svg,
     `${chart.alt}; learning rate ${lr[0].toExponential(1)} to ${
@@ -141,7 +137,10 @@ export function plotTrainingProgress(history: TrainingHistory): Figure {
 }
 
 /**
- * `Epoch 3/15 [=======>            ] 35/92 ETA 38s  loss 0.9100  acc 0.6400`.
+ * The running epoch's progress line, drawn by the project's
+ * {@linkcode ProgressBar} (`lib/util/progress.ts`: the same bar, rate and ETA
+ * as the download and decoding bars) with the last batch's metrics after it:
+ * `Epoch 3/15 [=======>            ] 35/92 1/s ETA 57s loss 0.9100  acc 0.6400`.
  *
  * @param epoch The running epoch.
  * @param epochs The last epoch.
@@ -150,6 +149,17 @@ export function plotTrainingProgress(history: TrainingHistory): Figure {
  * @param seconds Seconds since the epoch began.
  * @param metrics The last batch's metrics.
  * @returns One line.
+ *
+ * @example Halfway through epoch 2 of 5, 20 s in
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatEpochProgress } from "./training_display.ts";
+ *
+ * assert.equal(
+ *   formatEpochProgress(2, 5, 40, 80, 20, { loss: 0.5 }),
+ *   "Epoch 2/5 [=========>          ] 40/80 2/s ETA 20s loss 0.5000",
+ * );
+ * ```
  */
 export function formatEpochProgress(
   epoch: number,
@@ -159,14 +169,19 @@ export function formatEpochProgress(
   seconds: number,
   metrics: EpochMetrics,
 ): string {
-  const fraction = numBatches > 0 ? Math.min(1, batch / numBatches) : 0;
-  const filled = Math.round(fraction * BAR_WIDTH);
-  const bar = "=".repeat(Math.max(0, filled - 1)) + (filled > 0 ? ">" : "") +
-    " ".repeat(BAR_WIDTH - filled);
-  const eta = batch > 0 ? (seconds / batch) * (numBatches - batch) : Infinity;
-  return `Epoch ${epoch}/${epochs} [${bar}] ${batch}/${numBatches} ETA ${
-    formatDuration(eta)
-  }  ${formatMetrics(metrics)}`.trimEnd();
+  // A bar that draws nothing itself (the training display shows its line
+  // below the finished epochs'), on a clock that reads 0 at the epoch's start
+  // and `seconds` after `batch` batches.
+  let now = 0;
+  const bar = new ProgressBar(numBatches, {
+    label: `Epoch ${epoch}/${epochs}`,
+    width: BAR_WIDTH,
+    mode: "silent",
+    now: () => now,
+  });
+  now = seconds * 1000;
+  bar.update(batch);
+  return bar.render(formatMetrics(metrics)).trimEnd();
 }
 
 /**

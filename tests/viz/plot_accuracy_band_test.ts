@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { plotAccuracyBand } from "../../lib/viz/plot_accuracy_band.ts";
+import { axisTicks } from "./_svg_axes.ts";
 
 Deno.test("plotAccuracyBand() draws a band and a labelled line per run", () => {
   const fig = plotAccuracyBand({
@@ -17,4 +18,18 @@ Deno.test("plotAccuracyBand() needs validation accuracy", () => {
     message:
       "Cannot plot accuracy band: no run has validation accuracy, received none",
   });
+});
+
+Deno.test("plotAccuracyBand() ticks whole epochs, about ten", () => {
+  const run = (n: number) => ({
+    loss: Array(n).fill(1),
+    acc: Array(n).fill(0.5),
+    val_acc: Array.from({ length: n }, (_, i) => i / n),
+  });
+  assert.deepEqual(axisTicks(plotAccuracyBand({ a: run(2) }, 100).svg, "x"), [
+    ["1", "2"],
+  ]);
+  assert.deepEqual(axisTicks(plotAccuracyBand({ a: run(30) }, 100).svg, "x"), [
+    ["1", "4", "7", "10", "13", "16", "19", "22", "25", "28"],
+  ]);
 });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import * as Plot from "@observablehq/plot";
 import { decode } from "fast-png";
 import { textWidth } from "../../lib/viz/_raster.ts";
+import { axisLabels, axisTicks } from "./_svg_axes.ts";
 import {
   plotConfusionMatrix,
   plotFigure,
@@ -32,7 +33,26 @@ Deno.test("plotHistory() draws a loss and an accuracy panel with train and valid
   );
   assert.deepEqual(paths, [1, 1, 1, 1]);
   assert.ok(fig.svg.includes(">training<") && fig.svg.includes(">validation<"));
-  assert.ok(fig.svg.includes(">accuracy<") || fig.svg.includes("accuracy"));
+  // The left panel is the loss, the right one (at x = 460) the accuracy.
+  assert.deepEqual(axisLabels(fig.svg, "y"), ["↑ loss", "↑ accuracy"]);
+  const [, left, right] = fig.svg.split(/(?=<svg x=)/);
+  assert.match(left, /^<svg x="0" /);
+  assert.deepEqual(axisLabels(left, "y"), ["↑ loss"]);
+  assert.match(right, /^<svg x="460" /);
+  assert.deepEqual(axisLabels(right, "y"), ["↑ accuracy"]);
+});
+
+Deno.test("plotHistory() ticks whole epochs, about ten per axis", () => {
+  const run = (n: number) => ({
+    loss: Array.from({ length: n }, (_, i) => 1 / (i + 1)),
+    acc: Array.from({ length: n }, (_, i) => i / n),
+  });
+  assert.deepEqual(axisTicks(plotHistory(run(3)).svg, "x"), [
+    ["1", "2", "3"],
+    ["1", "2", "3"],
+  ]);
+  const ticks = ["1", "4", "7", "10", "13", "16", "19", "22"];
+  assert.deepEqual(axisTicks(plotHistory(run(23)).svg, "x"), [ticks, ticks]);
 });
 
 Deno.test("plotHistory() puts several runs on one chart, labelled by name", () => {

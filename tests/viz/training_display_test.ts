@@ -5,6 +5,8 @@ import {
   trainingDisplay,
 } from "../../lib/viz/training_display.ts";
 import { plotHistory } from "../../lib/viz/plot.ts";
+import { ProgressBar } from "../../lib/util/progress.ts";
+import { axisTicks } from "./_svg_axes.ts";
 import type { TrainingHistory } from "../../lib/train/history.ts";
 
 const begin = (epochs: number, initialEpoch = 0) => ({
@@ -80,9 +82,62 @@ Deno.test("formatEpochProgress() fits in 95 columns with all metrics", () => {
   });
   assert.equal(
     line,
-    "Epoch 12/15 [=========>          ] 45/92 ETA 31s  loss 0.9123  acc 0.6400",
+    "Epoch 12/15 [=========>          ] 45/92 2/s ETA 31s loss 0.9123  acc 0.6400",
   );
   assert.ok(line.length <= 95);
+});
+
+Deno.test("formatEpochProgress() is the ProgressBar of lib/util/progress.ts with the metrics after it", () => {
+  for (const [batch, seconds] of [[0, 0], [1, 0.5], [45, 30], [92, 61]]) {
+    let now = 0;
+    const bar = new ProgressBar(92, {
+      label: "Epoch 3/15",
+      width: 20,
+      mode: "silent",
+      now: () => now,
+    });
+    now = seconds * 1000;
+    bar.update(batch);
+    assert.equal(
+      formatEpochProgress(3, 15, batch, 92, seconds, { loss: 0.5 }),
+      bar.render("loss 0.5000"),
+    );
+  }
+});
+
+Deno.test("trainingDisplay() redraws the epoch's bar in place in a terminal, then prints the epoch line", async () => {
+  const lines: string[] = [];
+  const written: string[] = [];
+  const [display] = trainingDisplay({
+    progress: "tty",
+    chart: false,
+    log: (l) => lines.push(l),
+    write: (t) => written.push(t),
+  });
+  await display.onTrainBegin?.(begin(1));
+  await display.onEpochBegin?.(1);
+  await display.onBatchEnd?.(1, { loss: 2 });
+  // The last batch is drawn even within the redraw interval.
+  await display.onBatchEnd?.(4, { loss: 1 });
+  await display.onEpochEnd?.(1, { loss: [1], acc: [0.5], seconds: [4] });
+  assert.equal(written.length, 3);
+  // Each bar is redrawn over the line: a carriage return first, a clear-to-end last.
+  const bars = written.slice(0, 2).map((text) => {
+    assert.ok(text.startsWith("\r") && text.endsWith("\x1b[K"), text);
+    return text.slice(1, -3);
+  });
+  assert.match(
+    bars[0],
+    /^Epoch 1\/1 \[====> {15}\] 1\/4 \d+\/s ETA \S+ loss 2\.0000$/,
+  );
+  assert.match(
+    bars[1],
+    /^Epoch 1\/1 \[={20}\] 4\/4 \d+\/s ETA \S+ loss 1\.0000$/,
+  );
+  assert.equal(written[2], "\r\x1b[K");
+  assert.deepEqual(lines, [
+    "Epoch 1/1  4/4  4.0s 1.0s/step  loss 1.0000  acc 0.5000",
+  ]);
 });
 
 Deno.test("plotTrainingProgress() adds a learning-rate panel only when the rate changes", () => {
@@ -103,6 +158,16 @@ Deno.test("plotTrainingProgress() adds a learning-rate panel only when the rate 
   assert.ok(changing.svg.includes("↑ learning rate"));
   assert.ok(!constant.svg.includes("learning rate"));
   assert.ok(changing.height > plotHistory(base).height);
+  // The panel sits below the history chart, its epochs ticked as the chart's.
+  assert.match(
+    changing.svg,
+    new RegExp(`<svg x="0" y="${plotHistory(base).height}"`),
+  );
+  assert.deepEqual(axisTicks(changing.svg, "x"), [
+    ["1", "2", "3"],
+    ["1", "2", "3"],
+    ["1", "2", "3"],
+  ]);
 });
 
 Deno.test("trainingDisplay() shows the learning rate in the chart file and the epoch lines once it changes", async () => {
