@@ -20,10 +20,14 @@
  * @example One import line for a notebook
  * ```ts
  * import assert from "node:assert/strict";
- * import { createTutorialCnn, FLOWER_DEFAULTS } from "./mod.ts";
+ * import { createTutorialCnn, FLOWER_DEFAULTS, plotHistory } from "./mod.ts";
  *
+ * // The dataset's defaults, a model and a chart, all from lib/mod.ts.
  * assert.equal(FLOWER_DEFAULTS.seed, 123);
- * assert.equal(typeof createTutorialCnn, "function");
+ * const model = createTutorialCnn({ numClasses: 5, imageSize: [32, 32] });
+ * assert.deepEqual(model.outputs[0].shape, [null, 5]);
+ * const chart = plotHistory({ loss: [1, 0.5], acc: [0.4, 0.7] });
+ * assert.equal(chart.alt, "Training history, 2 epochs, accuracy 0.700, loss 0.500");
  * ```
  *
  * @module

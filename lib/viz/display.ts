@@ -267,12 +267,13 @@ export class Figure {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { svgFigure } from "./display.ts";
+ * import { pngFigure, svgFigure } from "./display.ts";
  *
- * const fig = svgFigure('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"></svg>', "an empty chart");
- * const bundle = await fig.bundle();
- * assert.ok(bundle["image/svg+xml"].startsWith("<svg"));
- * assert.ok(bundle["image/png"].startsWith("iVBOR")); // base64 of the PNG signature
+ * const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"></svg>';
+ * const bundle = await svgFigure(svg, "an empty chart").bundle();
+ * assert.equal(bundle["image/svg+xml"], svg); // it fits the output area as it is
+ * const png = Uint8Array.from(atob(bundle["image/png"]), (c) => c.charCodeAt(0));
+ * assert.deepEqual([pngFigure(png).width, pngFigure(png).height], [80, 40]); // the twin at 2×
  * assert.equal(bundle["text/plain"], "an empty chart");
  * ```
  */
@@ -431,11 +432,20 @@ export async function show(
  * @param markdown The Markdown text (a table, a list, …).
  * @returns Nothing.
  *
- * @example In a terminal
+ * @example In a terminal the source is printed
  * ```ts
+ * import assert from "node:assert/strict";
  * import { showMarkdown } from "./display.ts";
  *
- * await showMarkdown("| run | acc |\n| --- | --- |\n| a | 0.7 |");
+ * const printed: unknown[] = [];
+ * const log = console.log;
+ * console.log = (line: unknown) => printed.push(line);
+ * try {
+ *   await showMarkdown("| run | acc |\n| --- | --- |\n| a | 0.7 |");
+ * } finally {
+ *   console.log = log;
+ * }
+ * assert.deepEqual(printed, ["| run | acc |\n| --- | --- |\n| a | 0.7 |"]);
  * ```
  */
 export async function showMarkdown(markdown: string): Promise<void> {

@@ -83,6 +83,9 @@ export interface ImageGridOptions {
  * const red = new Uint8Array(2 * 2 * 3).map((_, i) => (i % 3 === 0 ? 255 : 0));
  * const fig = imageGrid([red, red], { imageSize: [2, 2], columns: 2 });
  * assert.equal(fig.mime, "image/png");
+ * // Two 2-pixel tiles side by side with a 4-pixel gap.
+ * assert.deepEqual([fig.width, fig.height], [8, 2]);
+ * assert.equal(fig.alt, "Image grid, 2 images of 2×2");
  * ```
  */
 export function imageGrid(

@@ -10,8 +10,9 @@
  * import assert from "node:assert/strict";
  * import { svgFigure } from "./mod.ts";
  *
- * const figure = svgFigure("<svg xmlns='http://www.w3.org/2000/svg'/>", "an empty chart");
- * assert.ok(figure.svg?.startsWith("<svg"));
+ * const figure = svgFigure('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"/>', "an empty chart");
+ * assert.deepEqual([figure.kind, figure.width, figure.height], ["chart", 40, 20]);
+ * assert.equal((await figure.bundle())["text/plain"], "an empty chart");
  * ```
  *
  * @module
