@@ -11,6 +11,11 @@ import {
   listNotebooks,
   runNotebook,
 } from "../tools/run_notebooks.ts";
+import {
+  figureProblems,
+  type NotebookJson,
+  outputText,
+} from "./notebooks/_notebook_figures.ts";
 
 const CLASSES = ["red roses", "green ferns", "blue irises"];
 const PHOTOS_PER_CLASS = 40;
@@ -40,31 +45,13 @@ async function makeDataset(dir: string): Promise<void> {
   await Deno.writeTextFile(`${dir}/${CLASSES[0]}/broken.jpg`, "not a JPEG");
 }
 
-interface Output {
-  output_type: string;
-  text?: string | string[];
-  data?: Record<string, string | string[]>;
-  ename?: string;
-}
-
 /** Every output of an executed notebook, and all their text in one string. */
 async function outputsOf(
   path: string,
-): Promise<{ outputs: Output[]; text: string }> {
-  const nb = JSON.parse(await Deno.readTextFile(path));
-  const outputs: Output[] = nb.cells.flatMap((c: { outputs?: Output[] }) =>
-    c.outputs ?? []
-  );
-  const join = (
-    t: string | string[] | undefined,
-  ) => (Array.isArray(t) ? t.join("") : t ?? "");
-  const text = outputs
-    .map((o) =>
-      join(o.text) + join(o.data?.["text/plain"]) +
-      join(o.data?.["text/markdown"])
-    )
-    .join("\n");
-  return { outputs, text };
+): Promise<{ outputs: { output_type: string }[]; text: string }> {
+  const nb: NotebookJson = JSON.parse(await Deno.readTextFile(path));
+  const outputs = nb.cells.flatMap((c) => c.outputs ?? []);
+  return { outputs, text: outputText(nb) };
 }
 
 const notebook = (part: string) =>
@@ -101,6 +88,12 @@ Deno.test({
             0,
           );
           assert.match(text, /Found 121 files belonging to 3 classes/);
+          // Accuracies, losses and counts sane, each class named where listed.
+          const name = notebook(part).split("/").pop()!;
+          assert.deepEqual(
+            figureProblems(name, text, { classNames: CLASSES }),
+            [],
+          );
           if (part === "02_") {
             // Class names, counts, confusion matrix and predictions come from the data.
             assert.match(text, /skipped 1 of 121 files/);

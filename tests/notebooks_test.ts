@@ -1,4 +1,7 @@
-// Executes every notebook in quick mode under real Jupyter with the Deno kernel.
+// Executes every notebook in quick mode under real Jupyter with the Deno kernel, and
+// checks what it printed: no cell failed, and the figures are sane (finite, accuracies
+// in [0, 1], percentages in [0, 100], the classes named; see
+// tests/notebooks/_notebook_figures.ts), so a notebook printing NaN accuracy fails.
 import assert from "node:assert/strict";
 import {
   ensureJupyter,
@@ -6,6 +9,12 @@ import {
   listNotebooks,
   runNotebook,
 } from "../tools/run_notebooks.ts";
+import {
+  figureProblems,
+  FLOWER_CLASSES,
+  type NotebookJson,
+  outputText,
+} from "./notebooks/_notebook_figures.ts";
 
 const status = await jupyterStatus();
 if (!status.available) {
@@ -17,7 +26,8 @@ if (!status.available) {
 for (const path of listNotebooks()) {
   const name = path.split("/").pop()!;
   Deno.test({
-    name: `notebook ${name} executes top to bottom in quick mode`,
+    name:
+      `notebook ${name} executes top to bottom in quick mode and prints sane figures`,
     ignore: !status.available,
     sanitizeResources: false,
     sanitizeOps: false,
@@ -30,17 +40,17 @@ for (const path of listNotebooks()) {
           outDir,
           cellTimeout: 300,
         });
-        const nb = JSON.parse(await Deno.readTextFile(written));
-        const outputs = nb.cells.flatMap((
-          c: { outputs?: { output_type: string }[] },
-        ) => c.outputs ?? []);
+        const nb: NotebookJson = JSON.parse(await Deno.readTextFile(written));
+        const outputs = nb.cells.flatMap((c) => c.outputs ?? []);
         assert.equal(
-          outputs.filter((o: { output_type: string }) =>
-            o.output_type === "error"
-          ).length,
+          outputs.filter((o) => o.output_type === "error").length,
           0,
         );
         assert.ok(outputs.length > 0, "the executed notebook has outputs");
+        assert.deepEqual(
+          figureProblems(name, outputText(nb), { classNames: FLOWER_CLASSES }),
+          [],
+        );
       } finally {
         await Deno.remove(outDir, { recursive: true });
       }
