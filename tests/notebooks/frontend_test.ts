@@ -8,9 +8,17 @@
  *   `<img>` or `<svg>`, never its text fallback), no output is hidden (an
  *   untrusted frontend drops Markdown without a text/plain fallback), no
  *   output is wider than its area (text lines that wrap are listed as a
- *   warning), and a screenshot is saved to `docs/screenshots/<notebook>.png`.
+ *   warning), and a screenshot is taken (`<notebook>.png`, see below).
  * - Notebook 2 runs top to bottom in quick mode in the page, and its training
  *   cell's outputs are updated in place: their count does not grow per epoch.
+ *
+ * The screenshots go to a new temporary folder (its path is printed), so a
+ * test run leaves the committed `docs/screenshots/` alone; set
+ * `CNN_WRITE_SCREENSHOTS=1` to refresh those instead:
+ *
+ * ```sh
+ * CNN_WRITE_SCREENSHOTS=1 deno test -A tests/notebooks/frontend_test.ts
+ * ```
  *
  * Set `FRONTEND_NOTEBOOKS=DIR` to open the notebooks of another folder (for
  * example freshly executed copies); their screenshots then go to
@@ -29,9 +37,21 @@ import {
 const ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 const CHROMIUM = Deno.env.get("CHROMIUM") ?? "/usr/bin/chromium";
 const SOURCE_DIR = Deno.env.get("FRONTEND_NOTEBOOKS") ?? `${ROOT}/notebooks`;
-const SCREENSHOT_DIR = Deno.env.get("FRONTEND_NOTEBOOKS")
-  ? `${ROOT}/out/frontend`
-  : `${ROOT}/docs/screenshots`;
+/** The committed screenshots, rewritten only when asked. */
+const COMMITTED_SCREENSHOTS = `${ROOT}/docs/screenshots`;
+
+/**
+ * Where this run saves the notebooks' screenshots: `out/frontend/` for the
+ * notebooks of FRONTEND_NOTEBOOKS, `docs/screenshots/` when
+ * CNN_WRITE_SCREENSHOTS=1, else a new temporary folder.
+ */
+async function screenshotDir(): Promise<string> {
+  if (Deno.env.get("FRONTEND_NOTEBOOKS")) return `${ROOT}/out/frontend`;
+  if (Deno.env.get("CNN_WRITE_SCREENSHOTS") === "1") {
+    return COMMITTED_SCREENSHOTS;
+  }
+  return await Deno.makeTempDir({ prefix: "cnn_screenshots_" });
+}
 /** A laptop-sized window: the notebook's output area is then ~980 px wide. */
 const VIEWPORT = { width: 1280, height: 900 };
 /** Device pixels per CSS pixel of the saved screenshots. */
@@ -211,6 +231,8 @@ Deno.test({
   sanitizeOps: false,
   async fn(t) {
     const { browser, server, done } = await setUp();
+    const screenshots = await screenshotDir();
+    console.log(`screenshots: ${screenshots}`);
     try {
       let figures = 0, drawn = 0;
       for (const name of notebooks) {
@@ -234,7 +256,7 @@ Deno.test({
             }
             await screenshot(
               page,
-              `${SCREENSHOT_DIR}/${name.replace(/\.ipynb$/, "")}.png`,
+              `${screenshots}/${name.replace(/\.ipynb$/, "")}.png`,
             );
             assert.equal(report.trusted, false, "the notebook opens untrusted");
             assert.deepEqual(report.problems, []);
