@@ -1,14 +1,18 @@
 /**
- * What the colour augmentations (contrast, brightness) share: the
- * `valueRange` option their output is clipped to, and one random number per
- * image.
+ * What the colour augmentations (contrast, brightness) share: a factor
+ * range, the `valueRange` option their output is clipped to, and one random
+ * number per image.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import {
+  type AugmentationLayerArgs,
+  ImageAugmentation,
+} from "./image_augmentation.ts";
 
 /** Default `valueRange`: 8-bit pixel values, as the project's models read photos. */
-export const PIXEL_RANGE: [number, number] = [0, 255];
+const PIXEL_RANGE: [number, number] = [0, 255];
 
 /** Options shared by the colour augmentations. */
 export interface ColorOptions {
@@ -56,7 +60,7 @@ export function shown(value: unknown): string {
  * @throws {TypeError} When it is not a pair of numbers.
  * @throws {RangeError} When an end is not finite or low >= high.
  */
-export function checkValueRange(
+function checkValueRange(
   layer: string,
   valueRange: [number, number],
 ): [number, number] {
@@ -91,4 +95,46 @@ export function checkValueRange(
  */
 export function perImage(n: number, draw: () => number): tf.Tensor4D {
   return tf.tensor4d(Array.from({ length: n }, draw), [n, 1, 1, 1]);
+}
+
+/**
+ * Base of the colour augmentations: a factor range `[lower, upper]` (what it
+ * scales is the subclass's) and the range of the pixel values, which the
+ * output is clipped to; both are saved in `model.json`.
+ */
+export abstract class ColorAugmentation extends ImageAugmentation {
+  /** The factor range `[lower, upper]`, as the subclass's option defines it. */
+  readonly factor: [number, number];
+  /** Range of the pixel values; the output is clipped to it. */
+  readonly valueRange: [number, number];
+
+  /**
+   * Checks the seed, then the factor, then `valueRange`.
+   *
+   * @param layer Class name of the layer, for error messages.
+   * @param salt Mixed into the seed (see {@linkcode ImageAugmentation}).
+   * @param args Value range, seed and tfjs layer arguments.
+   * @param readFactor Checks the layer's factor option and returns its range.
+   * @throws {TypeError} When `valueRange` is not a pair of numbers, or `seed` not an integer.
+   * @throws {RangeError} When `valueRange` is not finite with low < high.
+   */
+  constructor(
+    layer: string,
+    salt: number,
+    args: ColorOptions & AugmentationLayerArgs,
+    readFactor: () => [number, number],
+  ) {
+    super(layer, salt, args);
+    this.factor = readFactor();
+    this.valueRange = checkValueRange(layer, args.valueRange ?? PIXEL_RANGE);
+  }
+
+  /** The constructor options, saved in `model.json`. */
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      factor: [...this.factor],
+      valueRange: [...this.valueRange],
+    };
+  }
 }

@@ -8,15 +8,11 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { AugmentationLayerArgs } from "./image_augmentation.ts";
 import {
-  type AugmentationLayerArgs,
-  ImageAugmentation,
-} from "./image_augmentation.ts";
-import {
-  checkValueRange,
+  ColorAugmentation,
   type ColorOptions,
   perImage,
-  PIXEL_RANGE,
 } from "./_color_augmentation.ts";
 import { type FactorRange, factorRange } from "./factor_range.ts";
 
@@ -37,13 +33,9 @@ export interface RandomBrightnessOptions extends ColorOptions {
  * amount to all its pixels and channels), then clips to `valueRange`.
  * Identity at inference. Build it with {@linkcode randomBrightness}.
  */
-export class RandomBrightness extends ImageAugmentation {
+export class RandomBrightness extends ColorAugmentation {
   /** Name used to register the class for model (de)serialization. */
   static className = "RandomBrightness";
-  /** Range `[lower, upper]` of the change, in fractions of the value range. */
-  readonly factor: [number, number];
-  /** Range of the pixel values; the output is clipped to it. */
-  readonly valueRange: [number, number];
 
   /**
    * Creates the layer; prefer {@linkcode randomBrightness}.
@@ -53,18 +45,13 @@ export class RandomBrightness extends ImageAugmentation {
    * @throws {TypeError} When `factor` or `valueRange` is missing or not numbers, or `seed` not an integer.
    */
   constructor(args: RandomBrightnessOptions & AugmentationLayerArgs) {
-    super("RandomBrightness", 0xb417, args);
-    this.factor = factorRange(
+    // `factor` is the range of the change, in fractions of the value range.
+    super(
       "RandomBrightness",
-      "factor",
-      args.factor,
-      -1,
-      1,
-      false,
-    );
-    this.valueRange = checkValueRange(
-      "RandomBrightness",
-      args.valueRange ?? PIXEL_RANGE,
+      0xb417,
+      args,
+      () =>
+        factorRange("RandomBrightness", "factor", args.factor, -1, 1, false),
     );
   }
 
@@ -78,15 +65,6 @@ export class RandomBrightness extends ImageAugmentation {
       const x = tf.cast(batch, "float32");
       return tf.clipByValue(tf.add(x, delta), low, high) as tf.Tensor4D;
     });
-  }
-
-  /** The constructor options, saved in `model.json`. */
-  override getConfig(): tf.serialization.ConfigDict {
-    return {
-      ...super.getConfig(),
-      factor: [...this.factor],
-      valueRange: [...this.valueRange],
-    };
   }
 }
 

@@ -9,15 +9,11 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { AugmentationLayerArgs } from "./image_augmentation.ts";
 import {
-  type AugmentationLayerArgs,
-  ImageAugmentation,
-} from "./image_augmentation.ts";
-import {
-  checkValueRange,
+  ColorAugmentation,
   type ColorOptions,
   perImage,
-  PIXEL_RANGE,
   shown,
 } from "./_color_augmentation.ts";
 import type { FactorRange } from "./factor_range.ts";
@@ -78,13 +74,9 @@ export interface RandomContrastOptions extends ColorOptions {
  * mean of that channel over the image, then is clipped to `valueRange`.
  * Identity at inference. Build it with {@linkcode randomContrast}.
  */
-export class RandomContrast extends ImageAugmentation {
+export class RandomContrast extends ColorAugmentation {
   /** Name used to register the class for model (de)serialization. */
   static className = "RandomContrast";
-  /** `[lower, upper]`: the contrast factor is drawn from `[1 - lower, 1 + upper]`. */
-  readonly factor: [number, number];
-  /** Range of the pixel values; the output is clipped to it. */
-  readonly valueRange: [number, number];
 
   /**
    * Creates the layer; prefer {@linkcode randomContrast}.
@@ -94,11 +86,12 @@ export class RandomContrast extends ImageAugmentation {
    * @throws {TypeError} When `factor` or `valueRange` is missing or not numbers, or `seed` not an integer.
    */
   constructor(args: RandomContrastOptions & AugmentationLayerArgs) {
-    super("RandomContrast", 0xc047, args);
-    this.factor = contrastFactor("RandomContrast", args.factor);
-    this.valueRange = checkValueRange(
+    // `factor` is `[lower, upper]`: the contrast is drawn from `[1 - lower, 1 + upper]`.
+    super(
       "RandomContrast",
-      args.valueRange ?? PIXEL_RANGE,
+      0xc047,
+      args,
+      () => contrastFactor("RandomContrast", args.factor),
     );
   }
 
@@ -114,15 +107,6 @@ export class RandomContrast extends ImageAugmentation {
       const stretched = tf.add(tf.mul(tf.sub(x, mean), contrast), mean);
       return tf.clipByValue(stretched, ...this.valueRange) as tf.Tensor4D;
     });
-  }
-
-  /** The constructor options, saved in `model.json`. */
-  override getConfig(): tf.serialization.ConfigDict {
-    return {
-      ...super.getConfig(),
-      factor: [...this.factor],
-      valueRange: [...this.valueRange],
-    };
   }
 }
 
