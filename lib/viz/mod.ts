@@ -23,3 +23,5 @@ export * from "./image_grid.ts";
 export * from "./training_display.ts";
 export * from "./draw_squares.ts";
 export * from "./plot_accuracy_band.ts";
+export * from "./palette.ts";
+export * from "./color_bar.ts";

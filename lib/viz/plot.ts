@@ -15,6 +15,7 @@ import { escapeXml, textWidth } from "./_raster.ts";
 import { epochTicks } from "./_epoch_ticks.ts";
 import { plotNode, plotSvg, SVG_NS } from "./_plot_svg.ts";
 import { stackSvg } from "./_stack_svg.ts";
+import { CLASS_PALETTE, classColor } from "./palette.ts";
 import type { HistoryData } from "../train/history.ts";
 
 /** Width of one history panel, in pixels (two fit a 960-pixel output area). */
@@ -25,19 +26,8 @@ const CHART_HEIGHT = 300;
 const LEGEND_FONT_SIZE = 11;
 /** Height of one row of a legend, in pixels. */
 const LEGEND_ROW = 20;
-/** Plot's default categorical colours ("observable10"). */
-const PALETTE = [
-  "#4269d0",
-  "#efb118",
-  "#ff725c",
-  "#6cc5b0",
-  "#3ca951",
-  "#ff8ab7",
-  "#a463f2",
-  "#97bbf5",
-  "#9c6b4e",
-  "#9498a0",
-];
+/** Run colours: the lesson's one colour-blind-safe palette (run `i` gets colour `i`). */
+const PALETTE = CLASS_PALETTE;
 /** Default font of the composed charts (Plot's own charts set theirs). */
 const CHART_FONT = 'font-family="system-ui, sans-serif" font-size="10"';
 
@@ -271,7 +261,7 @@ function historyPanel(
       tickFormat: "d",
     },
     y: { label: title },
-    color: { domain: keys, range: PALETTE },
+    color: { domain: keys, range: [...PALETTE] },
     marks: [line("training"), line("validation")],
   });
 }
@@ -437,11 +427,20 @@ export interface PredictionBar {
   className: string;
   /** Probability in [0, 1]. */
   probability: number;
+  /**
+   * The class index: when given, the bar takes the class's palette colour
+   * (`classColor(index)`), as in every other chart.
+   * @default {undefined} (one neutral colour)
+   */
+  index?: number;
 }
+
+/** Colour of a bar without a class index. */
+const NEUTRAL_BAR = "#999999";
 
 /**
  * Plots class probabilities as horizontal bars, highest first, each labelled
- * with its percentage.
+ * with its percentage; a bar with a class index has its class's colour.
  *
  * @param predictions Class names with their probabilities.
  * @param title Optional title (e.g. the image name), shown in the axis label.
@@ -490,7 +489,12 @@ export function plotPredictions(
       ),
     },
     marks: [
-      Plot.barX(rows, { x: "probability", y: "className", fill: "steelblue" }),
+      Plot.barX(rows, {
+        x: "probability",
+        y: "className",
+        fill: (r: PredictionBar) =>
+          r.index === undefined ? NEUTRAL_BAR : classColor(r.index),
+      }),
       Plot.text(rows, {
         x: "probability",
         y: "className",

@@ -9,6 +9,7 @@ import * as Plot from "@observablehq/plot";
 import { type Figure, svgFigure } from "./display.ts";
 import { epochTicks } from "./_epoch_ticks.ts";
 import { plotSvg } from "./_plot_svg.ts";
+import { paletteScale } from "./palette.ts";
 import type { HistoryData } from "../train/history.ts";
 import { accuracyStandardError } from "../train/accuracy_noise.ts";
 
@@ -30,7 +31,8 @@ interface BandRow {
 
 /**
  * Plots each run's validation accuracy per epoch with a shaded band of ± one
- * standard error for `n` validation photos.
+ * standard error for `n` validation photos. Run `i` (in the order of `runs`)
+ * has palette colour `i`, the colour `plotHistory` gives it.
  *
  * @param runs Histories keyed by run name (each needs `val_acc`).
  * @param n Number of validation photos the accuracies were measured on.
@@ -86,6 +88,8 @@ export function plotAccuracyBand(
     grid: true,
     x: { label: "epoch", ticks: epochTicks(last), tickFormat: "d" },
     y: { label: "validation accuracy (band: ± 1 standard error)" },
+    // Run i gets palette colour i, as in plotHistory: a run keeps its colour.
+    color: paletteScale(Object.keys(runs)),
     marks: [
       Plot.areaY(rows, {
         x: "epoch",

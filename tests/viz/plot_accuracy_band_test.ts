@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { plotAccuracyBand } from "../../lib/viz/plot_accuracy_band.ts";
 import { axisTicks } from "./_svg_axes.ts";
+import { plotHistory } from "../../lib/viz/plot.ts";
+import { classColor } from "../../lib/viz/palette.ts";
 
 Deno.test("plotAccuracyBand() draws a band and a labelled line per run", () => {
   const fig = plotAccuracyBand({
@@ -32,4 +34,34 @@ Deno.test("plotAccuracyBand() ticks whole epochs, about ten", () => {
   assert.deepEqual(axisTicks(plotAccuracyBand({ a: run(30) }, 100).svg, "x"), [
     ["1", "4", "7", "10", "13", "16", "19", "22", "25", "28"],
   ]);
+});
+
+Deno.test("plotAccuracyBand() colours each run as plotHistory does, in the order given", () => {
+  // Sorted by name, "augmentation + dropout" would come first and take the
+  // first colour here while plotHistory gives it the second.
+  const runs = {
+    baseline: { loss: [1, 1], acc: [0.5, 0.9], val_acc: [0.5, 0.6] },
+    "augmentation + dropout": {
+      loss: [1, 1],
+      acc: [0.5, 0.7],
+      val_acc: [0.55, 0.7],
+    },
+  };
+  const labelColour = (svg: string, run: string) =>
+    svg.match(new RegExp(`<text fill="(#[0-9A-F]{6})"[^>]*>${run}</text>`))
+      ?.[1];
+  const band = plotAccuracyBand(runs, 734).svg;
+  const history = plotHistory(runs).svg;
+  for (const [i, run] of Object.keys(runs).entries()) {
+    assert.equal(labelColour(band, run.replace("+", "\\+")), classColor(i));
+    // plotHistory's legend: a line sample in the run's colour before its name.
+    assert.match(
+      history,
+      new RegExp(
+        `stroke="${classColor(i)}" stroke-width="2"/><text [^>]*>${
+          run.replace("+", "\\+")
+        } training</text>`,
+      ),
+    );
+  }
 });

@@ -9,6 +9,7 @@ import {
   plotHistory,
   plotPredictions,
 } from "../../lib/viz/plot.ts";
+import { classColor } from "../../lib/viz/palette.ts";
 
 /** Number of marks of a kind (Observable Plot labels each mark group). */
 function marks(svg: string, kind: string): number {
@@ -124,6 +125,22 @@ Deno.test("plotPredictions() draws one bar per class with its percentage", () =>
   );
   assert.ok(fig.svg.includes(">75.0%<") && fig.svg.includes(">25.0%<"));
   assert.ok(fig.svg.includes("flower.jpg"));
+});
+
+Deno.test("plotPredictions() colours a bar with a class index in its class colour", () => {
+  const fig = plotPredictions([
+    { className: "roses", probability: 0.25, index: 2 },
+    { className: "daisy", probability: 0.75, index: 0 },
+    { className: "mystery", probability: 0 },
+  ]);
+  const barGroup = fig.svg.split('aria-label="bar"')[1];
+  const fills = [
+    ...barGroup.slice(0, barGroup.indexOf("</g>")).matchAll(
+      /<rect[^>]*fill="([^"]+)"/g,
+    ),
+  ].map((m) => m[1]);
+  // Bars are drawn in data order: roses, daisy, then the one without an index.
+  assert.deepEqual(fills, [classColor(2), classColor(0), "#999999"]);
 });
 
 Deno.test("plotPredictions() rejects probabilities outside [0, 1]", () => {

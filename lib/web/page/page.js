@@ -30,6 +30,22 @@ const Plot = /** @type {any} */ (globalThis).Plot;
 const MODEL_URL = "model/model.json";
 /** Classes shown as bars. */
 const TOP_K = 5;
+/**
+ * Class colours: class `i` gets colour `i` (starting over past the end), as
+ * in every chart of the notebooks. The same list as `CLASS_PALETTE` in
+ * `lib/viz/palette.ts` (Okabe–Ito's colour-blind-safe colours); a test
+ * checks that they match.
+ */
+const CLASS_PALETTE = [
+  "#0072B2",
+  "#E69F00",
+  "#CC79A7",
+  "#009E73",
+  "#D55E00",
+  "#56B4E9",
+  "#F0E442",
+  "#999999",
+];
 /** URL schemes `?image=` accepts. */
 const IMAGE_URL_SCHEMES = ["http:", "https:", "data:"];
 
@@ -44,6 +60,7 @@ const IMAGE_URL_SCHEMES = ["http:", "https:", "data:"];
 /**
  * @typedef {object} ClassProbability
  * @property {string} className Class name.
+ * @property {number} index Class index (its output unit, and its colour).
  * @property {number} probability Softmax probability in [0, 1].
  */
 
@@ -175,13 +192,15 @@ async function predict(classifier, pixels) {
   return values
     .map((probability, index) => ({
       className: classNames[index],
+      index,
       probability,
     }))
     .sort((a, b) => b.probability - a.probability);
 }
 
 /**
- * The top classes as horizontal bars, probability on a 0–1 axis.
+ * The top classes as horizontal bars, probability on a 0–1 axis, each in
+ * its class's colour.
  *
  * @param {ClassProbability[]} top
  * @returns {SVGSVGElement | HTMLElement}
@@ -195,7 +214,12 @@ function probabilityBars(top) {
     x: { domain: [0, 1], label: "probability", grid: true },
     y: { domain: top.map((t) => t.className), label: null },
     marks: [
-      Plot.barX(top, { x: "probability", y: "className", fill: "#4c78a8" }),
+      Plot.barX(top, {
+        x: "probability",
+        y: "className",
+        fill: (/** @type {ClassProbability} */ t) =>
+          CLASS_PALETTE[t.index % CLASS_PALETTE.length],
+      }),
       Plot.text(top, {
         x: "probability",
         y: "className",
