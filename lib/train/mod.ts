@@ -5,8 +5,9 @@
  * the per-epoch `History` record, checkpoints that let a stopped run continue
  * exactly where it was (`trainWithCheckpoints`), learning-rate schedules,
  * AdamW, Keras' early stopping, reduce-on-plateau and best-model callbacks,
- * and evaluation (accuracy, confusion matrix, top-k predictions for one
- * photo).
+ * evaluation (accuracy, confusion matrix, top-k predictions for one photo),
+ * a run's weights at an earlier epoch (`restoreEpoch`), and whether two
+ * models differ on the same photos by more than chance (`mcnemarTest`).
  *
  * @example A confusion matrix
  * ```ts
@@ -35,4 +36,6 @@ export * from "./best_model_checkpoint.ts";
 export type { MonitoredMetric, MonitorMode } from "./_monitor.ts";
 export * from "./predict_dataset.ts";
 export * from "./accuracy_noise.ts";
+export * from "./mcnemar.ts";
+export * from "./restore_epoch.ts";
 export * from "./better_recipe.ts";
