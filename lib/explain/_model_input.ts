@@ -103,6 +103,13 @@ export function applyWithHook(
   }
 }
 
+/** The largest value, or 0 when none is positive. */
+export function maxOf(values: Float32Array): number {
+  let max = 0;
+  for (const v of values) if (v > max) max = v;
+  return max;
+}
+
 /** Scales values to [0, 1] by their maximum (all zeros stay zeros). */
 export function scaleToUnit(values: Float32Array): Float32Array {
   let max = 0;

@@ -15,6 +15,7 @@ import {
   applyWithHook,
   checkClassIndex,
   imageTensor,
+  maxOf,
   predictedClass,
   scaleToUnit,
 } from "./_model_input.ts";
@@ -173,13 +174,16 @@ export function gradCam(
       .reshape([h * w]);
   });
   x.dispose();
-  const data = scaleToUnit(cam.dataSync() as Float32Array);
+  const raw = cam.dataSync() as Float32Array;
+  const scale = maxOf(raw);
+  const data = scaleToUnit(raw);
   cam.dispose();
   return {
     height: h,
     width: w,
     data,
     classIndex,
+    scale,
     layerName: layer.name,
     mapSize: [mh, mw],
   };

@@ -15,6 +15,12 @@ export interface Heatmap {
   data: Float32Array;
   /** The class the map explains. */
   classIndex: number;
+  /**
+   * The raw value that 1 stands for, in the method's own units: each method
+   * scales its map so that its largest value is 1, and keeps that largest
+   * value here (0 for an all-zero map). Undefined for a map made by hand.
+   */
+  scale?: number;
 }
 
 /**

@@ -16,6 +16,27 @@ const STOPS: [number, number, number][] = [
   [252, 255, 164],
 ];
 
+/**
+ * The heatmap colour scale as CSS colours: its stops at 0, 0.25, 0.5, 0.75
+ * and 1, blended linearly in RGB between them. Give it to `plotColorBar` to
+ * draw the key under a grid of heatmaps.
+ *
+ * @example Black for 0, pale yellow for 1
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { HEATMAP_COLORS, heatmapColors } from "./heatmap_overlay.ts";
+ *
+ * assert.deepEqual([HEATMAP_COLORS[0], HEATMAP_COLORS.at(-1)], ["#000004", "#fcffa4"]);
+ * const hot = heatmapColors({ height: 1, width: 1, data: new Float32Array([1]), classIndex: 0 });
+ * assert.equal(hot[0].toString(16) + hot[1].toString(16) + hot[2].toString(16), "fcffa4");
+ * ```
+ */
+export const HEATMAP_COLORS: readonly string[] = Object.freeze(
+  STOPS.map((rgb) =>
+    `#${rgb.map((v) => v.toString(16).padStart(2, "0")).join("")}`
+  ),
+);
+
 /** The scale's colour for a value in [0, 1] (clamped). */
 function color(v: number): [number, number, number] {
   const t = Math.min(1, Math.max(0, Number.isFinite(v) ? v : 0)) *

@@ -9,9 +9,14 @@
  * - `saliencyMap`: the gradient of a class score with respect to the pixels,
  *   with SmoothGrad's noisy averaging.
  * - `gradCam`: a convolution layer's maps weighted by their gradients.
- * - `occlusionMap`: the probability's drop under a sliding grey patch.
- * - `heatmapOverlay`, `heatmapColors`: heatmaps as pictures;
+ * - `occlusionMap`: the class score's drop under a sliding grey patch (the
+ *   logit by default: a saturated probability would not move).
+ * - `heatmapOverlay`, `heatmapColors`, `HEATMAP_COLORS`: heatmaps as
+ *   pictures, and their colour scale (for `plotColorBar`); each map is
+ *   scaled to its own maximum, kept as its `scale`;
  *   `heatInside`, `heatmapCorrelation`: heatmaps as numbers.
+ * - `keepRegion`: a photo with only its centre (or only its border) kept,
+ *   to measure what the model needs.
  * - `embed`, `projectPca`, `projectUmap`, `nearestNeighbourClasses`: the penultimate
  *   layer's features, drawn in 2-D, and how well they keep classes apart.
  * - `confidentMistakes`, `mostConfusedPair`: where the model is wrong.
@@ -45,3 +50,4 @@ export * from "./project_umap.ts";
 export * from "./mistakes.ts";
 export * from "./neighbours.ts";
 export * from "./filters.ts";
+export * from "./keep_region.ts";

@@ -1,9 +1,14 @@
 /**
  * Occlusion (Zeiler & Fergus, 2014): hide one square of the photo behind a
- * grey patch, see how much the class probability falls, and slide the patch
- * over the whole photo. Where hiding the pixels hurts, the model was looking.
+ * grey patch, see how much the class score falls, and slide the patch over
+ * the whole photo. Where hiding the pixels hurts, the model was looking.
  * It needs no gradient and no knowledge of the layers, so it checks the
  * gradient methods from the outside.
+ *
+ * The score is the class's logit by default, as for saliency and Grad-CAM.
+ * The softmax probability is a poor score: on a photo the model is sure of
+ * (p = 0.9999), hiding even the most important patch may leave p at 0.999,
+ * so every drop is about 0 and a map scaled to its largest drop is noise.
  *
  * @module
  */
@@ -16,13 +21,25 @@ import {
   scaleToUnit,
 } from "./_model_input.ts";
 
+/**
+ * What occlusion watches: the class's logit (the model's output), its log
+ * softmax probability, or its softmax probability (which saturates near 0
+ * and 1).
+ */
+export type OcclusionScore = "logit" | "logProbability" | "probability";
+
 /** Options of {@linkcode occlusionMap}. */
 export interface OcclusionOptions {
   /**
-   * The class whose probability is watched.
+   * The class whose score is watched.
    * @default {the predicted class}
    */
   classIndex?: number;
+  /**
+   * The score whose drop is measured.
+   * @default {"logit"}
+   */
+  score?: OcclusionScore;
   /**
    * Side of the square patch, in pixels.
    * @default {a quarter of the photo's shorter side}
@@ -47,13 +64,19 @@ export interface OcclusionOptions {
 
 /** What {@linkcode occlusionMap} measured. */
 export interface OcclusionResult extends Heatmap {
-  /** The class probability of the untouched photo. */
+  /** The score that was watched. */
+  score: OcclusionScore;
+  /** The score of the untouched photo. */
   baseline: number;
+  /** The class's softmax probability on the untouched photo. */
+  probability: number;
   /**
-   * `drops[row][col]`: baseline minus the probability with the patch at
+   * `drops[row][col]`: baseline minus the score with the patch at
    * `(row * stride, col * stride)`; negative when hiding helped.
    */
   drops: number[][];
+  /** The largest positive drop of a pixel's covering patches: the heat 1 stands for (0 if none). */
+  scale: number;
   /** Patch side and stride used, in pixels. */
   patch: number;
   /** Step between patch positions, in pixels. */
@@ -69,14 +92,16 @@ function positions(size: number, patch: number, stride: number): number[] {
 }
 
 /**
- * Slides a patch over the photo and records the class probability's drop at
+ * Slides a patch over the photo and records the drop of the class score at
  * every position. The heatmap gives every pixel the mean positive drop of
- * the patches that covered it, scaled so the largest is 1.
+ * the patches that covered it, scaled so the largest is 1 (`scale` keeps
+ * what 1 stands for, in the score's units).
  *
- * @param model A classifier that outputs logits (softmax is applied here).
+ * @param model A classifier that outputs logits (softmax is applied here
+ *   for the probabilities).
  * @param image The photo, `h * w * channels` values (0-255, as the model takes them).
- * @param options Class, patch, stride, fill value, batch size.
- * @returns The drops, the baseline probability and the heatmap.
+ * @param options Class, score, patch, stride, fill value, batch size.
+ * @returns The drops, the untouched photo's score and probability, and the heatmap.
  * @throws {RangeError} When the image has the wrong size, `classIndex` is out
  *   of range, or patch/stride/batchSize are not positive integers that fit.
  *
@@ -95,8 +120,10 @@ function positions(size: number, patch: number, stride: number): number[] {
  * const result = occlusionMap(model, new Uint8Array([200, 9, 9, 9]), {
  *   classIndex: 0, patch: 1, stride: 1, fill: 0,
  * });
- * assert.ok(result.drops[0][0] > 0.4);
+ * // The logit is 0.05 · the first pixel: hiding it (fill 0) drops it by 10.
+ * assert.ok(Math.abs(result.drops[0][0] - 10) < 1e-4);
  * assert.equal(result.drops[1][1], 0);
+ * assert.ok(result.probability > 0.99);
  * ```
  */
 export function occlusionMap(
@@ -112,7 +139,14 @@ export function occlusionMap(
     patch = Math.max(1, Math.floor(Math.min(h, w) / 4)),
     fill = 128,
     batchSize = 32,
+    score = "logit",
   } = options;
+  if (!["logit", "logProbability", "probability"].includes(score)) {
+    x.dispose();
+    throw new RangeError(
+      `Cannot ${what}: score must be "logit", "logProbability" or "probability", received ${score}`,
+    );
+  }
   const stride = options.stride ?? Math.max(1, Math.floor(patch / 2));
   for (
     const [name, value, max] of [
@@ -132,13 +166,19 @@ export function occlusionMap(
     }
   }
   const classIndex = options.classIndex ?? predictedClass(model, x);
-  const probability = (batch: tf.Tensor4D): Float32Array =>
-    tf.tidy(() =>
-      tf.softmax(model.predict(batch) as tf.Tensor2D)
-        .slice([0, classIndex], [batch.shape[0], 1])
-        .dataSync() as Float32Array
-    );
-  const baseline = probability(x)[0];
+  const scoreOf = (batch: tf.Tensor4D, kind: OcclusionScore): Float32Array =>
+    tf.tidy(() => {
+      const logits = model.predict(batch) as tf.Tensor2D;
+      const scores = kind === "logit"
+        ? logits
+        : kind === "logProbability"
+        ? tf.logSoftmax(logits)
+        : tf.softmax(logits);
+      return scores.slice([0, classIndex], [batch.shape[0], 1])
+        .dataSync() as Float32Array;
+    });
+  const baseline = scoreOf(x, score)[0];
+  const probability = scoreOf(x, "probability")[0];
   const pixels = x.dataSync() as Float32Array;
   x.dispose();
   const rows = positions(h, patch, stride);
@@ -156,7 +196,7 @@ export function occlusionMap(
       }
     });
     const input = tf.tensor4d(batch, [chunk.length, h, w, c]);
-    for (const p of probability(input)) drops.push(baseline - p);
+    for (const p of scoreOf(input, score)) drops.push(baseline - p);
     input.dispose();
   }
   // Every pixel: the mean positive drop of the patches covering it.
@@ -170,15 +210,18 @@ export function occlusionMap(
       }
     }
   });
-  const data = scaleToUnit(
-    sum.map((s, i) => (count[i] > 0 ? s / count[i] : 0)),
-  );
+  const mean = sum.map((s, i) => (count[i] > 0 ? s / count[i] : 0));
+  const scale = mean.reduce((a, b) => Math.max(a, b), 0);
+  const data = scaleToUnit(mean);
   return {
     height: h,
     width: w,
     data,
     classIndex,
+    score,
     baseline,
+    probability,
+    scale,
     drops: rows.map((_, r) =>
       drops.slice(r * cols.length, (r + 1) * cols.length)
     ),

@@ -13,6 +13,7 @@ import type { Heatmap } from "./heatmap.ts";
 import {
   checkClassIndex,
   imageTensor,
+  maxOf,
   predictedClass,
   scaleToUnit,
 } from "./_model_input.ts";
@@ -61,8 +62,9 @@ function normals(n: number, seed: number): Float32Array {
 /**
  * The gradient of one class score with respect to the photo's pixels, as a
  * heatmap: per pixel the largest absolute gradient over the colour channels,
- * scaled so that the strongest pixel is 1. With `samples > 0` it is
- * SmoothGrad: the mean absolute gradient over that many noisy copies.
+ * scaled so that the strongest pixel is 1 (`scale` keeps its gradient).
+ * With `samples > 0` it is SmoothGrad: the mean absolute gradient over that
+ * many noisy copies.
  *
  * The score is the model's output before any softmax (the logit for the
  * tutorial CNN). Runs on any backend with the gradient kernels of the
@@ -140,7 +142,9 @@ export function saliencyMap(
     return tf.max(tf.mean(tf.abs(grad), 0), -1);
   });
   x.dispose();
-  const data = scaleToUnit(saliency.dataSync() as Float32Array);
+  const raw = saliency.dataSync() as Float32Array;
+  const scale = maxOf(raw);
+  const data = scaleToUnit(raw);
   saliency.dispose();
-  return { height: h, width: w, data, classIndex };
+  return { height: h, width: w, data, classIndex, scale };
 }

@@ -27,6 +27,20 @@ Deno.test("gradCam() finds the last convolution layer and heats the quadrant", (
   assert.equal(Math.max(...cam.data), 1);
 });
 
+Deno.test("gradCam() keeps its map's largest raw value as its scale: doubling the logits doubles it", () => {
+  const model = quadrantModel();
+  const photo = randomPhoto(3);
+  const cam = gradCam(model, photo, { classIndex: 0 });
+  const logits = model.getLayer("logits");
+  const [w, b] = logits.getWeights();
+  logits.setWeights([w.mul(2), b.mul(2)]);
+  const doubled = gradCam(model, photo, { classIndex: 0 });
+  assert.ok(cam.scale! > 0);
+  assert.ok(Math.abs(doubled.scale! - 2 * cam.scale!) < 1e-5 * cam.scale!);
+  // The map itself, scaled to its maximum, does not change.
+  assert.ok(cam.data.every((v, i) => Math.abs(v - doubled.data[i]) < 1e-5));
+});
+
 Deno.test("gradCam() keeps only positive evidence: the class the quadrant argues against gets no heat", () => {
   const model = quadrantModel();
   const cam = gradCam(model, randomPhoto(3), { classIndex: 1 });

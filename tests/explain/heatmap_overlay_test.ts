@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  HEATMAP_COLORS,
   heatmapColors,
   heatmapOverlay,
 } from "../../lib/explain/heatmap_overlay.ts";
@@ -78,4 +79,22 @@ Deno.test("heatmapOverlay() names a size mismatch and a bad alpha", () => {
     name: "RangeError",
     message: "Cannot overlay heatmap: alpha must be in [0, 1], received 2",
   });
+});
+
+Deno.test("HEATMAP_COLORS are the colours heatmapColors gives 0, 0.25, 0.5, 0.75 and 1", () => {
+  const values = [0, 0.25, 0.5, 0.75, 1];
+  const rgb = heatmapColors({
+    height: 1,
+    width: 5,
+    data: Float32Array.from(values),
+    classIndex: 0,
+  });
+  const css = values.map((_, i) =>
+    `#${
+      Array.from(rgb.slice(3 * i, 3 * i + 3)).map((v) =>
+        v.toString(16).padStart(2, "0")
+      ).join("")
+    }`
+  );
+  assert.deepEqual(css, [...HEATMAP_COLORS]);
 });

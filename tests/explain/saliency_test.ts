@@ -24,6 +24,20 @@ Deno.test("saliencyMap() puts the heat where the score reads the photo", () => {
   assert.equal(map.data[SIZE * SIZE - 1], 0);
 });
 
+Deno.test("saliencyMap() keeps the largest gradient as its scale", () => {
+  // The score is 2 × the first pixel (and ignores the others): gradient 2 there.
+  const input = tf.input({ shape: [2, 2, 1] });
+  const flat = tf.layers.flatten().apply(input);
+  const out = tf.layers.dense({
+    units: 1,
+    weights: [tf.tensor2d([[2], [0], [0], [0]]), tf.zeros([1])],
+  }).apply(flat) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: out });
+  const map = saliencyMap(model, new Uint8Array([10, 20, 30, 40]));
+  assert.deepEqual(Array.from(map.data), [1, 0, 0, 0]);
+  assert.equal(map.scale, 2);
+});
+
 Deno.test("saliencyMap() with SmoothGrad samples stays in the quadrant and is seeded", () => {
   const model = quadrantModel();
   const photo = randomPhoto(2);
