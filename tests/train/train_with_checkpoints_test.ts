@@ -1,3 +1,4 @@
+import { relative } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { ImageDataset } from "../../lib/dataset/image_folder.ts";
@@ -95,6 +96,15 @@ async function killAndResume(backend: "cpu" | "fast") {
   return { reference, resumed };
 }
 
+/**
+ * How the log shows `path`: relative to the working folder when shorter (a
+ * checkout under /tmp shows /tmp/x as ../x).
+ */
+function shown(path: string): string {
+  const fromHere = relative(Deno.cwd(), path);
+  return fromHere.length < path.length ? fromHere : path;
+}
+
 Deno.test("a run killed with SIGKILL after epoch 2 and resumed ends with the same history and weights as an uninterrupted one (cpu: bit for bit)", async () => {
   const { reference, resumed } = await killAndResume("cpu");
   assert.deepEqual(resumed.metrics, reference.metrics);
@@ -184,7 +194,9 @@ Deno.test("trainWithCheckpoints() refuses a checkpoint of a different run and na
   });
   assert.equal(history.loss.length, 1);
   assert.deepEqual(lines, [
-    `No checkpoint in ${dir} (the earlier ones were deleted): training from epoch 1, a checkpoint after each epoch`,
+    `No checkpoint in ${
+      shown(dir)
+    } (the earlier ones were deleted): training from epoch 1, a checkpoint after each epoch`,
   ]);
   await Deno.remove(dir, { recursive: true });
 });
@@ -215,7 +227,9 @@ Deno.test("trainWithCheckpoints() restores a finished run without training a bat
   assert.deepEqual(heard, ["begin 2/2", "end 2"]);
   assert.equal(model.optimizer.iterations, 4);
   assert.deepEqual(lines, [
-    `Restored the finished run (2 epochs) from ${dir}; to train again, pass fresh: true (or delete ${dir})`,
+    `Restored the finished run (2 epochs) from ${
+      shown(dir)
+    }; to train again, pass fresh: true (or delete ${dir})`,
   ]);
   await Deno.remove(dir, { recursive: true });
 });
@@ -274,7 +288,7 @@ Deno.test("trainWithCheckpoints() resumes from a checkpoint whose fingerprint ha
     log: (line) => lines.push(line),
   });
   assert.deepEqual(lines, [
-    `Restored from ${dir}: continuing after epoch 1 of 2`,
+    `Restored from ${shown(dir)}: continuing after epoch 1 of 2`,
   ]);
   assert.equal(history.loss.length, 2);
   await Deno.remove(dir, { recursive: true });
