@@ -9,6 +9,10 @@ nbconvert then drops them: the saved notebook shows a cell that printed
 nothing. This runner is nbclient with one change: after the idle report it
 keeps listening for the same cell's messages until the kernel has been quiet
 for LATE_OUTPUT_S seconds, and adds whatever arrives to that cell.
+
+The exercises' solution cells (code cells whose source is hidden) run like
+every other cell, but are saved without their outputs, so no answer shows
+under an exercise before the reader runs it; a failed one keeps its error.
 """
 
 import queue
@@ -47,6 +51,16 @@ class PatientClient(NotebookClient):
                 idle = True
 
 
+def clear_solution_outputs(notebook):
+    """Drops the outputs of hidden (solution) cells that ran without error."""
+    for cell in notebook.cells:
+        hidden = cell.get("metadata", {}).get("jupyter", {}).get("source_hidden")
+        failed = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+        if cell.cell_type == "code" and hidden and not failed:
+            cell.outputs = []
+            cell.execution_count = None
+
+
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
@@ -63,6 +77,7 @@ def main():
         client.execute()
     finally:
         # Keep what ran, also when a cell failed (the error is in its outputs).
+        clear_solution_outputs(notebook)
         nbformat.write(notebook, output)
 
 

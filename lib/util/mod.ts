@@ -19,3 +19,4 @@ export * from "./progress.ts";
 export * from "./notebook.ts";
 export * from "./atomic.ts";
 export * from "./check_answer.ts";
+export * from "./assert_close.ts";

@@ -25,3 +25,4 @@ export * from "./draw_squares.ts";
 export * from "./plot_accuracy_band.ts";
 export * from "./palette.ts";
 export * from "./color_bar.ts";
+export * from "./magnify.ts";

@@ -54,6 +54,31 @@ export function classColor(index: number): string {
 }
 
 /**
+ * The colour of class (or run) `index` as RGB bytes, for drawing into
+ * pixels (outlines on a photo).
+ *
+ * @param index A class index, 0 or more.
+ * @returns `[red, green, blue]`, each 0-255.
+ * @throws {RangeError} When `index` is not a non-negative integer.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { classColorRgb } from "./palette.ts";
+ *
+ * assert.deepEqual(classColorRgb(1), [0xe6, 0x9f, 0x00]);
+ * ```
+ */
+export function classColorRgb(index: number): [number, number, number] {
+  const hex = classColor(index);
+  return [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)) as [
+    number,
+    number,
+    number,
+  ];
+}
+
+/**
  * An Observable Plot colour scale that gives each name its palette colour
  * by position: `names[i]` gets `classColor(i)`. Pass the class names (in
  * class-index order) or the run names (in the order of the runs) as the

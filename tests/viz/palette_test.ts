@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   CLASS_PALETTE,
   classColor,
+  classColorRgb,
   paletteScale,
 } from "../../lib/viz/palette.ts";
 
@@ -13,6 +14,15 @@ Deno.test("classColor() gives class i palette colour i, starting over past the e
   assert.equal(classColor(CLASS_PALETTE.length + 1), classColor(1));
   // Eight different colours.
   assert.equal(new Set(CLASS_PALETTE).size, 8);
+});
+
+Deno.test("classColorRgb() gives the same colour as bytes", () => {
+  for (let i = 0; i < CLASS_PALETTE.length; i++) {
+    const hex = classColorRgb(i).map((v) => v.toString(16).padStart(2, "0"))
+      .join("");
+    assert.equal(`#${hex}`, classColor(i).toLowerCase());
+  }
+  assert.throws(() => classColorRgb(-1), RangeError);
 });
 
 Deno.test("classColor() refuses an index that is not a non-negative integer", () => {
