@@ -1,10 +1,12 @@
 /**
  * A close-up of part of a photo: every pixel of a region drawn as a
  * `factor`×`factor` block (nearest neighbour), for details a few pixels
- * wide, such as the first receptive fields of a CNN.
+ * wide, such as the first receptive fields of a CNN; and squares drawn on
+ * the photo moved onto the close-up.
  *
  * @module
  */
+import type { Square } from "./draw_squares.ts";
 
 /**
  * Cuts a region out of an RGB photo and magnifies it.
@@ -66,4 +68,49 @@ export function magnify(
     }
   }
   return out;
+}
+
+/**
+ * Squares of the photo (as `drawSquares` takes them) placed on the close-up
+ * `magnify(…, region, factor)` makes, each as three outlines: black, then
+ * two of its own colour just inside, so every colour shows on any photo.
+ * Largest squares first, so that the small ones stay on top.
+ *
+ * @param squares Squares in photo pixels.
+ * @param region The region that was magnified, `[top, left, height, width]`.
+ * @param factor The magnification.
+ * @returns Squares in close-up pixels, for `drawSquares` on the close-up.
+ *
+ * @example A 1-pixel square at (2, 3), magnified 4× from (2, 2)
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { magnifySquares } from "./magnify.ts";
+ *
+ * const [outline, ...inside] = magnifySquares(
+ *   [{ x: 3, y: 2, size: 1, color: [255, 0, 0] }], [2, 2, 4, 4], 4);
+ * assert.deepEqual(outline, { x: 5.5, y: 1.5, size: 4, color: [0, 0, 0] });
+ * assert.deepEqual(inside.map((s) => s.size), [2, 0]);
+ * ```
+ */
+export function magnifySquares(
+  squares: Square[],
+  region: [number, number, number, number],
+  factor: number,
+): Square[] {
+  const [top, left] = region;
+  return squares.toSorted((a, b) => b.size - a.size).flatMap((s) => {
+    // drawSquares' first row and column of the square, in photo pixels.
+    const first = (c: number) => Math.round(c - (s.size - 1) / 2);
+    const size = s.size * factor;
+    const half = (size - 1) / 2;
+    const x = (first(s.x) - left) * factor + half;
+    const y = (first(s.y) - top) * factor + half;
+    const black: Square["color"] = [0, 0, 0];
+    return [0, 2, 4].map((inset) => ({
+      x,
+      y,
+      size: size - inset,
+      color: inset === 0 ? black : s.color,
+    }));
+  });
 }

@@ -116,11 +116,23 @@ const NOTEBOOKS: Record<string, Expectation[]> = {
     {
       what: "accuracy from colour alone",
       pattern: new RegExp(
+        String.raw`validation accuracy from colour alone: (?<acc>${NUM})%$`,
+        "gm",
+      ),
+      ranges: { acc: PERCENT },
+    },
+    {
+      what: "always the largest class",
+      pattern: new RegExp(
         String
-          .raw`validation accuracy from colour alone: (?<acc>${NUM})% \(a guess: (?<guess>${NUM})%\)`,
+          .raw`always answering .+?, the largest training class: (?<acc>${NUM})% \((?<right>\d+) of (?<photos>\d+)\); a random guess: (?<guess>${NUM})%`,
         "g",
       ),
       ranges: { acc: PERCENT, guess: PERCENT },
+      check: ({ acc, right, photos }) =>
+        right <= photos && Math.abs(acc - 100 * right / photos) < 0.06
+          ? undefined
+          : `${right} of ${photos} is not ${acc}%`,
     },
     {
       what: "learning-rate experiment",

@@ -94,7 +94,7 @@ Deno.test("figureProblems() reports an accuracy, a percentage or a loss out of r
       (t) => t.replace("colour alone: 36.5%", "colour alone: -36.5%"),
     ),
     [
-      '01_theory.ipynb: accuracy from colour alone: acc is -36.5, outside [0, 100] in "validation accuracy from colour alone: -36.5% (a guess: 20.0%)"',
+      '01_theory.ipynb: accuracy from colour alone: acc is -36.5, outside [0, 100] in "validation accuracy from colour alone: -36.5%"',
     ],
   );
   const history = problemsAfter(
