@@ -90,7 +90,9 @@ export async function restoreEpoch(
   if (!held.includes(epoch)) {
     throw new Deno.errors.NotFound(
       `Cannot restore epoch ${epoch}: ${dir} holds no checkpoint of that epoch (${
-        held.length > 0 ? `only of epochs ${held.join(", ")}` : "none at all"
+        held.length > 0
+          ? `only of epoch${held.length > 1 ? "s" : ""} ${held.join(", ")}`
+          : "none at all"
       }; trainWithCheckpoints keeps the newest \`keep\`), received epoch ${epoch}`,
     );
   }
