@@ -10,6 +10,7 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { EpochMetrics, TrainingHistory } from "./history.ts";
+import { formatDuration } from "../util/duration.ts";
 
 /** What a callback learns when training starts. */
 export interface TrainBeginInfo {
@@ -81,25 +82,6 @@ const LOG_ORDER: (keyof EpochMetrics)[] = [
 const DIGITS = 4;
 /** Significant digits after the point of the learning rate (`lr 1.2e-4`). */
 const LR_DIGITS = 1;
-
-/**
- * A duration as `"42s"`, `"1m02s"` or `"1h05m"`.
- *
- * @param seconds The duration.
- * @returns Short text.
- */
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return "?";
-  if (seconds < 10) return `${seconds.toFixed(1)}s`;
-  if (seconds < 60) return `${Math.round(seconds)}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) {
-    return `${minutes}m${String(Math.round(seconds % 60)).padStart(2, "0")}s`;
-  }
-  return `${Math.floor(minutes / 60)}h${
-    String(minutes % 60).padStart(2, "0")
-  }m`;
-}
 
 /**
  * The time of one step, `"674ms/step"` or `"1.3s/step"`.

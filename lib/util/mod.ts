@@ -1,8 +1,10 @@
 /**
  * Small pieces every stage shares: seeded random numbers (so the same seed
  * gives the same split and the same augmentation), a progress bar that draws
- * in a terminal, a notebook or a log, the notebook check, and files written
- * atomically (a crash never leaves half a file under the real name).
+ * in a terminal, a notebook or a log, sizes and durations read and printed
+ * one way (`500MB` is 500,000,000 bytes, `500MiB` 524,288,000; `"2m00s"`),
+ * the notebook check, and files written atomically (a crash never leaves
+ * half a file under the real name).
  *
  * @example Same seed, same shuffle
  * ```ts
@@ -16,6 +18,8 @@
  */
 export * from "./random.ts";
 export * from "./progress.ts";
+export * from "./bytes.ts";
+export * from "./duration.ts";
 export * from "./notebook.ts";
 export * from "./atomic.ts";
 export * from "./check_answer.ts";

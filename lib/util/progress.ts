@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { formatBytes } from "./bytes.ts";
+import { formatDuration } from "./duration.ts";
 import { isNotebook } from "./notebook.ts";
 
 /**
@@ -69,28 +71,15 @@ export function detectProgressMode(): ProgressMode {
 }
 
 /**
- * Formats a count, as bytes (`"12.3 MB"`) when the unit is `"B"`.
+ * Formats a count, as bytes (`"11.8 MiB"`, see {@linkcode formatBytes}) when
+ * the unit is `"B"`.
  *
  * @param n The count.
  * @param unit The unit; `"B"` switches to byte formatting.
  * @returns The formatted count.
  */
 function formatCount(n: number, unit: string): string {
-  if (unit !== "B") return `${Math.round(n)}`;
-  const units = ["B", "kB", "MB", "GB"];
-  let i = 0;
-  while (n >= 1000 && i < units.length - 1) {
-    n /= 1000;
-    i++;
-  }
-  return i === 0 ? `${n} B` : `${n.toFixed(1)} ${units[i]}`;
-}
-
-function formatSeconds(s: number): string {
-  if (!Number.isFinite(s)) return "?";
-  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)}s`;
-  const m = Math.floor(s / 60);
-  return `${m}m${String(Math.round(s - m * 60)).padStart(2, "0")}s`;
+  return unit === "B" ? formatBytes(n) : `${Math.round(n)}`;
 }
 
 /**
@@ -185,15 +174,15 @@ export class ProgressBar {
         }${unitText}`,
       );
       parts.push(`${formatCount(rate, unit)}${unit === "B" ? "" : unitText}/s`);
-      if (this.#finished) parts.push(`in ${formatSeconds(elapsed)}`);
+      if (this.#finished) parts.push(`in ${formatDuration(elapsed)}`);
       else {
         const eta = rate > 0 ? (this.total - current) / rate : Infinity;
-        parts.push(`ETA ${formatSeconds(eta)}`);
+        parts.push(`ETA ${formatDuration(eta)}`);
       }
     } else {
       parts.push(`${formatCount(current, unit)}${unitText}`);
       parts.push(`${formatCount(rate, unit)}${unit === "B" ? "" : unitText}/s`);
-      if (this.#finished) parts.push(`in ${formatSeconds(elapsed)}`);
+      if (this.#finished) parts.push(`in ${formatDuration(elapsed)}`);
     }
     if (suffix) parts.push(suffix);
     return parts.join(" ");

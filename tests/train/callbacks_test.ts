@@ -1,20 +1,11 @@
 import assert from "node:assert/strict";
 import {
   epochLogger,
-  formatDuration,
   formatEpochLine,
   formatMetrics,
   formatStepTime,
   lastMetrics,
 } from "../../lib/train/callbacks.ts";
-
-Deno.test("formatDuration() shows seconds, minutes and hours compactly", () => {
-  assert.equal(formatDuration(4.25), "4.3s");
-  assert.equal(formatDuration(42.4), "42s");
-  assert.equal(formatDuration(62), "1m02s");
-  assert.equal(formatDuration(3 * 3600 + 5 * 60), "3h05m");
-  assert.equal(formatDuration(Infinity), "?");
-});
 
 Deno.test("formatStepTime() uses ms below a second", () => {
   assert.equal(formatStepTime(0.6744), "674ms/step");
@@ -25,6 +16,18 @@ Deno.test("formatMetrics() keeps Keras' order and skips missing ones", () => {
   assert.equal(
     formatMetrics({ val_acc: 0.5, loss: 1.23456 }),
     "loss 1.2346  val_acc 0.5000",
+  );
+});
+
+Deno.test("formatEpochLine() rounds the epoch's time before splitting it into minutes and seconds", () => {
+  const metrics = { loss: 0.91, acc: 0.64 };
+  assert.equal(
+    formatEpochLine(2, 15, 10, 119.6, metrics),
+    "Epoch 2/15  10/10  2m00s 12.0s/step  loss 0.9100  acc 0.6400",
+  );
+  assert.equal(
+    formatEpochLine(2, 15, 10, 3599.7, { ...metrics, lr: 1e-3 }),
+    "Epoch 2/15  1h00m  loss 0.9100  acc 0.6400  lr 1.0e-3",
   );
 });
 

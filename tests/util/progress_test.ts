@@ -44,9 +44,9 @@ Deno.test("ProgressBar.update() in tty mode redraws one line with \\r, throttled
   ]);
 });
 
-Deno.test("ProgressBar.render() formats bytes", () => {
+Deno.test("ProgressBar.render() formats bytes in binary units", () => {
   let now = 0;
-  const bar = new ProgressBar(2_000_000, {
+  const bar = new ProgressBar(2 * 2 ** 20, {
     label: "Downloading",
     unit: "B",
     mode: "plain",
@@ -54,8 +54,28 @@ Deno.test("ProgressBar.render() formats bytes", () => {
     now: () => now,
   });
   now = 1000;
-  bar.update(1_000_000);
-  assert.equal(bar.render(), "Downloading 1.0 MB/2.0 MB 1.0 MB/s ETA 1.0s");
+  bar.update(2 ** 20);
+  assert.equal(bar.render(), "Downloading 1 MiB/2 MiB 1 MiB/s ETA 1.0s");
+  now = 4000;
+  bar.update(1_500_000);
+  assert.equal(
+    bar.render(),
+    "Downloading 1.43 MiB/2 MiB 366 KiB/s ETA 1.6s",
+  );
+});
+
+Deno.test("ProgressBar.done() rounds the elapsed time before splitting it", () => {
+  const lines: string[] = [];
+  let now = 0;
+  const bar = new ProgressBar(10, {
+    label: "Decoding",
+    mode: "plain",
+    write: (t) => lines.push(t),
+    now: () => now,
+  });
+  now = 119_600;
+  bar.done();
+  assert.equal(lines.at(-1), "Decoding 10/10 0/s in 2m00s\n");
 });
 
 Deno.test("ProgressBar() rejects a bad width", () => {
