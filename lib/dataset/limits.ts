@@ -17,19 +17,18 @@
  * @module
  */
 
+import { formatBytes, parseByteSize } from "../util/bytes.ts";
+
+// One size convention for the whole library (lib/util/bytes.ts), re-exported
+// here for the limits' callers.
+export { formatBytes, parseByteSize };
+
 /** Bytes in a kibibyte. */
 const KIB = 1024;
 /** Bytes in a mebibyte. */
 const MIB = 1024 * KIB;
 /** Bytes in a gibibyte. */
 const GIB = 1024 * MIB;
-/** Binary units, largest first, for {@link formatBytes}. */
-const UNITS: [string, number][] = [
-  ["TiB", 1024 * GIB],
-  ["GiB", GIB],
-  ["MiB", MIB],
-  ["KiB", KIB],
-];
 
 /** Largest download {@link SizeLimits.maxDownloadBytes} allows by default: 2 GiB. */
 export const MAX_DOWNLOAD_BYTES: number = 2 * GIB;
@@ -88,34 +87,6 @@ export function defaultExtractedLimit(archiveBytes: number): number {
 }
 
 /**
- * A byte count for people: binary units with three significant digits.
- *
- * @param bytes A byte count.
- * @returns For example `"512 B"`, `"2.79 GiB"`, `"256 MiB"`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { formatBytes } from "./limits.ts";
- *
- * assert.equal(formatBytes(3_000_000_000), "2.79 GiB");
- * assert.equal(formatBytes(256 * 2 ** 20), "256 MiB");
- * assert.equal(formatBytes(100), "100 B");
- * ```
- */
-export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes)) return String(bytes);
-  for (const [unit, size] of UNITS) {
-    if (Math.abs(bytes) >= size) {
-      const value = bytes / size;
-      const digits = value < 10 ? 2 : value < 100 ? 1 : 0;
-      return `${Number(value.toFixed(digits))} ${unit}`;
-    }
-  }
-  return `${bytes} B`;
-}
-
-/**
  * Formats a byte count in powers of 1000, as disk tools and file managers
  * show sizes (`"357.1 MB"`, `"3.57 GB"`); {@linkcode formatBytes} gives the
  * binary units the limits are set in.
@@ -138,41 +109,6 @@ export function formatDecimalBytes(bytes: number): string {
   if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
   if (bytes >= 1e3) return `${(bytes / 1e3).toFixed(1)} kB`;
   return `${bytes} B`;
-}
-
-/**
- * Reads a size as people write it: a number of bytes, optionally with a
- * binary unit `K`, `M`, `G` or `T` (`KiB`, `MB`… are accepted alike and all
- * mean powers of 1024).
- *
- * @param text For example `"512M"`, `"4G"`, `"1.5GiB"`, `"1000000"`.
- * @returns The size in bytes (a whole number).
- * @throws {RangeError} When the text is not a positive size.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { parseByteSize } from "./limits.ts";
- *
- * assert.equal(parseByteSize("4G"), 4 * 2 ** 30);
- * assert.equal(parseByteSize("1.5MiB"), 1.5 * 2 ** 20);
- * assert.equal(parseByteSize("1000"), 1000);
- * ```
- */
-export function parseByteSize(text: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(?:([kmgt])(?:i?b)?|b)?\s*$/i.exec(text);
-  const factor = match
-    ? { "": 1, k: KIB, m: MIB, g: GIB, t: 1024 * GIB }[
-      (match[2] ?? "").toLowerCase()
-    ]!
-    : NaN;
-  const bytes = match ? Math.ceil(Number(match[1]) * factor) : NaN;
-  if (!(bytes > 0) || !Number.isSafeInteger(bytes)) {
-    throw new RangeError(
-      `Cannot parse size: expected a positive number of bytes with an optional K, M, G or T suffix (e.g. 512M, 4G), received ${text}`,
-    );
-  }
-  return bytes;
 }
 
 /**
