@@ -1,9 +1,18 @@
 /**
- * `deno lint` for the notebooks: Deno's linter reads `.ts` files, not
- * `.ipynb`, so the code cells of each notebook are written, in order, into one
- * temporary `.ts` file (the kernel runs them in one scope, top to bottom) and
- * linted with the project's rules. Problems are reported with the notebook
- * and cell they come from.
+ * `deno lint` and `deno fmt --check` for the notebooks.
+ *
+ * Lint: Deno's linter reads `.ts` files, not `.ipynb`, so the code cells of
+ * each notebook are written, in order, into one temporary `.ts` file (the
+ * kernel runs them in one scope, top to bottom) and linted with the
+ * project's rules. Problems are reported with the notebook and cell they
+ * come from.
+ *
+ * Format: Deno 2.9.6's `deno fmt --check` reports every notebook with a
+ * markdown cell as unformatted while `deno fmt` changes nothing in it (a
+ * one-cell notebook `# Hi` is enough), so `deno.json` leaves `notebooks/` out
+ * of `deno fmt` and each cell is checked here instead, as the `.ts` or `.md`
+ * file it is: the same formatter, one cell per file, so it cannot disagree
+ * with itself. `deno fmt notebooks/NAME.ipynb` fixes what it reports.
  *
  * ```sh
  * deno run -A tools/lint_notebooks.ts   # part of `deno task check`
@@ -30,6 +39,8 @@ try {
   delete config.tasks;
   await Deno.writeTextFile(join(scratch, "deno.json"), JSON.stringify(config));
   const files: string[] = [];
+  const cellFiles = join(scratch, "cells");
+  await Deno.mkdir(cellFiles);
   for (
     const entry of [...Deno.readDirSync(NOTEBOOKS)].sort((a, b) =>
       a.name.localeCompare(b.name)
@@ -39,18 +50,62 @@ try {
     const notebook = JSON.parse(
       await Deno.readTextFile(join(NOTEBOOKS, entry.name)),
     );
-    const code = (notebook.cells as Cell[])
-      .map((cell, index) => ({ cell, index }))
+    const sourceOf = (cell: Cell) =>
+      Array.isArray(cell.source) ? cell.source.join("") : cell.source;
+    const cells = (notebook.cells as Cell[]).map((cell, index) => ({
+      cell,
+      index,
+    }));
+    const code = cells
       .filter(({ cell }) => cell.cell_type === "code")
-      .map(({ cell, index }) => {
-        const source = Array.isArray(cell.source)
-          ? cell.source.join("")
-          : cell.source;
-        return `// ${entry.name}, cell ${index}\n${source}\n`;
-      });
+      .map(({ cell, index }) =>
+        `// ${entry.name}, cell ${index}\n${sourceOf(cell)}\n`
+      );
     const file = join(scratch, `${basename(entry.name, ".ipynb")}.ts`);
     await Deno.writeTextFile(file, code.join("\n"));
     files.push(file);
+    for (const { cell, index } of cells) {
+      const ext = cell.cell_type === "code"
+        ? "ts"
+        : cell.cell_type === "markdown"
+        ? "md"
+        : undefined;
+      if (!ext) continue;
+      // deno fmt ends a file with one newline; a cell's source has none.
+      await Deno.writeTextFile(
+        join(
+          cellFiles,
+          `${basename(entry.name, ".ipynb")}__cell_${index}.${ext}`,
+        ),
+        sourceOf(cell).replace(/\n*$/, "\n"),
+      );
+    }
+  }
+  const format = await new Deno.Command(Deno.execPath(), {
+    args: ["fmt", "--check", cellFiles],
+    cwd: scratch,
+    env: { NO_COLOR: "1" },
+  }).output();
+  if (!format.success) {
+    const report = new TextDecoder().decode(format.stdout) +
+      new TextDecoder().decode(format.stderr);
+    const unformatted = [
+      ...new Set(
+        [...report.matchAll(/from (\S+__cell_\d+\.(?:ts|md)):/g)].map((m) =>
+          basename(m[1]).replace(
+            /^(.*)__cell_(\d+)\.(ts|md)$/,
+            "notebooks/$1.ipynb, cell $2",
+          )
+        ),
+      ),
+    ];
+    console.error(
+      report.replaceAll(cellFiles + "/", "notebooks/(cells of) ") +
+        `\nNot formatted: ${
+          unformatted.join("; ")
+        }\nFix with deno fmt notebooks/<name>.ipynb`,
+    );
+    Deno.exit(1);
   }
   const result = await new Deno.Command(Deno.execPath(), {
     args: ["lint", ...files],
@@ -68,7 +123,9 @@ try {
     );
     Deno.exit(1);
   }
-  console.log(`deno lint: ${files.length} notebooks, no problems`);
+  console.log(
+    `deno lint and deno fmt --check: ${files.length} notebooks, no problems`,
+  );
 } finally {
   await Deno.remove(scratch, { recursive: true });
 }

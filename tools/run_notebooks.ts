@@ -11,6 +11,8 @@
  * @module
  */
 
+import { installKernel } from "./install_kernel.ts";
+
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const NOTEBOOK_DIR = `${ROOT}/notebooks`;
 const PYTHON = "/usr/bin/python3";
@@ -18,7 +20,7 @@ const PYTHON = "/usr/bin/python3";
 const RUNNER = `${ROOT}/tools/execute_notebook.py`;
 const INSTALL_HINT =
   "Install Jupyter with `apt-get install -y jupyter-nbconvert python3-nbclient` " +
-  "(Debian/Ubuntu) or `pip install nbconvert nbclient`, then run `deno jupyter --install`";
+  "(Debian/Ubuntu) or `pip install nbconvert nbclient`, then run `deno task kernel`";
 
 /** Options for {@linkcode runNotebook}. */
 export interface RunNotebookOptions {
@@ -85,7 +87,7 @@ export async function jupyterStatus(): Promise<JupyterStatus> {
     denoKernel,
     hint: denoKernel
       ? undefined
-      : "Register the Deno kernel with `deno jupyter --install`",
+      : "Register the Deno kernel with `deno task kernel`",
   };
 }
 
@@ -102,11 +104,11 @@ export async function ensureJupyter(): Promise<void> {
     );
   }
   if (!status.denoKernel) {
-    await output(Deno.execPath(), ["jupyter", "--install"]);
+    await installKernel();
     status = await jupyterStatus();
     if (!status.denoKernel) {
       throw new Error(
-        "Cannot run notebooks: `deno jupyter --install` did not register the kernel",
+        "Cannot run notebooks: `deno task kernel` did not register the kernel",
       );
     }
   }

@@ -26,6 +26,7 @@ import { plotConfusionMatrix, plotHistory } from "../viz/plot.ts";
 import { trainingDisplay } from "../viz/training_display.ts";
 import { saveModel } from "../model/save.ts";
 import { exportForWeb } from "../web/export.ts";
+import { Interrupted } from "../util/interrupt.ts";
 
 // ---------------------------------------------------------------- settings
 /** The tutorial trains the augmented model for 15 epochs. */
@@ -44,6 +45,8 @@ const CHECKPOINT_DIR = "checkpoint";
 const EXIT_USAGE = 2;
 /** Exit status for any other failure. */
 const EXIT_FAILURE = 1;
+/** Exit status after Ctrl+C, as shells report a process SIGINT ended (128 + 2). */
+const EXIT_INTERRUPTED = 130;
 
 const USAGE = `Usage: deno task flowers [options]
 
@@ -325,6 +328,7 @@ async function run(settings: Settings): Promise<void> {
     dir: checkpointDir,
     fresh,
     startOver: `run with --fresh (or delete ${checkpointDir}) to start over`,
+    continueHint: "run again with --resume",
     epochs: settings.epochs,
     validation,
     callbacks: [
@@ -392,6 +396,11 @@ if (import.meta.main) {
   try {
     await run(settings);
   } catch (error) {
+    if (error instanceof Interrupted) {
+      // Ctrl+C: stopped at a safe point, as the message says.
+      console.error(error.message);
+      Deno.exit(EXIT_INTERRUPTED);
+    }
     console.error(`Error: ${(error as Error).message}`);
     Deno.exit(EXIT_FAILURE);
   } finally {

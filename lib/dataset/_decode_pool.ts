@@ -25,6 +25,8 @@ const IN_FLIGHT_PER_WORKER = 2;
  * @param onImage Receives file index and its `height * width * 3` RGB bytes;
  *   an error it throws stops decoding and is re-thrown.
  * @param onProgress Called with (files done, total) after each file.
+ * @param signal Ends decoding when aborted: no new file is started, the
+ *   worker threads end, and the promise rejects with `signal.reason`.
  * @returns Index of each file that failed, with the reason.
  */
 export async function decodeFiles(
@@ -33,6 +35,7 @@ export async function decodeFiles(
   workers: number,
   onImage: (index: number, pixels: Uint8Array) => void,
   onProgress: (done: number, total: number) => void,
+  signal?: AbortSignal,
 ): Promise<Map<number, string>> {
   const failed = new Map<number, string>();
   let done = 0;
@@ -44,6 +47,7 @@ export async function decodeFiles(
 
   if (workers <= 0 || files.length === 0) {
     for (let i = 0; i < files.length; i++) {
+      signal?.throwIfAborted();
       let result: Uint8Array | string;
       try {
         result = await loadResized(files[i], spec);
@@ -59,6 +63,10 @@ export async function decodeFiles(
   const pool: Worker[] = [];
   try {
     await new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      signal?.addEventListener("abort", () => reject(signal.reason), {
+        once: true,
+      });
       let next = 0;
       const feed = (worker: Worker) => {
         if (next < files.length) {

@@ -21,6 +21,7 @@ import { defaultDataDir } from "./data_dir.ts";
 import { IMAGE_EXTENSIONS, MAX_IMAGE_PIXELS } from "./image_decode.ts";
 import { checkLimit, formatDecimalBytes } from "./limits.ts";
 import { ProgressBar, type ProgressMode } from "../util/progress.ts";
+import { Interrupted, listenForInterrupt } from "../util/interrupt.ts";
 import { seededPermutation } from "../util/random.ts";
 import { RandomState } from "./_numpy_random.ts";
 import { decodeFiles } from "./_decode_pool.ts";
@@ -203,6 +204,8 @@ export class ImageDataset {
   #pixels: Uint8Array | undefined;
   #file: PixelFile | undefined;
   #slots: Int32Array;
+  /** Batch streams begun and not yet finished (see endIterations). */
+  #streams = new Set<AsyncGenerator<{ xs: tf.Tensor4D; ys: tf.Tensor1D }>>();
   #lastTouch = 0;
 
   /**
@@ -375,15 +378,20 @@ export class ImageDataset {
   async *#streamBatches(
     epoch: number,
     labelDtype: "int32" | "float32",
+    onEnd: () => void = () => {},
   ): AsyncGenerator<{ xs: tf.Tensor4D; ys: tf.Tensor1D }> {
     const batches = this.#batchIndices(epoch);
     const { path, offset } = this.#file!;
     const slot = this.imageSize[0] * this.imageSize[1] * 3;
     const slots = batches.map((indices) => indices.map((i) => this.#slots[i]));
     let b = 0;
-    for await (const pixels of readAhead(path, offset, slot, slots)) {
-      this.#touch();
-      yield this.#makeBatch(batches[b++], pixels, labelDtype);
+    try {
+      for await (const pixels of readAhead(path, offset, slot, slots)) {
+        this.#touch();
+        yield this.#makeBatch(batches[b++], pixels, labelDtype);
+      }
+    } finally {
+      onEnd();
     }
   }
 
@@ -452,13 +460,31 @@ export class ImageDataset {
   ): tf.data.Dataset<{ xs: tf.Tensor4D; ys: tf.Tensor1D }> {
     let epoch = firstEpoch;
     // tf.data.generator calls this function again for each new iterator, i.e. each epoch.
-    return tf.data.generator(() =>
-      this.#file
-        ? this.#streamBatches(epoch++, "float32")
-        : this.#batches(epoch++, "float32")
-    ) as unknown as tf.data.Dataset<
+    return tf.data.generator(() => {
+      if (!this.#file) return this.#batches(epoch++, "float32");
+      const stream: AsyncGenerator<{ xs: tf.Tensor4D; ys: tf.Tensor1D }> = this
+        .#streamBatches(
+          epoch++,
+          "float32",
+          () => this.#streams.delete(stream),
+        );
+      this.#streams.add(stream);
+      return stream;
+    }) as unknown as tf.data.Dataset<
       { xs: tf.Tensor4D; ys: tf.Tensor1D }
     >;
+  }
+
+  /**
+   * Ends the batch streams that were left unfinished (training interrupted
+   * mid-epoch never reads an epoch's last batch), so their reading threads
+   * end; finished ones ended on their own. Nothing to do when the pixels are
+   * in memory.
+   */
+  async endIterations(): Promise<void> {
+    const open = [...this.#streams];
+    this.#streams.clear();
+    for (const stream of open) await stream.return(undefined);
   }
 
   /**
@@ -987,21 +1013,38 @@ async function decodeAll(
       unit: "files",
       mode: options.progress ?? "auto",
     });
-    const failed = await decodeFiles(
-      paths,
-      {
-        height,
-        width,
-        cropToAspectRatio: crop,
-        maxPixels: options.maxPixels ?? MAX_IMAGE_PIXELS,
-        maxFileBytes: options.maxFileBytes,
-      },
-      workers,
-      onImage,
-      (done) => bar.update(done),
-    );
-    bar.done();
-    return failed;
+    // Stop (SIGINT) ends decoding between two photos; nothing half-made is
+    // kept (the pixel cache is written under a temporary name).
+    const stop = listenForInterrupt();
+    let decoded = 0;
+    try {
+      const failed = await decodeFiles(
+        paths,
+        {
+          height,
+          width,
+          cropToAspectRatio: crop,
+          maxPixels: options.maxPixels ?? MAX_IMAGE_PIXELS,
+          maxFileBytes: options.maxFileBytes,
+        },
+        workers,
+        onImage,
+        (done) => {
+          decoded = done;
+          bar.update(done);
+        },
+        stop.signal,
+      );
+      bar.done();
+      return failed;
+    } catch (error) {
+      if (!stop.interrupted) throw error;
+      throw new Interrupted(
+        `Loading stopped by an interrupt after ${decoded} of ${count} photos: nothing was kept (no pixel cache was written); run this cell again to load them`,
+      );
+    } finally {
+      stop.close();
+    }
   };
 
   if (!(options.cache ?? true)) {

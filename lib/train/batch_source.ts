@@ -67,4 +67,10 @@ export interface BatchSource {
    * source only by its number of batches.
    */
   describe?(): BatchSourceDescription;
+  /**
+   * Ends every iteration still open: an epoch that training left unfinished
+   * (an interrupt) never reaches the end of its batches, and a source that
+   * reads ahead in a thread ends that thread here.
+   */
+  endIterations?(): Promise<void>;
 }

@@ -69,6 +69,24 @@ export interface TrainingCallback {
   ): void | "stop" | Promise<void | "stop">;
   /** After the last epoch. */
   onTrainEnd?(history: TrainingHistory): void | Promise<void>;
+  /**
+   * When an interrupt (Jupyter's Stop, Ctrl+C) ended training at a step
+   * boundary, instead of `onTrainEnd`; `trainModel` then throws a
+   * `TrainingInterrupted`.
+   */
+  onInterrupt?(info: TrainInterruptInfo): void | Promise<void>;
+}
+
+/** Where an interrupt stopped training, for {@linkcode TrainingCallback.onInterrupt}. */
+export interface TrainInterruptInfo {
+  /** The epoch cut short (1-based). */
+  epoch: number;
+  /** Its last complete step (0: none). */
+  step: number;
+  /** Steps per epoch. */
+  steps: number;
+  /** The complete epochs' history. */
+  history: TrainingHistory;
 }
 
 /** Order of the numbers in an epoch line, as Keras prints them. */

@@ -22,6 +22,35 @@ import { epochLogger, type TrainingCallback } from "./callbacks.ts";
 import { learningRateOf } from "./_learning_rate.ts";
 import type { BatchSource } from "./batch_source.ts";
 import { checkModelFitsData } from "./_model_fits_data.ts";
+import { Interrupted, listenForInterrupt } from "../util/interrupt.ts";
+
+/**
+ * Thrown by {@linkcode trainModel} when an interrupt (Jupyter's Stop, Ctrl+C)
+ * ended training at a step boundary: no step was cut in two, the model holds
+ * the weights after `step` of epoch `epoch`, and `history` the epochs that
+ * were complete.
+ */
+export class TrainingInterrupted extends Interrupted {
+  /**
+   * Where an interrupt stopped training.
+   *
+   * @param message Where training stopped and how to continue.
+   * @param epoch The epoch that was cut short (1-based).
+   * @param step The last complete step of that epoch (0 when none).
+   * @param steps Steps per epoch.
+   * @param history The complete epochs' history.
+   */
+  constructor(
+    message: string,
+    readonly epoch: number,
+    readonly step: number,
+    readonly steps: number,
+    readonly history: TrainingHistory,
+  ) {
+    super(message);
+    this.name = "TrainingInterrupted";
+  }
+}
 
 /** Options of {@linkcode trainModel}. */
 export interface TrainModelOptions {
@@ -71,6 +100,11 @@ export interface TrainModelOptions {
  * @throws {TypeError} When the model's outputs are not one per class of the
  *   data, or its fixed input size is not the images' size (sources with
  *   `describe()`, such as an `ImageDataset`).
+ * @throws {TrainingInterrupted} When an interrupt (Jupyter's Stop, Ctrl+C)
+ *   arrives before the last epoch ends: training stops after the step that
+ *   runs, the epoch cut short is not recorded (no callback hears its end),
+ *   `onInterrupt` callbacks are told, and the model stays usable (tfjs'
+ *   training flag is cleared, so training can start again).
  *
  * @example Two epochs on a tiny in-memory dataset
  * ```ts
@@ -160,52 +194,107 @@ export async function trainModel(
       model,
     })
   );
-  if (initialEpoch < epochs) {
-    let epochStart = 0;
-    await model.fitDataset(train.toTfDataset(initialEpoch), {
-      epochs,
-      initialEpoch,
-      // No batchesPerEpoch: tfjs then asks the dataset for a fresh iterator
-      // every epoch, which is when ImageDataset reshuffles.
-      validationData: validation?.toTfDataset(initialEpoch),
-      verbose: 0,
-      callbacks: {
-        // tfjs counts epochs and batches from 0; callbacks hear them from 1.
-        onEpochBegin: async (epoch) => {
-          epochStart = performance.now();
-          await each((c) => c.onEpochBegin?.(epoch + 1));
-        },
-        onBatchBegin: wantsBatchBegin
-          ? async (batch) => {
-            await each((c) => c.onBatchBegin?.(batch + 1));
-          }
-          : undefined,
-        onBatchEnd: async (batch, logs) => {
-          const metrics: EpochMetrics = normalizeMetrics(logs);
-          await each((c) => c.onBatchEnd?.(batch + 1, metrics));
-        },
-        onEpochEnd: async (epoch, logs) => {
-          const metrics = normalizeMetrics(logs);
-          for (const [key, value] of Object.entries(metrics)) {
-            (history[key as keyof EpochMetrics] ??= []).push(value);
-          }
-          history.seconds.push((performance.now() - epochStart) / 1000);
-          // The rate this epoch's last batch used, before any callback
-          // (reduce-on-plateau) changes it for the next epoch.
-          const lr = logLearningRate ? learningRateOf(model) : undefined;
-          if (lr !== undefined) (history.lr ??= []).push(lr);
-          let stop = false;
-          await each(async (c) => {
-            if ((await c.onEpochEnd?.(epoch + 1, history)) === "stop") {
-              stop = true;
-              // Set at once, so later callbacks (a checkpoint) see it.
+  // Stop (SIGINT) ends training after the step that runs, never inside one.
+  const stop = listenForInterrupt();
+  let epochNow = initialEpoch;
+  let stepNow = 0;
+  let cutShort = false;
+  try {
+    if (initialEpoch < epochs) {
+      let epochStart = 0;
+      await model.fitDataset(train.toTfDataset(initialEpoch), {
+        epochs,
+        initialEpoch,
+        // No batchesPerEpoch: tfjs then asks the dataset for a fresh iterator
+        // every epoch, which is when ImageDataset reshuffles.
+        validationData: validation?.toTfDataset(initialEpoch),
+        verbose: 0,
+        callbacks: {
+          // tfjs counts epochs and batches from 0; callbacks hear them from 1.
+          onEpochBegin: async (epoch) => {
+            epochStart = performance.now();
+            epochNow = epoch + 1;
+            stepNow = 0;
+            await each((c) => c.onEpochBegin?.(epoch + 1));
+          },
+          onBatchBegin: wantsBatchBegin
+            ? async (batch) => {
+              await each((c) => c.onBatchBegin?.(batch + 1));
+            }
+            : undefined,
+          onBatchEnd: async (batch, logs) => {
+            stepNow = batch + 1;
+            const metrics: EpochMetrics = normalizeMetrics(logs);
+            await each((c) => c.onBatchEnd?.(batch + 1, metrics));
+            // tfjs checks this flag after each step: the epoch ends here,
+            // without its validation.
+            if (stop.interrupted) {
+              cutShort = true;
               model.stopTraining = true;
             }
-          });
-          if (stop) model.stopTraining = true;
+          },
+          onEpochEnd: async (epoch, logs) => {
+            // An epoch cut short by an interrupt is not an epoch: no history
+            // entry, no checkpoint.
+            if (cutShort) return;
+            const metrics = normalizeMetrics(logs);
+            for (const [key, value] of Object.entries(metrics)) {
+              (history[key as keyof EpochMetrics] ??= []).push(value);
+            }
+            history.seconds.push((performance.now() - epochStart) / 1000);
+            // The rate this epoch's last batch used, before any callback
+            // (reduce-on-plateau) changes it for the next epoch.
+            const lr = logLearningRate ? learningRateOf(model) : undefined;
+            if (lr !== undefined) (history.lr ??= []).push(lr);
+            let stopEarly = false;
+            await each(async (c) => {
+              if ((await c.onEpochEnd?.(epoch + 1, history)) === "stop") {
+                stopEarly = true;
+                // Set at once, so later callbacks (a checkpoint) see it.
+                model.stopTraining = true;
+              }
+            });
+            if (stopEarly) model.stopTraining = true;
+            // An interrupt during validation or the callbacks: the epoch is
+            // complete and recorded; the next one does not start.
+            if (stop.interrupted && epoch + 1 < epochs) {
+              cutShort = true;
+              epochNow = epoch + 2;
+              stepNow = 0;
+              model.stopTraining = true;
+            }
+          },
         },
-      },
-    });
+      });
+    }
+  } finally {
+    stop.close();
+    // An epoch cut short leaves its batch iterator open (tfjs never finishes
+    // it); its reading thread ends here.
+    if (cutShort) await train.endIterations?.();
+  }
+  if (cutShort) {
+    const done = history.loss.length;
+    const info = {
+      epoch: epochNow,
+      step: stepNow,
+      steps: train.numBatches,
+      history,
+    };
+    await each((c) => c.onInterrupt?.(info));
+    throw new TrainingInterrupted(
+      `Training stopped by an interrupt in epoch ${epochNow} of ${epochs}${
+        stepNow > 0
+          ? `, after step ${stepNow} of ${train.numBatches}`
+          : ", before its first step"
+      }: the model holds the weights of that step (tfjs is ready to train again); the history holds the ${done} complete epoch${
+        done === 1 ? "" : "s"
+      }`,
+      epochNow,
+      stepNow,
+      train.numBatches,
+      history,
+    );
   }
   await each((c) => c.onTrainEnd?.(history));
   return history;

@@ -23,19 +23,27 @@
 import type * as tf from "@tensorflow/tfjs";
 import { relative } from "node:path";
 import { checkModelFitsData } from "./_model_fits_data.ts";
+import { isNotebook } from "../util/notebook.ts";
+import { listenForInterrupt } from "../util/interrupt.ts";
 import type { BatchSource } from "./batch_source.ts";
-import { epochLogger } from "./callbacks.ts";
+import { epochLogger, type TrainingCallback } from "./callbacks.ts";
 import {
+  type Checkpoint,
   loadCheckpoint,
   removeCheckpoints,
   restoreCallbackStates,
   restoreCheckpoint,
   type RestoredRun,
+  saveCheckpoint,
 } from "./checkpoint.ts";
 import type { TrainingHistory } from "./history.ts";
 import { modelCheckpoint } from "./model_checkpoint.ts";
 import { type FingerprintValue, runFingerprint } from "./run_fingerprint.ts";
-import { trainModel, type TrainModelOptions } from "./train.ts";
+import {
+  TrainingInterrupted,
+  trainModel,
+  type TrainModelOptions,
+} from "./train.ts";
 
 /** Options of {@linkcode trainWithCheckpoints}. */
 export interface TrainWithCheckpointsOptions
@@ -69,6 +77,12 @@ export interface TrainWithCheckpointsOptions
    * @default {console.log}
    */
   log?: (line: string) => void;
+  /**
+   * How to continue after an interrupt, ending its message ("… after epoch
+   * 3; run this cell again to continue").
+   * @default {"run this cell again" in a notebook, "run again" elsewhere}
+   */
+  continueHint?: string;
 }
 
 /**
@@ -130,10 +144,58 @@ export async function trainWithCheckpoints(
     keep,
     startOver = `pass fresh: true (or delete ${dir}) to start over`,
     log = console.log,
+    continueHint = isNotebook() ? "run this cell again" : "run again",
     callbacks = [epochLogger()],
     ...trainOptions
   } = options;
   const epochs = trainOptions.epochs ?? 10;
+  // Listening from here, so a Stop while the checkpoint is read or the
+  // starting state saved also ends the run at the first safe point.
+  const stop = listenForInterrupt();
+  try {
+    return await trainFromCheckpoint(model, train, {
+      dir,
+      settings,
+      fresh,
+      keep,
+      startOver,
+      log,
+      continueHint,
+      callbacks,
+      epochs,
+      trainOptions,
+    });
+  } finally {
+    stop.close();
+  }
+}
+
+async function trainFromCheckpoint(
+  model: tf.LayersModel,
+  train: BatchSource,
+  options:
+    & Required<
+      Omit<TrainWithCheckpointsOptions, keyof TrainModelOptions | "keep">
+    >
+    & {
+      keep: number | undefined;
+      callbacks: TrainingCallback[];
+      epochs: number;
+      trainOptions: Omit<TrainModelOptions, "initialEpoch" | "history">;
+    },
+): Promise<TrainingHistory> {
+  const {
+    dir,
+    settings,
+    fresh,
+    keep,
+    startOver,
+    log,
+    continueHint,
+    callbacks,
+    epochs,
+    trainOptions,
+  } = options;
   // Before any checkpoint is read or removed: a model that cannot learn the
   // data is refused as trainModel would refuse it.
   checkModelFitsData(model, train, "training");
@@ -175,22 +237,65 @@ export async function trainWithCheckpoints(
       }: training from epoch 1, a checkpoint after each epoch`,
     );
   }
-  // A finished run trains no epoch: the callbacks hear only onTrainBegin
-  // (initialEpoch = epochs) and onTrainEnd.
-  return await trainModel(model, train, {
-    ...trainOptions,
-    epochs,
-    // A run a callback stopped early is finished: no epoch is trained.
-    initialEpoch: restored?.stopped ? epochs : restored?.initialEpoch ?? 0,
-    history: restored?.history,
-    callbacks: [
-      ...callbacks,
-      modelCheckpoint({ dir, model, fingerprint, keep, callbacks }),
-    ],
+  // A run that starts from epoch 1 keeps its starting state aside (a
+  // checkpoint of epoch 0 in a temporary folder): an interrupt before the
+  // first epoch's checkpoint then puts the model back to where it started.
+  const start = restored ? undefined : await Deno.makeTempDir({
+    prefix: "cnn_start_",
   });
+  try {
+    if (start) {
+      await saveCheckpoint(model, start, {
+        epoch: 0,
+        epochs,
+        history: { loss: [], acc: [], seconds: [] },
+        fingerprint,
+        callbacks,
+      });
+    }
+    // A finished run trains no epoch: the callbacks hear only onTrainBegin
+    // (initialEpoch = epochs) and onTrainEnd.
+    return await trainModel(model, train, {
+      ...trainOptions,
+      epochs,
+      // A run a callback stopped early is finished: no epoch is trained.
+      initialEpoch: restored?.stopped ? epochs : restored?.initialEpoch ?? 0,
+      history: restored?.history,
+      callbacks: [
+        ...callbacks,
+        modelCheckpoint({ dir, model, fingerprint, keep, callbacks }),
+      ],
+    });
+  } catch (error) {
+    if (!(error instanceof TrainingInterrupted)) throw error;
+    // Back to the last complete epoch, as a restart and re-run would find it.
+    const last = await loadCheckpoint(dir) ??
+      (start ? await loadCheckpoint(start) : undefined) as Checkpoint;
+    const back = await restoreCheckpoint(model, last, {
+      fingerprint,
+      epochs,
+      startOver,
+    });
+    restoreCallbackStates(callbacks, back.callbackStates);
+    const where = `in epoch ${error.epoch} of ${epochs}${
+      error.step > 0 ? `, after step ${error.step} of ${error.steps}` : ""
+    }`;
+    throw new TrainingInterrupted(
+      back.initialEpoch === 0
+        ? `Training stopped by an interrupt ${where}, before the first checkpoint: the model is back to its starting weights; ${continueHint} to train from epoch 1`
+        : `Training stopped by an interrupt ${where}: the model is back to its state after epoch ${back.initialEpoch}, from its checkpoint in ${
+          shortPath(dir)
+        }; ${continueHint} to continue after epoch ${back.initialEpoch}`,
+      error.epoch,
+      error.step,
+      error.steps,
+      back.history,
+    );
+  } finally {
+    if (start) await Deno.remove(start, { recursive: true }).catch(() => {});
+  }
 }
 
-/** A path as short as it can be shown: relative to the working folder when that is shorter. */
 function shortPath(path: string): string {
   const fromHere = relative(Deno.cwd(), path);
   return fromHere.length < path.length ? fromHere : path;

@@ -301,6 +301,18 @@ export function trainingDisplay(
       } else if (mode === "plain") log(line);
       if (live) await live.update(plotTrainingProgress(history));
     },
+    onInterrupt({ epoch, step, steps }) {
+      // The running bar gives way to a line that says where training stopped.
+      const line =
+        `Epoch ${epoch}/${epochs}  stopped by an interrupt after step ${step} of ${steps} (this epoch is not counted)`;
+      if (mode === "jupyter") {
+        lines.push(line);
+        drawNotebook();
+      } else if (mode === "tty") {
+        write(`\r\x1b[K`);
+        log(line);
+      } else if (mode === "plain") log(line);
+    },
   };
   return [display];
 }

@@ -50,7 +50,7 @@ export async function frontendMissing(
   if ((await run(["-c", "import notebook"])) === null) {
     missing.push("the Notebook server (apt-get install jupyter-notebook)");
   } else if ((await denoKernelPath()) === null) {
-    missing.push("the Deno kernel (deno jupyter --install)");
+    missing.push("the Deno kernel (deno task kernel)");
   }
   return missing.length ? missing.join(", ") : null;
 }

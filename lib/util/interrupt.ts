@@ -1,0 +1,155 @@
+/**
+ * Stop, as Python's KeyboardInterrupt stops: long work (training, loading
+ * photos, explanation maps) listens for an interrupt — Jupyter's Stop button,
+ * which sends SIGINT to the kernel, or Ctrl+C in a terminal — and ends at the
+ * next safe point (after a training step, between two photos), leaving
+ * everything usable: the kernel and its variables, the model, the fast
+ * backend, the checkpoints. It then throws {@linkcode Interrupted}, so the
+ * cell ends with a message saying where it stopped and how to continue.
+ *
+ In a terminal, SIGINT means "stop at the next safe point" only while such
+ * work runs; outside it, and on a second Ctrl+C while the first is being
+ * honoured, it ends the process as usual. In a notebook, once our work has
+ * listened, the kernel keeps listening: a Stop that comes when nothing of
+ * ours runs (the cell just finished) is reported and ignored instead of
+ * ending the kernel. Code that never yields (`while (true) {}`) cannot be
+ * stopped cooperatively: its Stop waits until it yields; restart the kernel
+ * then.
+ *
+ * Why not Jupyter's `"interrupt_mode": "message"`: Deno 2.9.6's kernel answers
+ * that message by terminating the JavaScript that runs at that instant, which
+ * stops a synchronous loop but leaves an awaiting cell (training awaits every
+ * batch) busy for good — measured: the cell and every cell after it still
+ * waited 90 s later. A terminated call can also leave tfjs mid-kernel.
+ *
+ * @example Work that stops at the next safe point
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Interrupted, listenForInterrupt } from "./interrupt.ts";
+ *
+ * const stop = listenForInterrupt();
+ * try {
+ *   for (let step = 1; step <= 3; step++) {
+ *     stop.check(() => `stopped before step ${step}`); // throws Interrupted after SIGINT
+ *   }
+ * } finally {
+ *   stop.close();
+ * }
+ * assert.equal(new Interrupted("x").name, "Interrupted");
+ * ```
+ *
+ * @module
+ */
+
+import { isNotebook } from "./notebook.ts";
+
+/** Thrown by work that an interrupt (Stop, Ctrl+C) ended at a safe point. */
+export class Interrupted extends Error {
+  /**
+   * An interrupt's error.
+   *
+   * @param message Where the work stopped, what holds, how to continue.
+   * @param options The error's cause, if any.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "Interrupted";
+  }
+}
+
+/** A listener for the interrupt, from {@linkcode listenForInterrupt}. */
+export interface InterruptListener {
+  /** Aborted when an interrupt arrives; `signal.reason` is an {@linkcode Interrupted}. */
+  readonly signal: AbortSignal;
+  /** Whether an interrupt arrived since the outermost listener opened. */
+  readonly interrupted: boolean;
+  /**
+   * Throws an {@linkcode Interrupted} with `where()`'s message when an
+   * interrupt arrived; else does nothing.
+   */
+  check(where: () => string): void;
+  /** Stops listening (the last listener closed restores SIGINT's usual meaning). */
+  close(): void;
+}
+
+let open = 0;
+let controller: AbortController | undefined;
+let listening = false;
+
+function onSigint(): void {
+  if (open === 0 || !controller) {
+    // Only in a notebook, which keeps listening between cells.
+    console.error(
+      "Interrupt received while no training or loading ran: nothing to stop, the kernel and its variables are kept.",
+    );
+    return;
+  }
+  if (controller.signal.aborted) {
+    console.error(
+      "Interrupt received again: already stopping at the next safe point.",
+    );
+    return;
+  }
+  // In a terminal a second Ctrl+C ends the process, as usual: for when the
+  // safe point never comes.
+  if (!isNotebook()) stopListening();
+  console.error(
+    isNotebook()
+      ? "Interrupt received: stopping at the next safe point."
+      : "Interrupt received: stopping at the next safe point (Ctrl+C again ends the process now).",
+  );
+  controller.abort(new Interrupted("Interrupted"));
+}
+
+function stopListening(): void {
+  if (!listening) return;
+  listening = false;
+  try {
+    Deno.removeSignalListener("SIGINT", onSigint);
+  } catch {
+    // Already removed, or signals unsupported here.
+  }
+}
+
+/**
+ * Listens for an interrupt (SIGINT) until `close()`: work calls `check()` at
+ * its safe points. Listeners nest (training inside a checkpointed run shares
+ * one); the first opened installs the SIGINT handler, the last closed
+ * removes it. Where signals cannot be listened to (no permission, an
+ * unsupported platform) the listener never fires and work runs as before.
+ *
+ * @returns The listener; close it in a `finally`.
+ */
+export function listenForInterrupt(): InterruptListener {
+  if (open++ === 0) {
+    controller = new AbortController();
+    if (!listening) {
+      try {
+        Deno.addSignalListener("SIGINT", onSigint);
+        listening = true;
+      } catch {
+        // No signals here (permission, platform): work runs to its end.
+      }
+    }
+  }
+  const own = controller!;
+  let closed = false;
+  return {
+    signal: own.signal,
+    get interrupted() {
+      return own.signal.aborted;
+    },
+    check(where: () => string) {
+      if (own.signal.aborted) throw new Interrupted(where());
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      if (--open === 0) {
+        // A notebook keeps listening, so a late Stop never ends the kernel.
+        if (!isNotebook()) stopListening();
+        controller = undefined;
+      }
+    },
+  };
+}
