@@ -12,7 +12,7 @@
  * one-cell notebook `# Hi` is enough), so `deno.json` leaves `notebooks/` out
  * of `deno fmt` and each cell is checked here instead, as the `.ts` or `.md`
  * file it is: the same formatter, one cell per file, so it cannot disagree
- * with itself. `deno fmt notebooks/NAME.ipynb` fixes what it reports.
+ * with itself. `deno fmt --no-config notebooks/NAME.ipynb` fixes what it reports.
  *
  * ```sh
  * deno run -A tools/lint_notebooks.ts   # part of `deno task check`
@@ -103,7 +103,7 @@ try {
       report.replaceAll(cellFiles + "/", "notebooks/(cells of) ") +
         `\nNot formatted: ${
           unformatted.join("; ")
-        }\nFix with deno fmt notebooks/<name>.ipynb`,
+        }\nFix with deno fmt --no-config notebooks/<name>.ipynb (deno.json leaves notebooks/ out of deno fmt)`,
     );
     Deno.exit(1);
   }

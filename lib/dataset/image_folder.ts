@@ -488,6 +488,87 @@ export class ImageDataset {
   }
 
   /**
+   * Some of the samples, sharing this dataset's pixels (nothing is copied or
+   * decoded again), optionally with new class names and labels — for a
+   * smaller task carved out of a bigger one (transfer learning, notebook 6).
+   *
+   * @param indices Sample indices to keep, in the new order.
+   * @param options New `classNames` and a `labels` entry per kept sample
+   *   (both or neither), and the shuffle seed and batch size (default: this
+   *   dataset's).
+   * @returns A dataset of `indices.length` samples.
+   * @throws {RangeError} When an index is outside the dataset, or a label is
+   *   not an index into `classNames`.
+   *
+   * @example Two classes of three, relabelled 0 and 1
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { ImageDataset } from "./image_folder.ts";
+   *
+   * const all = new ImageDataset({
+   *   classNames: ["a", "b", "c"], paths: ["a.png", "b.png", "c.png"],
+   *   labels: Int32Array.from([0, 1, 2]), pixels: new Uint8Array(3 * 3),
+   *   slots: Int32Array.from([0, 1, 2]), imageSize: [1, 1], batchSize: 2,
+   *   shuffle: false, seed: 0,
+   * });
+   * const bc = all.select([1, 2], { classNames: ["b", "c"], labels: [0, 1] });
+   * assert.deepEqual(bc.paths, ["b.png", "c.png"]);
+   * assert.deepEqual([...bc.labels], [0, 1]);
+   * ```
+   */
+  select(
+    indices: ArrayLike<number>,
+    options: {
+      classNames?: string[];
+      labels?: ArrayLike<number>;
+      seed?: number;
+      batchSize?: number;
+    } = {},
+  ): ImageDataset {
+    const keep = Array.from(indices);
+    const bad = keep.find((i) =>
+      !Number.isInteger(i) || i < 0 || i >= this.size
+    );
+    if (bad !== undefined) {
+      throw new RangeError(
+        `Cannot select samples: every index must be an integer in [0, ${this.size}), received ${bad}`,
+      );
+    }
+    if ((options.classNames === undefined) !== (options.labels === undefined)) {
+      throw new TypeError(
+        "Cannot select samples: give both classNames and labels, or neither",
+      );
+    }
+    const classNames = options.classNames ?? this.classNames;
+    const labels = options.labels
+      ? Int32Array.from(options.labels)
+      : Int32Array.from(keep, (i) => this.labels[i]);
+    if (labels.length !== keep.length) {
+      throw new RangeError(
+        `Cannot select samples: labels must have one entry per index (${keep.length}), received ${labels.length}`,
+      );
+    }
+    const badLabel = labels.find((l) => l < 0 || l >= classNames.length);
+    if (badLabel !== undefined) {
+      throw new RangeError(
+        `Cannot select samples: a label must index classNames (${classNames.length} classes), received ${badLabel}`,
+      );
+    }
+    return new ImageDataset({
+      classNames,
+      paths: keep.map((i) => this.paths[i]),
+      labels,
+      pixels: this.#pixels,
+      pixelFile: this.#file,
+      slots: Int32Array.from(keep, (i) => this.#slots[i]),
+      imageSize: this.imageSize,
+      batchSize: options.batchSize ?? this.batchSize,
+      shuffle: this.shuffle,
+      seed: options.seed ?? this.seed,
+    });
+  }
+
+  /**
    * The first `n` samples (all if fewer), sharing this dataset's pixels and class names.
    *
    * @param n Number of samples to keep.

@@ -33,6 +33,7 @@ export * from "./archive.ts";
 export * from "./limits.ts";
 export * from "./image_decode.ts";
 export * from "./image_folder.ts";
+export * from "./class_subset.ts";
 export * from "./flowers.ts";
 export * from "./source.ts";
 export * from "./load_image.ts";

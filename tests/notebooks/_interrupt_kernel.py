@@ -32,6 +32,7 @@ import nbformat
 from jupyter_client.manager import start_new_kernel
 
 HANG_S = 120  # a cell still busy this long after Stop counts as a hang
+LATE_S = 1.0  # quiet seconds after idle before a cell's output counts as complete
 
 
 def main():
@@ -63,12 +64,20 @@ def main():
         return kc.execute(code), time.time()
 
     def collect(msg_id, timeout, until=None):
-        """Output text and error of a cell, until idle (or `until(text)` is true)."""
-        text, error, end = [], None, time.time() + timeout
+        """Output text and error of a cell, until idle (or `until(text)` is true).
+
+        Deno's kernel sometimes sends a cell's last console.log lines just after
+        reporting idle, so after idle this keeps reading until LATE_S seconds pass
+        without a message for the cell.
+        """
+        text, error, end, idle_at = [], None, time.time() + timeout, None
         while time.time() < end:
             try:
-                msg = kc.get_iopub_msg(timeout=max(0.05, end - time.time()))
+                wait = LATE_S if idle_at else max(0.05, end - time.time())
+                msg = kc.get_iopub_msg(timeout=wait)
             except queue.Empty:
+                if idle_at:
+                    return "".join(text), error, True
                 break
             if msg["parent_header"].get("msg_id") != msg_id:
                 continue
@@ -80,10 +89,10 @@ def main():
             elif kind == "error":
                 error = f'{content["ename"]}: {content["evalue"]}'
             elif kind == "status" and content["execution_state"] == "idle":
-                return "".join(text), error, True
+                idle_at = time.time()
             if until and until("".join(text)):
                 return "".join(text), error, False
-        return "".join(text), error, False
+        return "".join(text), error, idle_at is not None
 
     def run(code, timeout=600):
         msg_id, _ = start(code)
