@@ -816,9 +816,10 @@ async function indexDirectory(dir: string) {
 }
 
 /**
- * A seeded subset of `limit` sample indices with every class represented
- * roughly in proportion (largest-remainder rounding, at least one per class),
- * returned in the original (sorted) order.
+ * A seeded subset of exactly `limit` sample indices (`limit` ≥ the number of
+ * classes) with every class represented roughly in proportion
+ * (largest-remainder rounding, at least one per class), returned in the
+ * original (sorted) order.
  */
 function stratifiedSubset(
   labels: number[],
@@ -835,6 +836,19 @@ function stratifiedSubset(
     Math.min(byClass[c].length, Math.max(1, Math.floor(q)))
   );
   let left = limit - quota.reduce((a, b) => a + b, 0);
+  // "At least one per class" can overshoot (classes of 40, 1, 1, 1, 1 with a
+  // limit of 5 give 1 + 1 + 1 + 1 + 4): take the extras back from the largest
+  // quotas, so the subset holds exactly `limit` (the caller ensures
+  // limit ≥ numClasses).
+  while (left < 0) {
+    let c = -1;
+    quota.forEach((q, k) => {
+      if (q > 1 && (c < 0 || q > quota[c])) c = k;
+    });
+    if (c < 0) break;
+    quota[c]--;
+    left++;
+  }
   const byRemainder = exact.map((q, c) => [q - Math.floor(q), c]).sort((a, b) =>
     b[0] - a[0]
   );

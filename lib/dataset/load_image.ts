@@ -75,9 +75,19 @@ export async function loadImage(
     });
     return { data, height, width };
   } catch (error) {
-    const ErrorClass = (error as Error).constructor as ErrorConstructor;
+    // One sentence, not one wrapped in another: the decoder's reason, then
+    // the file, then what the decoder received.
+    const message = (error as Error).message;
+    const parts = message.match(/^Cannot [^:]+: (.*?)(?:, received (.*))?$/s);
+    const why = parts ? parts[1] : message;
+    const got = parts?.[2];
+    const ErrorClass = (error as Error).constructor as new (
+      message: string,
+      options?: ErrorOptions,
+    ) => Error;
     throw new ErrorClass(
-      `Cannot load image: ${(error as Error).message}, received ${name}`,
+      `Cannot load image: ${why}, received ${name}${got ? ` (${got})` : ""}`,
+      { cause: error },
     );
   }
 }

@@ -75,7 +75,11 @@ export interface OcclusionResult extends Heatmap {
    * `(row * stride, col * stride)`; negative when hiding helped.
    */
   drops: number[][];
-  /** The largest positive drop of a pixel's covering patches: the heat 1 stands for (0 if none). */
+  /**
+   * The heat 1 stands for: the largest of the pixels' values, each pixel's
+   * value being the mean positive drop of the patches covering it (0 if none);
+   * smaller than the largest single patch's drop in `drops`.
+   */
   scale: number;
   /** Patch side and stride used, in pixels. */
   patch: number;

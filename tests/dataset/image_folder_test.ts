@@ -447,6 +447,34 @@ Deno.test("imageDatasetFromDirectory() limit picks a seeded subset keeping every
   });
 });
 
+Deno.test("imageDatasetFromDirectory() limit is exact when one photo per class overshoots it (40, 1, 1, 1, 1 with limit 5)", async () => {
+  await withDir(async (dir) => {
+    await makeImageFolder(dir, ["a", "b", "c", "d", "e"], [40, 1, 1, 1, 1]);
+    const lines: string[] = [];
+    for (const limit of [5, 6, 7]) {
+      const ds = await imageDatasetFromDirectory(dir, {
+        ...QUIET,
+        imageSize: [2, 2] as [number, number],
+        limit,
+        seed: 3,
+        shuffle: false,
+        log: (l: string) => lines.push(l),
+      });
+      assert.equal(ds.size, limit, `limit ${limit}`);
+      assert.deepEqual(new Set(ds.labels), new Set([0, 1, 2, 3, 4]));
+      assert.equal(
+        ds.labels.filter((l) => l === 0).length,
+        limit - 4,
+        `limit ${limit}: the large class gives up the extras`,
+      );
+    }
+    assert.equal(
+      lines[0],
+      "Found 44 files belonging to 5 classes. Using a subset of 5 (limit).",
+    );
+  });
+});
+
 Deno.test("imageDatasetFromDirectory() decodes with workers and reuses its pixel cache", async () => {
   await withDir(async (dir) => {
     await makeImageFolder(`${dir}/data`, ["a", "b"], [5, 4], "jpg", 12);

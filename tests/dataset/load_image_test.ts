@@ -37,11 +37,10 @@ Deno.test("loadImage() crops to the aspect ratio when asked", async () => {
 Deno.test("loadImage() names the source that is not an image", async () => {
   const path = `${await Deno.makeTempDir()}/notes.txt`;
   await Deno.writeTextFile(path, "hello");
-  await assert.rejects(
-    loadImage(path, { size: [4, 4] }),
-    (error: Error) =>
-      error instanceof TypeError &&
-      /^Cannot load image: .*, received .*notes\.txt$/.test(error.message),
-  );
+  await assert.rejects(loadImage(path, { size: [4, 4] }), {
+    name: "TypeError",
+    message:
+      `Cannot load image: not a JPEG, PNG, GIF or BMP file (unknown signature), received ${path} (5 bytes starting 68 65 6c 6c)`,
+  });
   await Deno.remove(path);
 });
