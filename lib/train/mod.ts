@@ -39,3 +39,4 @@ export * from "./accuracy_noise.ts";
 export * from "./mcnemar.ts";
 export * from "./restore_epoch.ts";
 export * from "./better_recipe.ts";
+export * from "./pretrained_model.ts";
