@@ -15,6 +15,7 @@ import {
 } from "./image_folder.ts";
 import { resolveDataFolder } from "./source.ts";
 import type { SizeLimits } from "./limits.ts";
+import { keepKernelOnStop } from "../util/interrupt.ts";
 
 /** Environment variable the notebooks read their data source from. */
 export const DATA_ENV = "CNN_DATA";
@@ -40,6 +41,10 @@ export type LoadDatasetOptions = Omit<LoadFlowerPhotosOptions, "url">;
  * `.tar` archive, or a URL of one. The tutorial's settings apply (80/20 split
  * with seed 123, 180×180, batches of 32) unless overridden, and the split is
  * the one Keras' `image_dataset_from_directory` makes.
+ *
+ * In a notebook it also keeps the kernel on Stop from then on
+ * (`keepKernelOnStop`): Stop ends training or loading at a safe point and is
+ * ignored, with a message, when nothing of ours listens for it.
  *
  * @param source Where the photos are; `undefined` for flower_photos.
  * @param options Dataset options (size, batch size, seed, limit, …).
@@ -74,6 +79,8 @@ export async function loadDataset(
   source: string | undefined,
   options: LoadDatasetOptions = {},
 ): Promise<[ImageDataset, ImageDataset]> {
+  // In a notebook, Stop from now on ends our long work, never the kernel.
+  keepKernelOnStop();
   if (!source) return await loadFlowerPhotos(options);
   const dir = await resolveDataFolder(source, {
     dataDir: options.dataDir,

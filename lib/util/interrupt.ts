@@ -10,9 +10,10 @@
  In a terminal, SIGINT means "stop at the next safe point" only while such
  * work runs; outside it, and on a second Ctrl+C while the first is being
  * honoured, it ends the process as usual. In a notebook, once our work has
- * listened, the kernel keeps listening: a Stop that comes when nothing of
- * ours runs (the cell just finished) is reported and ignored instead of
- * ending the kernel. Code that never yields (`while (true) {}`) cannot be
+ * listened (or {@linkcode keepKernelOnStop} was called, as `loadDataset`
+ * does), the kernel keeps listening: a Stop that comes when nothing of ours
+ * runs (the cell just finished, or an explanation map is computed) is
+ * reported and ignored instead of ending the kernel. Code that never yields (`while (true) {}`) cannot be
  * stopped cooperatively: its Stop waits until it yields; restart the kernel
  * then.
  *
@@ -108,6 +109,24 @@ function stopListening(): void {
     Deno.removeSignalListener("SIGINT", onSigint);
   } catch {
     // Already removed, or signals unsupported here.
+  }
+}
+
+/**
+ * In a notebook, starts listening for SIGINT for the rest of the kernel's
+ * life, so that a Stop when nothing of ours runs (the cell just finished, or
+ * it computes something that never looks for an interrupt, such as an
+ * explanation map) is reported and ignored instead of ending the kernel and
+ * its variables. `loadDataset` calls it; outside a notebook it does nothing.
+ * Idempotent.
+ */
+export function keepKernelOnStop(): void {
+  if (!isNotebook() || listening) return;
+  try {
+    Deno.addSignalListener("SIGINT", onSigint);
+    listening = true;
+  } catch {
+    // No signals here: Stop keeps its usual meaning.
   }
 }
 

@@ -12,7 +12,9 @@ run), then:
 2. interrupts a load of all the photos into an empty pixel cache while it
    decodes; checks the error, that no cache file was left, and that the kernel
    and the earlier dataset still work;
-3. ROUNDS times: builds a fresh model, starts the training cell and interrupts
+3. interrupts a synchronous 3-second computation (as an explanation map is):
+   the cell must end normally and the kernel stay;
+4. ROUNDS times: builds a fresh model, starts the training cell and interrupts
    it at a random moment (seeded), then checks the kernel answers within
    HANG_S seconds and that re-running the cell finishes the run.
 
@@ -144,7 +146,18 @@ def main():
         out, err = run("console.log(`batches ${train.numBatches}`)")
         report("loading: the earlier dataset still works", err is None and "batches" in out, error=err)
 
-        # 3. Stop at random moments during training.
+        # 3. Stop during a synchronous computation (as an explanation map is):
+        #    it cannot stop there; the Stop is reported and ignored, the kernel stays.
+        msg_id, _ = start("globalThis.sync = 0; { const end = performance.now() + 3000;"
+                          " while (performance.now() < end) globalThis.sync++; } console.log('sync done');")
+        time.sleep(1.0)
+        km.interrupt_kernel()
+        text, error, idle = collect(msg_id, HANG_S)
+        report("synchronous work: the Stop waits for it, the cell ends normally",
+               idle and error is None and "sync done" in text, error=error)
+        report("synchronous work: the kernel answers", alive())
+
+        # 4. Stop at random moments during training.
         rng = random.Random(seed)
         hangs = 0
         for r in range(rounds):

@@ -276,6 +276,41 @@ const NOTEBOOKS: Record<string, Expectation[]> = {
       min: 2,
     },
   ],
+  "06": [
+    {
+      what: "backbone accuracy",
+      pattern: new RegExp(
+        String
+          .raw`validation accuracy (?<acc>${NUM}) ± (?<se>${NUM}) on \d+ photos`,
+        "g",
+      ),
+      ranges: { acc: ACCURACY, se: [0, 0.5] },
+    },
+    {
+      what: "nearest neighbours",
+      pattern: new RegExp(
+        String.raw`: +(?<percent>${NUM})% ± (?<se>${NUM})%$`,
+        "gm",
+      ),
+      ranges: { percent: PERCENT, se: PERCENT },
+      min: 3,
+    },
+    {
+      what: "learning-curve table",
+      pattern: new RegExp(
+        String
+          .raw`^\| (?:\d+|all) \| \d+ \| (?<scratch>${NUM}) ± (?:${NUM}|–) \| (?<frozen>${NUM}) ± (?:${NUM}|–) \| (?<tuned>${NUM}) ± (?:${NUM}|–) \| (?<se>${NUM}) \|$`,
+        "gm",
+      ),
+      ranges: {
+        scratch: ACCURACY,
+        frozen: ACCURACY,
+        tuned: ACCURACY,
+        se: [0, 0.5],
+      },
+      min: 2,
+    },
+  ],
 };
 
 /** Options of {@linkcode figureProblems}. */

@@ -3,7 +3,8 @@
  * drives the kernel registered by `deno task kernel` through jupyter_client
  * (what Jupyter's frontends use), runs notebook 2's cells in quick mode and
  * interrupts training after its first epoch line, loading while it decodes,
- * then training at 20 random (seeded) moments. Every check must hold: the
+ * a synchronous computation (which must end normally), then training at 20
+ * random (seeded) moments. Every check must hold: the
  * cell ends with a message saying where it stopped, the kernel answers, the
  * model predicts, re-running the cell resumes and finishes, no half-written
  * cache is left, and no Stop leaves the kernel busy (a hang).
@@ -57,8 +58,8 @@ Deno.test({
         new TextDecoder().decode(result.stderr).slice(-3000),
       );
       assert.ok(result.success, `driver exit ${result.code}`);
-      // Every check ran: 9 named ones, one per round and the hang count.
-      assert.equal(checks.filter((c) => c.check).length, 9 + ROUNDS + 1);
+      // Every check ran: 11 named ones, one per round and the hang count.
+      assert.equal(checks.filter((c) => c.check).length, 11 + ROUNDS + 1);
     } finally {
       await Deno.remove(workdir, { recursive: true });
     }
