@@ -161,6 +161,10 @@ export class ProgressBar {
     const parts: string[] = [];
     if (this.label) parts.push(this.label);
     const rate = elapsed > 0 ? current / elapsed : 0;
+    // Under one per second a rate reads "0 runs/s": give the time of one instead.
+    const rateText = unit !== "B" && rate > 0 && rate < 1
+      ? `${formatDuration(1 / rate)} each`
+      : `${formatCount(rate, unit)}${unit === "B" ? "" : unitText}/s`;
     if (this.total > 0) {
       const fraction = Math.min(1, Math.max(0, current / this.total));
       const filled = Math.round(fraction * this.width);
@@ -173,7 +177,7 @@ export class ProgressBar {
           formatCount(this.total, unit)
         }${unitText}`,
       );
-      parts.push(`${formatCount(rate, unit)}${unit === "B" ? "" : unitText}/s`);
+      parts.push(rateText);
       if (this.#finished) parts.push(`in ${formatDuration(elapsed)}`);
       else {
         const eta = rate > 0 ? (this.total - current) / rate : Infinity;
@@ -181,7 +185,7 @@ export class ProgressBar {
       }
     } else {
       parts.push(`${formatCount(current, unit)}${unitText}`);
-      parts.push(`${formatCount(rate, unit)}${unit === "B" ? "" : unitText}/s`);
+      parts.push(rateText);
       if (this.#finished) parts.push(`in ${formatDuration(elapsed)}`);
     }
     if (suffix) parts.push(suffix);

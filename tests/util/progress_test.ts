@@ -75,7 +75,7 @@ Deno.test("ProgressBar.done() rounds the elapsed time before splitting it", () =
   });
   now = 119_600;
   bar.done();
-  assert.equal(lines.at(-1), "Decoding 10/10 0/s in 2m00s\n");
+  assert.equal(lines.at(-1), "Decoding 10/10 12s each in 2m00s\n");
 });
 
 Deno.test("ProgressBar() rejects a bad width", () => {
@@ -85,4 +85,19 @@ Deno.test("ProgressBar() rejects a bad width", () => {
       "Cannot create progress bar: width must be a positive integer, received 0",
     ),
   );
+});
+
+Deno.test("ProgressBar gives the time of one item when fewer than one finish per second", () => {
+  let now = 0;
+  const lines: string[] = [];
+  const bar = new ProgressBar(4, {
+    label: "Runs",
+    unit: "runs",
+    mode: "plain",
+    write: (t) => lines.push(t),
+    now: () => now,
+  });
+  now = 114_000;
+  bar.update(2);
+  assert.equal(bar.render(), "Runs 2/4 runs 57s each ETA 1m54s");
 });
