@@ -39,6 +39,12 @@ for (const path of listNotebooks()) {
           quick: true,
           outDir,
           cellTimeout: 300,
+          // A quick run must not replace the trained model or the checkpoints
+          // of a full run in out/.
+          env: {
+            CNN_MODEL_DIR: `${outDir}/model`,
+            CNN_CHECKPOINTS: `${outDir}/checkpoints`,
+          },
         });
         const nb: NotebookJson = JSON.parse(await Deno.readTextFile(written));
         const outputs = nb.cells.flatMap((c) => c.outputs ?? []);

@@ -312,10 +312,15 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     const name = notebooks.find((n) => n.startsWith("02_"))!;
+    // The quick run saves a model and checkpoints: into a temporary folder,
+    // never over the full run's in out/.
+    const scratch = await Deno.makeTempDir({ prefix: "frontend_run_" });
     const { browser, server, done } = await setUp({
       CNN_QUICK: "1",
       FLOWER_PHOTOS_URL: Deno.env.get("FLOWER_PHOTOS_URL") ??
         DEFAULT_FLOWER_URL,
+      CNN_MODEL_DIR: `${scratch}/model`,
+      CNN_CHECKPOINTS: `${scratch}/checkpoints`,
     });
     try {
       const page = await browser.newPage();
@@ -381,6 +386,7 @@ Deno.test({
       await page.close();
     } finally {
       await done();
+      await Deno.remove(scratch, { recursive: true }).catch(() => {});
     }
   },
 });
