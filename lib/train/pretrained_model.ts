@@ -102,10 +102,13 @@ export async function loadPretrainedModel(
         !remote || error instanceof RangeError ||
         error instanceof Deno.errors.NotFound
       ) throw error;
+      // The download error's reason only ("the request failed (fetch
+      // failed)"), not its whole sentence inside this one.
+      const message = (error as Error).message;
+      const why = message.match(/^Cannot .*?: (.+?)(?:; |, received |$)/s)
+        ?.[1] ?? message;
       throw new Error(
-        `Cannot load the pretrained model: ${fileUrl} could not be downloaded (${
-          (error as Error).message
-        }); without internet, copy model.json and its weight files into a folder elsewhere and set ${PRETRAINED_URL_ENV} to that model.json (a path or file:// URL), received ${url}`,
+        `Cannot load the pretrained model: ${fileUrl} could not be downloaded (${why}); without internet, copy model.json and its weight files into a folder elsewhere and set ${PRETRAINED_URL_ENV} to that model.json (a path or file:// URL), received ${url}`,
         { cause: error },
       );
     }

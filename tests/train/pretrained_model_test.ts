@@ -106,6 +106,7 @@ Deno.test("loadPretrainedModel() without a network names CNN_PRETRAINED_URL; ove
             `^Cannot load the pretrained model: http://127\\.0\\.0\\.1:9/pub/model\\.json could not be downloaded \\(.*\\); without internet, copy model\\.json and its weight files into a folder elsewhere and set ${PRETRAINED_URL_ENV} to that model\\.json \\(a path or file:// URL\\), received http://127\\.0\\.0\\.1:9/pub/model\\.json$`,
           ),
         );
+        assert.equal(error.message.match(/Cannot/g)?.length, 1, "one sentence");
         return true;
       },
     );
