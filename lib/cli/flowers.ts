@@ -11,7 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
-import type { ImageDataset } from "../dataset/image_folder.ts";
+import type { ImageDataset } from "../dataset/image_dataset.ts";
 import { FLOWER_DEFAULTS } from "../dataset/flowers.ts";
 import { loadDataset } from "../dataset/load_dataset.ts";
 import { parseByteSize, type SizeLimits } from "../dataset/limits.ts";

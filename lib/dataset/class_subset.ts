@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { ImageDataset } from "./image_folder.ts";
+import type { ImageDataset } from "./image_dataset.ts";
 import { seededPermutation } from "../util/random.ts";
 
 /** Options of {@linkcode classSubset}. */
@@ -38,7 +38,7 @@ export interface ClassSubsetOptions {
  * @example Two of three classes, one photo each
  * ```ts
  * import assert from "node:assert/strict";
- * import { ImageDataset } from "./image_folder.ts";
+ * import { ImageDataset } from "./image_dataset.ts";
  * import { classSubset } from "./class_subset.ts";
  *
  * const data = new ImageDataset({

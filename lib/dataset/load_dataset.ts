@@ -8,8 +8,8 @@
 import { join } from "node:path";
 import { defaultDataDir } from "./data_dir.ts";
 import { FLOWER_DEFAULTS, flowerPhotosDir } from "./flowers.ts";
+import type { ImageDataset } from "./image_dataset.ts";
 import {
-  type ImageDataset,
   imageDatasetFromDirectory,
   type ImageDatasetOptions,
 } from "./image_folder.ts";

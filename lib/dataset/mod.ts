@@ -32,6 +32,7 @@ export * from "./fetch.ts";
 export * from "./archive.ts";
 export * from "./limits.ts";
 export * from "./image_decode.ts";
+export * from "./image_dataset.ts";
 export * from "./image_folder.ts";
 export * from "./class_subset.ts";
 export * from "./flowers.ts";

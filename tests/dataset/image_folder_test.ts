@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
+import { ImageDataset } from "../../lib/dataset/image_dataset.ts";
 import {
-  ImageDataset,
   imageDatasetFromDirectory,
   type ImageDatasetOptions,
 } from "../../lib/dataset/image_folder.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
+import type { ImageDataset } from "../../lib/dataset/image_dataset.ts";
 import {
-  type ImageDataset,
   imageDatasetFromDirectory,
   type ImageDatasetOptions,
   removePixelCaches,

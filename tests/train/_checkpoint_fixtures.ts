@@ -2,7 +2,7 @@
 // dense model on flattened 2×2 RGB images (seeded, so every run starts the
 // same) and six such images in two classes, shuffled in batches of 4.
 import * as tf from "@tensorflow/tfjs";
-import { ImageDataset } from "../../lib/dataset/image_folder.ts";
+import { ImageDataset } from "../../lib/dataset/image_dataset.ts";
 
 /** A tiny compiled classifier whose weights start the same every time. */
 export function tinyModel(): tf.Sequential {

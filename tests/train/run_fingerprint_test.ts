@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { ImageDataset } from "../../lib/dataset/image_folder.ts";
+import { ImageDataset } from "../../lib/dataset/image_dataset.ts";
 import { createTutorialCnn } from "../../lib/model/cnn.ts";
 import {
   fingerprintDifferences,

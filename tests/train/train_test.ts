@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import { ImageDataset } from "../../lib/dataset/image_folder.ts";
+import { ImageDataset } from "../../lib/dataset/image_dataset.ts";
 import { createTutorialCnn } from "../../lib/model/cnn.ts";
 import { trainModel } from "../../lib/train/train.ts";
 import { epochLogger } from "../../lib/train/callbacks.ts";

@@ -1,7 +1,7 @@
 import { relative } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import { ImageDataset } from "../../lib/dataset/image_folder.ts";
+import { ImageDataset } from "../../lib/dataset/image_dataset.ts";
 import { createTutorialCnn } from "../../lib/model/cnn.ts";
 import { trainWithCheckpoints } from "../../lib/train/train_with_checkpoints.ts";
 import { tinyData, tinyModel } from "./_checkpoint_fixtures.ts";

@@ -19,7 +19,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
-import { ImageDataset } from "../../../lib/dataset/image_folder.ts";
+import { ImageDataset } from "../../../lib/dataset/image_dataset.ts";
 import { writePixelCache } from "../../../lib/dataset/_pixel_cache.ts";
 import { closeFastBackend, useFastBackend } from "../../../lib/fast/mod.ts";
 import { createTutorialCnn } from "../../../lib/model/cnn.ts";
