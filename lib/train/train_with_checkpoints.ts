@@ -26,7 +26,7 @@ import { checkModelFitsData } from "./_model_fits_data.ts";
 import { isNotebook } from "../util/notebook.ts";
 import { listenForInterrupt } from "../util/interrupt.ts";
 import type { BatchSource } from "./batch_source.ts";
-import { epochLogger, type TrainingCallback } from "./callbacks.ts";
+import { epochLogger } from "./callbacks.ts";
 import {
   type Checkpoint,
   loadCheckpoint,
@@ -137,6 +137,21 @@ export async function trainWithCheckpoints(
   train: BatchSource,
   options: TrainWithCheckpointsOptions,
 ): Promise<TrainingHistory> {
+  // Listening from here, so a Stop while the checkpoint is read or the
+  // starting state saved also ends the run at the first safe point.
+  const stop = listenForInterrupt();
+  try {
+    return await trainFromCheckpoint(model, train, options);
+  } finally {
+    stop.close();
+  }
+}
+
+async function trainFromCheckpoint(
+  model: tf.LayersModel,
+  train: BatchSource,
+  options: TrainWithCheckpointsOptions,
+): Promise<TrainingHistory> {
   const {
     dir,
     settings = {},
@@ -149,53 +164,6 @@ export async function trainWithCheckpoints(
     ...trainOptions
   } = options;
   const epochs = trainOptions.epochs ?? 10;
-  // Listening from here, so a Stop while the checkpoint is read or the
-  // starting state saved also ends the run at the first safe point.
-  const stop = listenForInterrupt();
-  try {
-    return await trainFromCheckpoint(model, train, {
-      dir,
-      settings,
-      fresh,
-      keep,
-      startOver,
-      log,
-      continueHint,
-      callbacks,
-      epochs,
-      trainOptions,
-    });
-  } finally {
-    stop.close();
-  }
-}
-
-async function trainFromCheckpoint(
-  model: tf.LayersModel,
-  train: BatchSource,
-  options:
-    & Required<
-      Omit<TrainWithCheckpointsOptions, keyof TrainModelOptions | "keep">
-    >
-    & {
-      keep: number | undefined;
-      callbacks: TrainingCallback[];
-      epochs: number;
-      trainOptions: Omit<TrainModelOptions, "initialEpoch" | "history">;
-    },
-): Promise<TrainingHistory> {
-  const {
-    dir,
-    settings,
-    fresh,
-    keep,
-    startOver,
-    log,
-    continueHint,
-    callbacks,
-    epochs,
-    trainOptions,
-  } = options;
   // Before any checkpoint is read or removed: a model that cannot learn the
   // data is refused as trainModel would refuse it.
   checkModelFitsData(model, train, "training");
