@@ -226,6 +226,9 @@ export async function trainModel(
             stepNow = batch + 1;
             const metrics: EpochMetrics = normalizeMetrics(logs);
             await each((c) => c.onBatchEnd?.(batch + 1, metrics));
+            // Between steps tfjs only awaits promises, so a signal would wait
+            // for the epoch's end; one turn of the event loop lets it in.
+            await new Promise((resolve) => setTimeout(resolve, 0));
             // tfjs checks this flag after each step: the epoch ends here,
             // without its validation.
             if (stop.interrupted) {

@@ -303,8 +303,9 @@ export function trainingDisplay(
     },
     onInterrupt({ epoch, step, steps }) {
       // The running bar gives way to a line that says where training stopped.
-      const line =
-        `Epoch ${epoch}/${epochs}  stopped by an interrupt after step ${step} of ${steps} (this epoch is not counted)`;
+      const line = `Epoch ${epoch}/${epochs}  stopped by an interrupt ${
+        step > 0 ? `after step ${step} of ${steps}` : "before its first step"
+      } (this epoch is not counted)`;
       if (mode === "jupyter") {
         lines.push(line);
         drawNotebook();

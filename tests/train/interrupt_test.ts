@@ -68,13 +68,14 @@ Deno.test("Stop in epoch 2: training ends after the step, the model is back at e
   const { log, reference, rerun, report } = await interruptAndRerun(2);
   assert.equal(report.name, "TrainingInterrupted");
   assert.equal(report.epoch, 2);
-  assert.equal(report.step, 2);
+  // The signal is sent after step 2; it is heard within one more step.
+  assert.ok([2, 3].includes(report.step), `stopped after step ${report.step}`);
   assert.equal(report.epochsInHistory, 1);
   assert.equal(report.isTraining, false);
   assert.equal(report.predictFinite, true);
   assert.match(
     report.message,
-    /^Training stopped by an interrupt in epoch 2 of 3, after step 2 of 3: the model is back to its state after epoch 1, from its checkpoint in .*; run again to continue after epoch 1$/,
+    /^Training stopped by an interrupt in epoch 2 of 3, after step [23] of 3: the model is back to its state after epoch 1, from its checkpoint in .*; run again to continue after epoch 1$/,
   );
   assert.match(log, /Interrupt received: stopping at the next safe point/);
   assert.match(log, /Restored from .*: continuing after epoch 1 of 3\n/);
@@ -99,6 +100,6 @@ Deno.test("Stop while batches stream from the pixel cache: the read-ahead thread
   const { reference, rerun, report } = await interruptAndRerun(2, [
     "--stream",
   ]);
-  assert.equal(report.step, 2);
+  assert.ok([2, 3].includes(report.step), `stopped after step ${report.step}`);
   assertSameRun(rerun, reference);
 });

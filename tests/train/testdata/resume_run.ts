@@ -124,9 +124,8 @@ const interrupt: TrainingCallback = {
   async onBatchEnd(batch) {
     if (current === interruptIn && batch === 2 && !interrupted) {
       interrupted = true;
+      // trainModel must notice it before the next step, by itself.
       Deno.kill(Deno.pid, "SIGINT");
-      // Let the signal's listener run before the next step starts.
-      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   },
 };
