@@ -121,7 +121,7 @@ const pause: TrainingCallback = {
 const interruptIn = Number(args["interrupt-in-epoch"] ?? 0);
 let interrupted = false;
 const interrupt: TrainingCallback = {
-  async onBatchEnd(batch) {
+  onBatchEnd(batch) {
     if (current === interruptIn && batch === 2 && !interrupted) {
       interrupted = true;
       // trainModel must notice it before the next step, by itself.
