@@ -31,7 +31,7 @@
  * const stop = listenForInterrupt();
  * try {
  *   for (let step = 1; step <= 3; step++) {
- *     stop.check(() => `stopped before step ${step}`); // throws Interrupted after SIGINT
+ *     if (stop.interrupted) throw new Interrupted(`stopped before step ${step}`);
  *   }
  * } finally {
  *   stop.close();
@@ -64,11 +64,6 @@ export interface InterruptListener {
   readonly signal: AbortSignal;
   /** Whether an interrupt arrived since the outermost listener opened. */
   readonly interrupted: boolean;
-  /**
-   * Throws an {@linkcode Interrupted} with `where()`'s message when an
-   * interrupt arrived; else does nothing.
-   */
-  check(where: () => string): void;
   /** Stops listening (the last listener closed restores SIGINT's usual meaning). */
   close(): void;
 }
@@ -102,6 +97,17 @@ function onSigint(): void {
   controller.abort(new Interrupted("Interrupted"));
 }
 
+function startListening(): void {
+  if (listening) return;
+  try {
+    Deno.addSignalListener("SIGINT", onSigint);
+    listening = true;
+  } catch {
+    // No signals here (permission, platform): work runs to its end, and Stop
+    // keeps its usual meaning.
+  }
+}
+
 function stopListening(): void {
   if (!listening) return;
   listening = false;
@@ -121,18 +127,12 @@ function stopListening(): void {
  * Idempotent.
  */
 export function keepKernelOnStop(): void {
-  if (!isNotebook() || listening) return;
-  try {
-    Deno.addSignalListener("SIGINT", onSigint);
-    listening = true;
-  } catch {
-    // No signals here: Stop keeps its usual meaning.
-  }
+  if (isNotebook()) startListening();
 }
 
 /**
- * Listens for an interrupt (SIGINT) until `close()`: work calls `check()` at
- * its safe points. Listeners nest (training inside a checkpointed run shares
+ * Listens for an interrupt (SIGINT) until `close()`: work reads `interrupted`
+ * (or hands `signal` on) at its safe points. Listeners nest (training inside a checkpointed run shares
  * one); the first opened installs the SIGINT handler, the last closed
  * removes it. Where signals cannot be listened to (no permission, an
  * unsupported platform) the listener never fires and work runs as before.
@@ -142,14 +142,7 @@ export function keepKernelOnStop(): void {
 export function listenForInterrupt(): InterruptListener {
   if (open++ === 0) {
     controller = new AbortController();
-    if (!listening) {
-      try {
-        Deno.addSignalListener("SIGINT", onSigint);
-        listening = true;
-      } catch {
-        // No signals here (permission, platform): work runs to its end.
-      }
-    }
+    startListening();
   }
   const own = controller!;
   let closed = false;
@@ -157,9 +150,6 @@ export function listenForInterrupt(): InterruptListener {
     signal: own.signal,
     get interrupted() {
       return own.signal.aborted;
-    },
-    check(where: () => string) {
-      if (own.signal.aborted) throw new Interrupted(where());
     },
     close() {
       if (closed) return;
