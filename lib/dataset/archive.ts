@@ -20,7 +20,7 @@
  */
 
 import { createTarDecoder, type ParsedTarEntry } from "modern-tar";
-import JSZip from "jszip";
+import { configure, Reader, TextWriter, ZipReader } from "@zip.js/zip.js";
 import { dirname, join, resolve, sep } from "node:path";
 import { ProgressBar, type ProgressMode } from "../util/progress.ts";
 import { isDiskFull, writeAtomically } from "../util/atomic.ts";
@@ -59,11 +59,6 @@ export interface ExtractArchiveOptions {
 const GZIP_INPUT_SLICE = 8 * 1024;
 /** Longest symlink target read from a zip entry (Linux' PATH_MAX). */
 const MAX_LINK_TARGET_BYTES = 4096;
-
-/** Unix file-type bits of a zip entry's external attributes. */
-const S_IFMT = 0o170000;
-/** The file-type bits of a symbolic link. */
-const S_IFLNK = 0o120000;
 
 type ArchiveKind = "tgz" | "tar" | "zip";
 
@@ -400,78 +395,40 @@ async function writeTarEntry(entry: ParsedTarEntry, writer: SafeWriter) {
   }
 }
 
-/** The parts of jszip's entry streaming interface (`ZipObject#internalStream`) used here. */
-interface JSZipStreamHelper {
-  on(event: "data", listener: (chunk: Uint8Array) => void): JSZipStreamHelper;
-  on(event: "end", listener: () => void): JSZipStreamHelper;
-  on(event: "error", listener: (error: Error) => void): JSZipStreamHelper;
-  pause(): JSZipStreamHelper;
-  resume(): JSZipStreamHelper;
-}
-
-/** What jszip knows of a zip entry beyond its public type. */
-interface JSZipEntryInternals {
-  /** The name exactly as stored (jszip rewrites '..' in `name`). */
-  unsafeOriginalName?: string;
-  /** The central directory's record, with the declared uncompressed size. */
-  _data?: { uncompressedSize?: number };
-  internalStream(type: "uint8array"): JSZipStreamHelper;
-}
-
-/** Chunks of a zip entry decompressed ahead of the writer. */
-const QUEUED_CHUNKS = 4;
+// zip.js hands each stage of an entry's pipeline one chunk at a time; a chunk
+// of compressed input can expand about 1032×, so small input chunks bound the
+// memory a zip bomb's entry takes while it is counted (as for gzip above).
+configure({ chunkSize: GZIP_INPUT_SLICE, useWebWorkers: false });
 
 /**
- * One zip entry's bytes as a web stream, decompressed chunk by chunk through
- * jszip's streaming interface; jszip is paused whenever the stream's queue
- * is full, so memory holds about one chunk of output, not the whole entry.
+ * A zip archive read from its file on demand: zip.js asks for the ranges it
+ * needs (the central directory, then each entry's data), so the archive is
+ * never held in memory whole.
  */
-function zipEntryStream(
-  entry: JSZipEntryInternals,
-): ReadableStream<Uint8Array> {
-  let helper: JSZipStreamHelper | undefined;
-  let finished = false;
-  // jszip reports some errors (a size that does not match the declared one)
-  // while chunks are still queued; erroring the stream then would drop them,
-  // and with them the bytes that show a size limit was passed. The error is
-  // held until the reader has taken every chunk before it.
-  let pendingError: unknown;
-  const failWhenDrained = (controller: ReadableStreamDefaultController) => {
-    if ((controller.desiredSize ?? 0) >= QUEUED_CHUNKS) {
-      controller.error(pendingError);
+class FileRangeReader extends Reader<string> {
+  #file: Deno.FsFile;
+
+  constructor(file: Deno.FsFile, size: number) {
+    super("");
+    this.#file = file;
+    this.size = size;
+  }
+
+  override async readUint8Array(
+    index: number,
+    length: number,
+  ): Promise<Uint8Array> {
+    const bytes = new Uint8Array(
+      Math.max(0, Math.min(length, this.size - index)),
+    );
+    await this.#file.seek(index, Deno.SeekMode.Start);
+    for (let at = 0; at < bytes.length;) {
+      const n = await this.#file.read(bytes.subarray(at));
+      if (n === null) break;
+      at += n;
     }
-  };
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      helper = entry.internalStream("uint8array");
-      helper
-        .on("data", (chunk) => {
-          if (finished) return;
-          controller.enqueue(chunk);
-          if ((controller.desiredSize ?? 1) <= 0) helper!.pause();
-        })
-        .on("end", () => {
-          if (finished) return;
-          finished = true;
-          controller.close();
-        })
-        .on("error", (error) => {
-          if (finished) return;
-          finished = true;
-          pendingError = error;
-          failWhenDrained(controller);
-        });
-      helper.pause();
-    },
-    pull(controller) {
-      if (pendingError !== undefined) failWhenDrained(controller);
-      else helper!.resume();
-    },
-    cancel() {
-      finished = true;
-      helper!.pause();
-    },
-  }, { highWaterMark: QUEUED_CHUNKS });
+    return bytes;
+  }
 }
 
 async function extractZip(
@@ -479,43 +436,60 @@ async function extractZip(
   writer: SafeWriter,
   bar: ProgressBar,
 ): Promise<void> {
-  // jszip needs the whole archive in memory (its compressed size, which the
-  // download limit bounds); entries are decompressed one chunk at a time.
-  const bytes = await Deno.readFile(archivePath);
-  const zip = await JSZip.loadAsync(bytes);
-  const files = Object.values(zip.files);
-  let done = 0;
-  for (const file of files) {
-    const entry = file as unknown as JSZipEntryInternals;
-    // jszip rewrites '..' in names; check the name exactly as stored.
-    const name = entry.unsafeOriginalName ?? file.name;
-    // jszip reads the 32-bit size as signed, so entries of 2 to 4 GiB look
-    // negative and fail its own end-of-entry check: read it unsigned and
-    // hand it back. (The streamed count is the real guard: a size can lie.)
-    const declared = (entry._data?.uncompressedSize ?? 0) >>> 0;
-    if (entry._data) entry._data.uncompressedSize = declared;
-    try {
-      const mode = typeof file.unixPermissions === "number"
-        ? file.unixPermissions
-        : 0;
-      if (file.dir) await writer.dir(name);
-      else if ((mode & S_IFMT) === S_IFLNK) {
-        if (declared > MAX_LINK_TARGET_BYTES) {
-          throw new UnsafeEntryError(
-            `is a symlink whose target is ${declared} bytes long, more than the ${MAX_LINK_TARGET_BYTES} a path can have`,
+  using file = await Deno.open(archivePath, { read: true });
+  const size = (await file.stat()).size;
+  const zip = new ZipReader(new FileRangeReader(file, size), {
+    useWebWorkers: false,
+    // Names are checked by SafeWriter, which names the entry and the rule.
+    filenameValidation: "tolerant",
+  });
+  try {
+    const entries = await zip.getEntries();
+    let done = 0;
+    for (const entry of entries) {
+      const name = entry.filename;
+      const declared = entry.uncompressedSize;
+      try {
+        if (entry.directory) await writer.dir(name);
+        else if (entry.symlink) {
+          if (declared > MAX_LINK_TARGET_BYTES) {
+            throw new UnsafeEntryError(
+              `is a symlink whose target is ${declared} bytes long, more than the ${MAX_LINK_TARGET_BYTES} a path can have`,
+            );
+          }
+          await writer.symlink(name, await entry.getData(new TextWriter()));
+        } else {
+          // zip.js decompresses into one side of a pipe while the writer
+          // streams the other side to disk, counting the bytes.
+          const pipe = new TransformStream<Uint8Array, Uint8Array>();
+          const decompressing = entry.getData(pipe.writable).then(
+            () => undefined,
+            (error: unknown) => error,
+          );
+          try {
+            await writer.file(name, pipe.readable, declared);
+          } catch (error) {
+            // A refused entry may never have been read: end the pipe so
+            // zip.js stops writing into it.
+            await pipe.readable.cancel(error).catch(() => {});
+            await decompressing;
+            throw error;
+          }
+          const error = await decompressing;
+          if (error !== undefined) throw error;
+        }
+      } catch (error) {
+        if (error instanceof UnsafeEntryError) {
+          throw new Error(
+            `Cannot extract ${archivePath}: entry "${name}" ${error.message}; the archive is unsafe, nothing was extracted, received ${name}`,
           );
         }
-        await writer.symlink(name, await file.async("string"));
-      } else await writer.file(name, zipEntryStream(entry), declared);
-    } catch (error) {
-      if (error instanceof UnsafeEntryError) {
-        throw new Error(
-          `Cannot extract ${archivePath}: entry "${name}" ${error.message}; the archive is unsafe, nothing was extracted, received ${name}`,
-        );
+        throw error;
       }
-      throw error;
+      bar.update(Math.round((++done / entries.length) * size));
     }
-    bar.update(Math.round((++done / files.length) * bytes.length));
+  } finally {
+    await zip.close();
   }
 }
 
@@ -531,8 +505,8 @@ async function extractZip(
  * and entries that pass the size limits: one entry over `maxFileBytes`
  * (256 MiB by default), or a total over `maxExtractedBytes` (20 × the
  * archive's size, at least 1 GiB, by default). Entries are streamed to disk,
- * so memory use does not grow with their size (a zip archive itself is read
- * into memory whole, at its compressed size).
+ * and a zip archive is read from its file range by range, so memory use does
+ * not grow with the archive's or the entries' size.
  *
  * @param archivePath Path of the archive file.
  * @param targetDir Folder to create with the archive's contents.
@@ -549,13 +523,13 @@ async function extractZip(
  * @example Extract a zip made on the fly
  * ```ts
  * import assert from "node:assert/strict";
- * import JSZip from "jszip";
+ * import { TextReader, Uint8ArrayWriter, ZipWriter } from "@zip.js/zip.js";
  * import { extractArchive } from "./archive.ts";
  *
  * const dir = await Deno.makeTempDir();
- * const zip = new JSZip();
- * zip.file("hello/world.txt", "hi");
- * await Deno.writeFile(`${dir}/a.zip`, await zip.generateAsync({ type: "uint8array" }));
+ * const zip = new ZipWriter(new Uint8ArrayWriter());
+ * await zip.add("hello/world.txt", new TextReader("hi"));
+ * await Deno.writeFile(`${dir}/a.zip`, await zip.close());
  * const out = await extractArchive(`${dir}/a.zip`, `${dir}/out`, { progress: "silent" });
  * assert.equal(await Deno.readTextFile(`${out}/hello/world.txt`), "hi");
  * await Deno.remove(dir, { recursive: true });
@@ -564,13 +538,13 @@ async function extractZip(
  * @example An entry over the per-file limit is refused, nothing is left
  * ```ts
  * import assert from "node:assert/strict";
- * import JSZip from "jszip";
+ * import { Uint8ArrayReader, Uint8ArrayWriter, ZipWriter } from "@zip.js/zip.js";
  * import { extractArchive } from "./archive.ts";
  *
  * const dir = await Deno.makeTempDir();
- * const zip = new JSZip();
- * zip.file("big.bin", new Uint8Array(5000));
- * await Deno.writeFile(`${dir}/a.zip`, await zip.generateAsync({ type: "uint8array", compression: "DEFLATE" }));
+ * const zip = new ZipWriter(new Uint8ArrayWriter());
+ * await zip.add("big.bin", new Uint8ArrayReader(new Uint8Array(5000)));
+ * await Deno.writeFile(`${dir}/a.zip`, await zip.close());
  * await assert.rejects(
  *   extractArchive(`${dir}/a.zip`, `${dir}/out`, { progress: "silent", maxFileBytes: 1000 }),
  *   RangeError,

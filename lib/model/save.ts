@@ -12,7 +12,12 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import JSZip from "jszip";
+import {
+  Uint8ArrayReader,
+  Uint8ArrayWriter,
+  ZipReader,
+  ZipWriter,
+} from "@zip.js/zip.js";
 import { join } from "node:path";
 import { writeAtomically } from "../util/atomic.ts";
 import { compileClassifier } from "./cnn.ts";
@@ -149,14 +154,13 @@ export async function saveModelZip(
   zipPath: string,
 ): Promise<tf.io.SaveResult> {
   return await saveWith(model, async (json, weights) => {
-    const zip = new JSZip();
-    zip.file(MODEL_JSON, JSON.stringify(json));
-    zip.file(WEIGHTS_BIN, weights);
-    const bytes = await zip.generateAsync({
-      type: "uint8array",
-      compression: "DEFLATE",
-    });
-    await writeFileAtomically(zipPath, bytes);
+    const zip = new ZipWriter(new Uint8ArrayWriter(), { useWebWorkers: false });
+    await zip.add(
+      MODEL_JSON,
+      new Uint8ArrayReader(new TextEncoder().encode(JSON.stringify(json))),
+    );
+    await zip.add(WEIGHTS_BIN, new Uint8ArrayReader(new Uint8Array(weights)));
+    await writeFileAtomically(zipPath, await zip.close());
   });
 }
 
@@ -194,9 +198,13 @@ function folderFiles(dir: string): ModelFiles {
 }
 
 async function zipFiles(path: string): Promise<ModelFiles> {
-  let zip: JSZip;
+  // A model zip is a few MB: read whole, each file decompressed when asked.
+  const zip = new ZipReader(new Uint8ArrayReader(await Deno.readFile(path)), {
+    useWebWorkers: false,
+  });
+  let entries;
   try {
-    zip = await JSZip.loadAsync(await Deno.readFile(path));
+    entries = await zip.getEntries();
   } catch (error) {
     throw new TypeError(
       `Cannot load model: the file is not a readable .zip (${
@@ -207,8 +215,12 @@ async function zipFiles(path: string): Promise<ModelFiles> {
   return {
     where: (name) => `${path}:${name}`,
     read: async (name) => {
-      const entry = zip.file(name.replace(/^\.\//, ""));
-      return entry ? await entry.async("uint8array") : null;
+      const entry = entries.find((e) =>
+        e.filename === name.replace(/^\.\//, "") && !e.directory
+      );
+      return entry && !entry.directory
+        ? await entry.getData(new Uint8ArrayWriter())
+        : null;
     },
   };
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import JSZip from "jszip";
+import { zipBytes } from "../_zip.ts";
 import {
   isUrl,
   localPath,
@@ -47,13 +47,13 @@ Deno.test("resolveDataFolder() names a missing path and what is accepted", async
 
 Deno.test("resolveDataFolder() extracts an archive once and steps into its top folder", async () => {
   const dir = await Deno.makeTempDir();
-  const zip = new JSZip();
-  zip.file("pets/cats/1.txt", "not an image");
-  zip.file("pets/dogs/1.txt", "not an image");
   const archive = `${dir}/pets.zip`;
   await Deno.writeFile(
     archive,
-    await zip.generateAsync({ type: "uint8array" }),
+    await zipBytes({
+      "pets/cats/1.txt": "not an image",
+      "pets/dogs/1.txt": "not an image",
+    }),
   );
   const dataDir = `${dir}/data`;
   const folder = await resolveDataFolder(archive, {
