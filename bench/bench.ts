@@ -4,9 +4,10 @@
  * PyTorch, in one run.
  *
  * - The step: the model of `--model` (`tutorial`: `createTutorialCnn()`,
- *   notebooks 2–3; `better`: notebook 5's recipe, `createBetterRecipe()`:
- *   strong augmentation, batch norm, AdamW, label smoothing), batch 32,
- *   180×180, its augmentation layers on (`--no-augment` leaves them out),
+ *   notebooks 2–3, 180×180; `better`: notebook 5's final recipe,
+ *   `createBetterRecipe()`: the residual CNN with batch norm, strong
+ *   augmentation, AdamW, label smoothing, 128×128), batch 32, its
+ *   augmentation layers on (`--no-augment` leaves them out),
  *   trained by `trainModel` itself (its loss, optimizer and metrics) on
  *   repeats of one batch, on all threads and on one: the steps
  *   take turns between the two counts in one run, so that both see the same
@@ -44,9 +45,11 @@
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
 import {
+  adamw,
+  BETTER_RECIPE,
   closeFastBackend,
-  createBetterCnn,
   createBetterRecipe,
+  createResidualCnn,
   createTutorialCnn,
   loadFlowerPhotos,
   measureSimdPeak,
@@ -55,7 +58,7 @@ import {
   useFastBackend,
 } from "../lib/mod.ts";
 
-const IMAGE_SIZE = 180; // the tutorial resizes every photo to 180x180
+const TUTORIAL_SIZE = 180; // the tutorial resizes every photo to 180x180
 const NUM_CLASSES = 5; // daisy, dandelion, roses, sunflowers, tulips
 const PIXEL_MAX = 255;
 const SEED = 42;
@@ -76,10 +79,17 @@ interface ModelChoice {
   augment: boolean;
 }
 
+/** The photo side the model trains at: 180 for the tutorial, the recipe's for better. */
+function imageSizeOf(choice: ModelChoice): number {
+  return choice.name === "tutorial"
+    ? TUTORIAL_SIZE
+    : BETTER_RECIPE.imageSize[0];
+}
+
 /**
  * The model as its notebook trains it, compiled: the tutorial CNN (Adam), or
- * notebook 5's recipe (AdamW, label smoothing; its schedule and early
- * stopping are callbacks, which cost nothing per step).
+ * notebook 5's final recipe (the residual CNN, AdamW, label smoothing; its
+ * schedule is a callback, which costs nothing per step).
  */
 function createModel(choice: ModelChoice, numBatches: number): tf.LayersModel {
   if (choice.name === "tutorial") {
@@ -90,10 +100,16 @@ function createModel(choice: ModelChoice, numBatches: number): tf.LayersModel {
     });
   }
   if (!choice.augment) {
-    return createBetterCnn({
+    return createResidualCnn({
       numClasses: NUM_CLASSES,
+      imageSize: BETTER_RECIPE.imageSize,
       seed: SEED,
       augment: "none",
+      optimizer: adamw({
+        learningRate: BETTER_RECIPE.peakLearningRate,
+        weightDecay: BETTER_RECIPE.weightDecay,
+      }),
+      labelSmoothing: BETTER_RECIPE.labelSmoothing,
     });
   }
   return createBetterRecipe({ numClasses: NUM_CLASSES, numBatches, seed: SEED })
@@ -190,7 +206,7 @@ async function timeSteps(
   const total = (warmup + steps) * turns;
   const model = createModel(choice, total);
   const x = tf.randomUniform(
-    [batch, IMAGE_SIZE, IMAGE_SIZE, 3],
+    [batch, imageSizeOf(choice), imageSizeOf(choice), 3],
     0,
     PIXEL_MAX,
     "float32",
@@ -281,7 +297,13 @@ async function timeEpoch(
 ): Promise<EpochTiming | null> {
   let train;
   try {
-    [train] = await loadFlowerPhotos({ url, progress: "silent", log });
+    const side = imageSizeOf(choice);
+    [train] = await loadFlowerPhotos({
+      url,
+      progress: "silent",
+      log,
+      imageSize: [side, side],
+    });
   } catch (error) {
     console.error(`skipping the epoch benchmark: ${(error as Error).message}`);
     return null;
@@ -345,6 +367,8 @@ async function timeTorch(
       `${batch}`,
       "--threads",
       `${threads}`,
+      "--image-size",
+      `${model === "tutorial" ? TUTORIAL_SIZE : BETTER_RECIPE.imageSize[0]}`,
     ],
     stderr: "inherit",
   }).output();
@@ -396,7 +420,7 @@ async function main(): Promise<void> {
   log(
     `model: ${choice.name}, augmentation ${
       choice.augment ? "on" : "off"
-    }, batch ${batch}, ${IMAGE_SIZE}x${IMAGE_SIZE}`,
+    }, batch ${batch}, ${imageSizeOf(choice)}x${imageSizeOf(choice)}`,
   );
   const peak = measureSimdPeak();
   setFastBackendThreads(1);

@@ -1,8 +1,8 @@
 /**
  * `deno task bench:kernels`: each convolution and matrix kernel of the
  * training step of the tutorial CNN (`--model tutorial`, the default) or of
- * notebook 5's better CNN (`--model better`), alone, at the step's own shapes
- * (batch 32, 180×180), as GFLOP/s and as a share of the machine's wasm SIMD peak
+ * notebook 5's final recipe, the residual CNN (`--model better`), alone, at the
+ * step's own shapes (batch 32; 180×180 and 128×128), as GFLOP/s and as a share of the machine's wasm SIMD peak
  * measured in the same run on the same threads, and on one thread (calls
  * taking turns between the two counts, so both see the same machine) with
  * the speedup. Each kernel is timed as the best of `--reps` calls, which
@@ -50,6 +50,8 @@ interface Conv {
   stride: number;
   fused: boolean;
   inputGrad: boolean;
+  /** Kernel side (3 unless given; 1 for a residual block's projection). */
+  k?: number;
 }
 
 /** The convolutions of createTutorialCnn (conv + bias + ReLU, stride 1). */
@@ -83,11 +85,14 @@ const TUTORIAL_CONVS: Conv[] = [
   },
 ];
 
-/** The convolutions of createBetterCnn (no bias: batch norm follows). */
+/**
+ * The convolutions of notebook 5's final recipe, the residual CNN at
+ * 128×128 (no bias: batch norm follows each).
+ */
 const BETTER_CONVS: Conv[] = [
   {
     name: "stem",
-    h: 180,
+    h: 128,
     c: 3,
     co: 32,
     stride: 2,
@@ -95,8 +100,26 @@ const BETTER_CONVS: Conv[] = [
     inputGrad: false,
   },
   {
-    name: "block1",
-    h: 45,
+    name: "stage1_1",
+    h: 32,
+    c: 32,
+    co: 32,
+    stride: 1,
+    fused: false,
+    inputGrad: true,
+  },
+  {
+    name: "stage1_2",
+    h: 32,
+    c: 32,
+    co: 32,
+    stride: 1,
+    fused: false,
+    inputGrad: true,
+  },
+  {
+    name: "stage2_1",
+    h: 16,
     c: 32,
     co: 64,
     stride: 1,
@@ -104,8 +127,27 @@ const BETTER_CONVS: Conv[] = [
     inputGrad: true,
   },
   {
-    name: "block2",
-    h: 22,
+    name: "stage2_2",
+    h: 16,
+    c: 64,
+    co: 64,
+    stride: 1,
+    fused: false,
+    inputGrad: true,
+  },
+  {
+    name: "stage2_projection",
+    h: 16,
+    c: 32,
+    co: 64,
+    stride: 1,
+    fused: false,
+    inputGrad: true,
+    k: 1,
+  },
+  {
+    name: "stage3_1",
+    h: 8,
     c: 64,
     co: 128,
     stride: 1,
@@ -113,13 +155,23 @@ const BETTER_CONVS: Conv[] = [
     inputGrad: true,
   },
   {
-    name: "block3",
-    h: 11,
+    name: "stage3_2",
+    h: 8,
     c: 128,
-    co: 256,
+    co: 128,
     stride: 1,
     fused: false,
     inputGrad: true,
+  },
+  {
+    name: "stage3_projection",
+    h: 8,
+    c: 64,
+    co: 128,
+    stride: 1,
+    fused: false,
+    inputGrad: true,
+    k: 1,
   },
 ];
 
@@ -128,13 +180,13 @@ function cases(model: "tutorial" | "better"): Case[] {
   const out: Case[] = [];
   const convs = model === "tutorial" ? TUTORIAL_CONVS : BETTER_CONVS;
   for (const [i, conv] of convs.entries()) {
-    const { name, h, c, co, stride, fused, inputGrad } = conv;
+    const { name, h, c, co, stride, fused, inputGrad, k = 3 } = conv;
     const ho = Math.ceil(h / stride);
     const x = random([BATCH, h, h, c], 10 + i);
-    const w = random([3, 3, c, co], 20 + i);
+    const w = random([k, k, c, co], 20 + i);
     const b = random([co], 30 + i);
     const dy = random([BATCH, ho, ho, co], 40 + i);
-    const gflop = 2 * BATCH * ho * ho * co * 9 * c / 1e9;
+    const gflop = 2 * BATCH * ho * ho * co * k * k * c / 1e9;
     const attrs = { strides: stride, pad: "same", dataFormat: "NHWC" };
     out.push({
       name: `${name} forward (${fused ? "conv + bias + ReLU" : "conv"})`,
@@ -154,7 +206,7 @@ function cases(model: "tutorial" | "better"): Case[] {
       run: () =>
         tf.engine().runKernel("Conv2DBackpropFilter", { x, dy }, {
           ...attrs,
-          filterShape: [3, 3, c, co],
+          filterShape: [k, k, c, co],
         }) as tf.Tensor,
     });
     if (inputGrad) {
@@ -169,7 +221,7 @@ function cases(model: "tutorial" | "better"): Case[] {
       });
     }
   }
-  if (model === "better") return out; // its only dense layer is 256 x 5
+  if (model === "better") return out; // its only dense layer is 128 x 5
   const features = 22 * 22 * 64;
   const a = random([BATCH, features], 50);
   const k = random([features, 128], 51);

@@ -1,10 +1,11 @@
 """PyTorch reference for `deno task bench`: times one training step of the
 TensorFlow "Image classification" tutorial CNN (--model tutorial, Adam) or of
-notebook 5's better CNN (--model better, AdamW with label smoothing), the same
-network and step that bench/bench.ts times on the fast tfjs backend, without
-the augmentation layers (PyTorch augments outside the model).
+notebook 5's final recipe (--model better: the residual CNN, AdamW with label
+smoothing), the same network and step that bench/bench.ts times on the fast
+tfjs backend, without the augmentation layers (PyTorch augments outside the
+model).
 
-Usage: /usr/bin/python3 bench/torch_ref.py [--model tutorial|better] [--steps N] [--warmup N] [--batch N] [--threads N]
+Usage: /usr/bin/python3 bench/torch_ref.py [--model tutorial|better] [--image-size N] [--steps N] [--warmup N] [--batch N] [--threads N]
 Prints one JSON object: {"torch_ms_per_step": ..., "threads": ..., ...}.
 """
 
@@ -16,18 +17,17 @@ import time
 import torch
 from torch import nn
 
-IMAGE_SIZE = 180  # the tutorial resizes every photo to 180x180
 NUM_CLASSES = 5  # daisy, dandelion, roses, sunflowers, tulips
 
 
-def tutorial_cnn() -> nn.Module:
+class Rescale(nn.Module):
+    def forward(self, x):
+        return x * (1.0 / 255.0)
+
+
+def tutorial_cnn(image_size: int) -> nn.Module:
     """Rescaling(1/255) -> 3x [Conv 3x3 same + ReLU -> MaxPool 2] -> Dense 128 -> Dense 5."""
-
-    class Rescale(nn.Module):
-        def forward(self, x):
-            return x * (1.0 / 255.0)
-
-    pooled = IMAGE_SIZE // 2 // 2 // 2  # 22: three 2x2 max-pools, floor division
+    pooled = image_size // 2 // 2 // 2  # 22 at 180: three 2x2 max-pools, floor division
     return nn.Sequential(
         Rescale(),
         nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
@@ -39,34 +39,43 @@ def tutorial_cnn() -> nn.Module:
     )
 
 
-def better_cnn() -> nn.Module:
-    """Rescaling(1/255) -> stem Conv 3x3/2 32 + BN + ReLU -> 3x [MaxPool 2 ->
-    Conv 3x3 (64, 128, 256) + BN + ReLU] -> global average pool -> Dropout 0.3
-    -> Dense 5: createBetterCnn()'s defaults (tfjs' "same" padding with stride 2
-    pads one pixel at the bottom and right; the cost is the same)."""
+class BasicBlock(nn.Module):
+    """MaxPool 2 -> Conv 3x3 + BN + ReLU -> Conv 3x3 + BN, plus the input
+    (through a 1x1 Conv + BN where the channels change), then ReLU."""
 
-    class Rescale(nn.Module):
-        def forward(self, x):
-            return x * (1.0 / 255.0)
+    def __init__(self, cin: int, cout: int):
+        super().__init__()
+        self.pool = nn.MaxPool2d(2)
+        self.body = nn.Sequential(
+            nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(),
+            nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout),
+        )
+        self.shortcut = nn.Identity() if cin == cout else nn.Sequential(
+            nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout))
 
-    def conv_bn_relu(cin: int, cout: int, stride: int) -> list:
-        return [nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False),
-                nn.BatchNorm2d(cout), nn.ReLU()]
+    def forward(self, x):
+        x = self.pool(x)
+        return torch.relu(self.body(x) + self.shortcut(x))
 
+
+def residual_cnn() -> nn.Module:
+    """Rescaling(1/255) -> stem Conv 3x3/2 32 + BN + ReLU -> 3 basic blocks
+    (32, 64, 128) -> global average pool -> Dropout 0.3 -> Dense 5:
+    createResidualCnn()'s defaults (tfjs' "same" padding with stride 2 pads one
+    pixel at the bottom and right; the cost is the same)."""
     return nn.Sequential(
         Rescale(),
-        *conv_bn_relu(3, 32, 2),
-        nn.MaxPool2d(2), *conv_bn_relu(32, 64, 1),
-        nn.MaxPool2d(2), *conv_bn_relu(64, 128, 1),
-        nn.MaxPool2d(2), *conv_bn_relu(128, 256, 1),
+        nn.Conv2d(3, 32, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(32), nn.ReLU(),
+        BasicBlock(32, 32), BasicBlock(32, 64), BasicBlock(64, 128),
         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.3),
-        nn.Linear(256, NUM_CLASSES),
+        nn.Linear(128, NUM_CLASSES),
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", choices=["tutorial", "better"], default="tutorial")
+    parser.add_argument("--image-size", type=int, default=180)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--batch", type=int, default=32)
@@ -79,15 +88,15 @@ def main() -> None:
 
     torch.manual_seed(0)
     if args.model == "tutorial":
-        model = tutorial_cnn()
+        model = tutorial_cnn(args.image_size)
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
         loss_fn = nn.CrossEntropyLoss()  # sparse categorical cross-entropy from logits
     else:
-        model = better_cnn()
+        model = residual_cnn()
         optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.05)
         loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1)
     model.train()
-    x = torch.rand(args.batch, 3, IMAGE_SIZE, IMAGE_SIZE) * 255.0
+    x = torch.rand(args.batch, 3, args.image_size, args.image_size) * 255.0
     y = torch.randint(0, NUM_CLASSES, (args.batch,))
 
     def step() -> float:

@@ -35,6 +35,7 @@ export * from "./image_decode.ts";
 export * from "./image_dataset.ts";
 export * from "./image_folder.ts";
 export * from "./class_subset.ts";
+export * from "./hold_out.ts";
 export * from "./flowers.ts";
 export * from "./source.ts";
 export * from "./load_image.ts";

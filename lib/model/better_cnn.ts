@@ -130,6 +130,38 @@ export interface BetterCnnOptions {
   seed?: number;
 }
 
+/**
+ * The augmentation layers of `strength`, first one given `inputShape`:
+ * `"tutorial"` is notebook 3's flip, rotation 0.1 and zoom 0.1; `"strong"`
+ * zooms up to 0.2 and adds translation 0.1, contrast 0.2 and brightness 0.1.
+ * Shared by {@linkcode createBetterCnn} and the residual CNN.
+ *
+ * @param strength How much augmentation (`"none"`: no layers).
+ * @param seed Seed of every layer's randomness.
+ * @param inputShape `[height, width, channels]` of the photos.
+ * @returns The layers, in the order they apply.
+ */
+export function augmentationLayers(
+  strength: AugmentationStrength,
+  seed: number,
+  inputShape: number[],
+): tf.layers.Layer[] {
+  if (strength === "none") return [];
+  const strong = strength === "strong";
+  return [
+    randomFlip({ mode: "horizontal", seed, inputShape }),
+    randomRotation({ factor: 0.1, seed }),
+    randomZoom({ heightFactor: strong ? 0.2 : 0.1, seed }),
+    ...(strong
+      ? [
+        randomTranslation({ heightFactor: 0.1, widthFactor: 0.1, seed }),
+        randomContrast({ factor: 0.2, seed }),
+        randomBrightness({ factor: 0.1, seed }),
+      ]
+      : []),
+  ];
+}
+
 function fail(message: string): never {
   throw new RangeError(`Cannot create the better CNN: ${message}`);
 }
@@ -214,20 +246,8 @@ export function createBetterCnn(options: BetterCnnOptions = {}): tf.Sequential {
   const init = () => tf.initializers.glorotUniform({ seed: nextSeed++ });
 
   const model = tf.sequential({ name: "better_cnn" });
-  if (augment !== "none") {
-    const strong = augment === "strong";
-    model.add(randomFlip({ mode: "horizontal", seed, inputShape }));
-    model.add(randomRotation({ factor: 0.1, seed }));
-    model.add(randomZoom({ heightFactor: strong ? 0.2 : 0.1, seed }));
-    if (strong) {
-      model.add(randomTranslation({
-        heightFactor: 0.1,
-        widthFactor: 0.1,
-        seed,
-      }));
-      model.add(randomContrast({ factor: 0.2, seed }));
-      model.add(randomBrightness({ factor: 0.1, seed }));
-    }
+  for (const layer of augmentationLayers(augment, seed, inputShape)) {
+    model.add(layer);
   }
   model.add(tf.layers.rescaling({
     scale: PIXEL_SCALE,

@@ -29,4 +29,5 @@ export * from "./cnn.ts";
 export * from "./save.ts";
 export * from "./receptive_field.ts";
 export * from "./better_cnn.ts";
+export * from "./residual_cnn.ts";
 export * from "./transfer.ts";

@@ -11,6 +11,7 @@ import type * as tf from "@tensorflow/tfjs";
 /** The field tfjs' optimizers keep their step size in. */
 interface WithLearningRate {
   learningRate?: unknown;
+  setLearningRate?: (rate: number) => void;
 }
 
 /** The rate each optimizer had before we first changed it. */
@@ -78,7 +79,14 @@ export function setLearningRate(
   if (!compiledRates.has(optimizer)) {
     compiledRates.set(optimizer, learningRateOf(model)!);
   }
-  (optimizer as unknown as WithLearningRate).learningRate = rate;
+  const withRate = optimizer as unknown as WithLearningRate;
+  // SGD (and momentum) keep the rate in a tensor made by setLearningRate;
+  // assigning the field alone would leave it unchanged.
+  if (typeof withRate.setLearningRate === "function") {
+    withRate.setLearningRate(rate);
+  } else {
+    withRate.learningRate = rate;
+  }
 }
 
 /**

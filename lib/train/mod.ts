@@ -29,6 +29,7 @@ export * from "./checkpoint.ts";
 export * from "./model_checkpoint.ts";
 export * from "./train_with_checkpoints.ts";
 export * from "./schedule.ts";
+export * from "./learning_rate_range_test.ts";
 export * from "./adamw.ts";
 export * from "./early_stopping.ts";
 export * from "./reduce_lr_on_plateau.ts";

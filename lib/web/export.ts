@@ -56,7 +56,10 @@ export interface ExportForWebOptions {
 
 /** What {@linkcode exportForWeb} wrote. */
 export interface WebExport {
-  /** The exported model (a stock `tf.Sequential`); dispose it when done. */
+  /**
+   * The exported model (stock layers only, sequential or functional as the
+   * original); dispose it when done.
+   */
   model: tf.LayersModel;
   /** Names of the training-only layers that were left out. */
   removedLayers: string[];
@@ -72,30 +75,30 @@ interface LayerJson {
 
 const CANNOT = "Cannot export the model for the web";
 
-/**
- * Checks that the model is one chain of layers (each layer reads the output
- * of the one before), the shape a `tf.Sequential` can hold.
- */
-function chainOfLayers(model: tf.LayersModel): tf.layers.Layer[] {
+/** A layer's entry in a functional model's topology. */
+interface GraphLayerJson extends LayerJson {
+  name: string;
+  /** `[[[layerName, nodeIndex, tensorIndex, kwargs], …]]`. */
+  inbound_nodes: [string, number, number, unknown][][];
+}
+
+/** A functional model's topology, as `model.toJSON` writes it. */
+interface GraphJson {
+  class_name: string;
+  config: {
+    name: string;
+    layers: GraphLayerJson[];
+    input_layers: unknown[];
+    output_layers: [string, number, number][];
+  };
+}
+
+function checkOneInputOneOutput(model: tf.LayersModel): void {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
     throw new TypeError(
       `${CANNOT}: only models with one input and one output are supported, received ${model.inputs.length} inputs and ${model.outputs.length} outputs`,
     );
   }
-  const layers = model.layers.filter((l) => l.getClassName() !== "InputLayer");
-  layers.forEach((layer, i) => {
-    const inbound = layer.inboundNodes.flatMap((node) => node.inboundLayers);
-    const expected = i === 0 ? "InputLayer" : layers[i - 1].name;
-    const actual = inbound.map((l) => i === 0 ? l.getClassName() : l.name);
-    if (actual.length !== 1 || actual[0] !== expected) {
-      throw new TypeError(
-        `${CANNOT}: only a chain of layers (a sequential model) is supported, but layer ${layer.name} reads from [${
-          actual.join(", ")
-        }], received ${model.name}`,
-      );
-    }
-  });
-  return layers;
 }
 
 /** The class names to store: the option, else the model's metadata. */
@@ -129,51 +132,79 @@ function resolveClassNames(
 }
 
 /**
- * Rebuilds the model without its training-only layers: a stock
- * `tf.Sequential` from the kept layers' saved configurations, then each kept
- * layer's weights copied over by name.
+ * Rebuilds the model without its training-only layers: the same topology
+ * (a `tf.Sequential` or a functional graph) with each training-only layer
+ * cut out and whatever read its output reading its input instead, then each
+ * kept layer's weights copied over by name.
  */
 async function inferenceModel(
   model: tf.LayersModel,
 ): Promise<{ model: tf.LayersModel; removedLayers: string[] }> {
-  const layers = chainOfLayers(model);
-  const inputShape = model.inputs[0].shape;
-  const topology = model.toJSON(null, false) as unknown as {
-    config: { name: string; layers: (LayerJson & { name?: string })[] };
-  };
-  const configByName = new Map(
-    topology.config.layers.map((l) => [l.config.name as string, l]),
+  checkOneInputOneOutput(model);
+  const layers = model.layers.filter((l) => l.getClassName() !== "InputLayer");
+  const removed = layers.filter((l) =>
+    TRAINING_ONLY_LAYERS.includes(l.getClassName())
   );
-  const kept = layers.filter((l) =>
-    !TRAINING_ONLY_LAYERS.includes(l.getClassName())
-  );
-  if (kept.length === 0) {
+  if (removed.length === layers.length) {
     throw new TypeError(
       `${CANNOT}: every layer is training-only, received ${model.name}`,
     );
   }
-  const keptJson: LayerJson[] = kept.map((layer, i) => {
-    const { class_name, config } = configByName.get(layer.name)!;
-    const copy = { ...config };
-    delete copy.batch_input_shape;
-    delete copy.input_shape;
-    // The first kept layer now receives the model's input.
-    if (i === 0) copy.batch_input_shape = inputShape;
-    return { class_name, config: copy };
-  });
-  const web = await tf.models.modelFromJSON({
-    modelTopology: {
-      class_name: "Sequential",
-      config: { name: model.name, layers: keptJson },
-    } as unknown as tf.io.ModelJSON["modelTopology"],
-  });
-  for (const layer of kept) {
-    web.getLayer(layer.name).setWeights(layer.getWeights());
+  const removedNames = new Set(removed.map((l) => l.name));
+  const tooManyInputs = removed.find((l) =>
+    l.inboundNodes.length !== 1 || l.inboundNodes[0].inboundLayers.length !== 1
+  );
+  if (tooManyInputs) {
+    throw new TypeError(
+      `${CANNOT}: a training-only layer must read one tensor, but ${tooManyInputs.name} reads ${
+        tooManyInputs.inboundNodes.flatMap((n) => n.inboundLayers).length
+      }`,
+    );
   }
-  const removedLayers = layers
-    .filter((l) => !kept.includes(l))
-    .map((l) => l.name);
-  return { model: web, removedLayers };
+  const topology = model.toJSON(null, false) as unknown as GraphJson;
+  if (topology.class_name === "Sequential") {
+    const first = layers.find((l) => !removedNames.has(l.name))!;
+    topology.config.layers = topology.config.layers
+      .filter((l) => !removedNames.has(l.config.name as string))
+      .map((l) => {
+        const config = { ...l.config };
+        delete config.batch_input_shape;
+        delete config.input_shape;
+        // The first kept layer now receives the model's input.
+        if (l.config.name === first.name) {
+          config.batch_input_shape = model.inputs[0].shape;
+        }
+        return { ...l, config };
+      });
+  } else {
+    // Follow a removed layer back to the first kept tensor before it.
+    const sourceOf = new Map(
+      topology.config.layers
+        .filter((l) => removedNames.has(l.name))
+        .map((l) => [l.name, l.inbound_nodes[0][0]]),
+    );
+    const resolve = <T extends unknown[]>(entry: T): T => {
+      let e = entry as unknown as [string, number, number, unknown];
+      while (sourceOf.has(e[0])) e = sourceOf.get(e[0])!;
+      return [e[0], e[1], e[2], ...entry.slice(3)] as unknown as T;
+    };
+    topology.config.layers = topology.config.layers
+      .filter((l) => !removedNames.has(l.name))
+      .map((l) => ({
+        ...l,
+        inbound_nodes: l.inbound_nodes.map((node) => node.map(resolve)),
+      }));
+    topology.config.output_layers = topology.config.output_layers.map(resolve);
+  }
+  const web = await tf.models.modelFromJSON({
+    modelTopology: topology as unknown as tf.io.ModelJSON["modelTopology"],
+  });
+  for (const layer of layers) {
+    if (!removedNames.has(layer.name)) {
+      web.getLayer(layer.name).setWeights(layer.getWeights());
+    }
+  }
+  return { model: web, removedLayers: removed.map((l) => l.name) };
 }
 
 /**
@@ -183,14 +214,15 @@ async function inferenceModel(
  * in its metadata ({@linkcode WebModelMetadata}). Its predictions equal the
  * original model's in inference mode.
  *
- * @param model A classifier that is one chain of layers (the tutorial CNN),
- *   taking `[batch, height, width, 3]` pixels.
+ * @param model A classifier with one input and one output (a chain of
+ *   layers like the tutorial CNN, or a graph like the residual CNN), taking
+ *   `[batch, height, width, 3]` pixels.
  * @param dir The folder to write; created if missing, files replaced.
  * @param options Class names, when the model's metadata has none.
  * @returns The exported model, the names of the layers left out, and the
  *   metadata.
- * @throws {TypeError} When the model is not a chain of layers or no class
- *   names are known.
+ * @throws {TypeError} When the model has several inputs or outputs, a
+ *   training-only layer reads several tensors, or no class names are known.
  * @throws {RangeError} When the input is not RGB images or the number of
  *   class names differs from the model's outputs.
  *

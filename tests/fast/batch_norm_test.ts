@@ -7,6 +7,7 @@
 // loss curve, and tensor leaks.
 
 import * as tf from "@tensorflow/tfjs";
+import { createResidualCnn } from "../../lib/model/residual_cnn.ts";
 import assert from "node:assert/strict";
 import { mulberry32 } from "../../lib/util/random.ts";
 import { closeFastBackend, useFastBackend } from "../../lib/fast/mod.ts";
@@ -233,7 +234,7 @@ function bnCnn(): tf.Sequential {
 }
 
 /** One Adam step's function: the loss of the model in training mode. */
-function trainingLoss(model: tf.Sequential, x: tf.Tensor, y: tf.Tensor) {
+function trainingLoss(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor) {
   return () =>
     tf.losses.softmaxCrossEntropy(
       y,
@@ -245,8 +246,9 @@ function trainingLoss(model: tf.Sequential, x: tf.Tensor, y: tf.Tensor) {
 function lossCurve(
   weights: Float32Array[],
   steps: number,
+  make: () => tf.LayersModel = bnCnn,
 ): [number[], Float32Array[]] {
-  const model = bnCnn();
+  const model = make();
   model.setWeights(
     weights.map((w, i) => tf.tensor(w, model.getWeights()[i].shape)),
   );
@@ -283,6 +285,70 @@ Deno.test("useFastBackend() trains a conv-BN-ReLU CNN along the cpu backend's lo
       const err = relativeError(gotWeights[i], w);
       assert.ok(err <= LOSS_TOLERANCE, `weight ${i}: relative error ${err}`);
     });
+  } finally {
+    closeFastBackend();
+  }
+});
+
+/** Notebook 5's residual CNN, small: stem, two stages with shortcuts. */
+function smallResidualCnn(): tf.LayersModel {
+  return createResidualCnn({
+    numClasses: CLASSES,
+    imageSize: [IMAGE, IMAGE],
+    augment: "none",
+    stem: 4,
+    filters: [4, 8],
+    dropout: 0,
+    seed: SEED,
+  });
+}
+
+/** The gradient of the training loss for every trainable weight of `make()` set to `weights`. */
+function lossGradients(
+  weights: Float32Array[],
+  make: () => tf.LayersModel,
+): Float32Array[] {
+  const model = make();
+  model.setWeights(
+    weights.map((w, i) => tf.tensor(w, model.getWeights()[i].shape)),
+  );
+  const x = tf.randomUniform([BATCH, IMAGE, IMAGE, 3], 0, 255, "float32", SEED);
+  const y = tf.oneHot(tf.tensor1d([0, 1, 2, 1], "int32"), CLASSES);
+  const variables = model.trainableWeights.map((w) =>
+    (w as unknown as { val: tf.Variable }).val
+  );
+  const { grads } = tf.variableGrads(trainingLoss(model, x, y), variables);
+  const out = variables.map((v) => grads[v.name].dataSync() as Float32Array);
+  tf.dispose([x, y, grads]);
+  model.dispose();
+  return out;
+}
+
+Deno.test("useFastBackend() trains the residual CNN (shortcuts, projections, batch norm) like the cpu backend", async () => {
+  await useFastBackend({ threads: 2 });
+  try {
+    tf.setBackend("cpu");
+    const init = smallResidualCnn();
+    const weights = init.getWeights().map((w) => w.dataSync() as Float32Array);
+    init.dispose();
+    const want = lossGradients(weights, smallResidualCnn);
+    const [wantLosses] = lossCurve(weights, LOSS_STEPS, smallResidualCnn);
+    tf.setBackend("wasm");
+    const got = lossGradients(weights, smallResidualCnn);
+    const [gotLosses] = lossCurve(weights, LOSS_STEPS, smallResidualCnn);
+    // Every gradient, to 1e-4 of the largest in the model: some (the shift
+    // of a batch norm whose output the next batch norms re-centre) are
+    // near 0 and differ only by rounding.
+    const largest = Math.max(...want.map((g) => Math.max(...g.map(Math.abs))));
+    want.forEach((g, i) => {
+      const worst = Math.max(...g.map((v, j) => Math.abs(v - got[i][j])));
+      assert.ok(worst <= 1e-4 * largest, `gradient ${i}: off by ${worst}`);
+    });
+    assert.ok(
+      wantLosses.at(-1)! < wantLosses[0],
+      `cpu loss did not fall: ${wantLosses}`,
+    );
+    assertLossesClose(gotLosses, wantLosses, ["wasm", "cpu"]);
   } finally {
     closeFastBackend();
   }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import { createTutorialCnn } from "../../lib/model/cnn.ts";
+import { createResidualCnn } from "../../lib/model/residual_cnn.ts";
 import { saveModel } from "../../lib/model/save.ts";
 import { randomFlip } from "../../lib/model/random_flip.ts";
 import { exportForWeb, TRAINING_ONLY_LAYERS } from "../../lib/web/export.ts";
@@ -166,27 +167,83 @@ Deno.test("exportForWeb() refuses what the page cannot use, saying why", async (
       "Cannot export the model for the web: the input must be RGB images [batch, height, width, 3], received [null, 8, 8, 1]",
     ),
   );
-  // Two branches added together: not a chain.
+  // Two outputs: the page reads one.
   const input = tf.input({ shape: [2, 2, 3], name: "photo" });
-  const a = tf.layers.dense({ units: 2, name: "a" }).apply(input);
-  const b = tf.layers.dense({ units: 2, name: "b" }).apply(input);
-  const sum = tf.layers.add({ name: "sum" }).apply([
-    a,
-    b,
-  ] as tf.SymbolicTensor[]);
-  const flat = tf.layers.flatten({ name: "flat" }).apply(sum);
-  const branched = tf.model({
+  const flat = tf.layers.flatten({ name: "flat" }).apply(input);
+  const a = tf.layers.dense({ units: 2, name: "a" }).apply(flat);
+  const b = tf.layers.dense({ units: 2, name: "b" }).apply(flat);
+  const twoHeads = tf.model({
     inputs: input,
-    outputs: flat as tf.SymbolicTensor,
-    name: "branched",
+    outputs: [a, b] as tf.SymbolicTensor[],
+    name: "two_heads",
   });
   await assert.rejects(
-    exportForWeb(branched, dir, {
-      classNames: [...Array(8).keys()].map(String),
-    }),
+    exportForWeb(twoHeads, dir, { classNames: ["x", "y"] }),
     new TypeError(
-      "Cannot export the model for the web: only a chain of layers (a sequential model) is supported, but layer b reads from [photo], received branched",
+      "Cannot export the model for the web: only models with one input and one output are supported, received 1 inputs and 2 outputs",
     ),
   );
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("exportForWeb() cuts the training-only layers out of a residual CNN's graph; stock tfjs loads it with the same logits", async () => {
+  const root = await Deno.makeTempDir();
+  const model = createResidualCnn({
+    numClasses: CLASSES.length,
+    imageSize: [16, 12],
+    augment: "strong",
+    filters: [4, 8],
+    stem: 4,
+    seed: 2,
+  });
+  // Batch norm with statistics of its own, so the copy must carry them.
+  const x = tf.randomUniform([4, 16, 12, 3], 0, 255, "float32", 11);
+  const ys = tf.tensor1d([0, 1, 2, 0]);
+  await model.fitDataset(tf.data.array([{ xs: x, ys }]), {
+    epochs: 2,
+    verbose: 0,
+  });
+  model.setUserDefinedMetadata({ classNames: CLASSES, imageSize: [16, 12] });
+  const web = await exportForWeb(model, `${root}/web_model`);
+  assert.deepEqual(
+    web.removedLayers.map((n) => model.getLayer(n).getClassName()),
+    [
+      "RandomFlip",
+      "RandomRotation",
+      "RandomZoom",
+      "RandomTranslation",
+      "RandomContrast",
+      "RandomBrightness",
+      "SeededDropout",
+    ],
+  );
+  assert.equal(web.model.countParams(), model.countParams());
+  const json = JSON.parse(
+    await Deno.readTextFile(`${root}/web_model/model.json`),
+  );
+  const byName = new Map(
+    json.modelTopology.config.layers.map((
+      l: { name: string; inbound_nodes: string[][][] },
+    ) => [l.name, l.inbound_nodes.flat().map((e) => e[0])]),
+  );
+  // The rescaling now reads the photo; the shortcuts are still there.
+  const rescaling = model.layers.find((l) => l.getClassName() === "Rescaling")!;
+  assert.deepEqual(byName.get(rescaling.name), ["photo"]);
+  assert.deepEqual(byName.get("stage2_add"), [
+    "stage2_2_bn",
+    "stage2_projection_bn",
+  ]);
+  assert.deepEqual(byName.get("logits"), ["global_pool"]);
+
+  const expected = Array.from(await (model.predict(x) as tf.Tensor).data());
+  const stock = await stockPredict(`${root}/web_model`, x);
+  assert.equal(stock.error, undefined);
+  assert.deepEqual(stock.registered, []);
+  const worst = Math.max(
+    ...stock.logits.map((v: number, i: number) => Math.abs(v - expected[i])),
+  );
+  assert.ok(worst <= TOLERANCE, `largest logit difference ${worst}`);
+  web.model.dispose();
+  model.dispose();
+  await Deno.remove(root, { recursive: true });
 });
