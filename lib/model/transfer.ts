@@ -73,6 +73,98 @@ export function backboneOf(
   });
 }
 
+/** Options of {@linkcode pretrainedBackbone}. */
+export interface PretrainedBackboneOptions {
+  /** The last layer of the published model to keep. */
+  cutAt: string;
+  /**
+   * Pixels in [0, 255] become `pixel × scale + offset`, the range the
+   * published model was trained on.
+   * @default {1 / 127.5}
+   */
+  scale?: number;
+  /**
+   * See `scale`; with the defaults, pixels land in [−1, 1] (MobileNet).
+   * @default {-1}
+   */
+  offset?: number;
+}
+
+/**
+ * A backbone from a published model that is one chain of layers (MobileNet
+ * v1, for example): pixels in [0, 255] are scaled to the range it was
+ * trained on, go through its layers up to `cutAt` (the same layer objects,
+ * names and weights, so {@linkcode fineTune} can unfreeze them by name),
+ * and a global average pooling turns its feature maps into one vector per
+ * photo. Pass it to {@linkcode transferClassifier} like a trained model.
+ *
+ * @param model The published model, loaded (e.g. `loadPretrainedModel`).
+ * @param options Where to cut it and how to scale the pixels.
+ * @returns A model from a `[batch, height, width, 3]` pixel input (the
+ *   published model's size) to pooled features.
+ * @throws {RangeError} When `cutAt` names no layer of `model`.
+ * @throws {TypeError} When a layer up to `cutAt` does not read the one
+ *   before it (not a chain of layers).
+ *
+ * @example A chain model cut after its first convolution
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import assert from "node:assert/strict";
+ * import { pretrainedBackbone } from "./transfer.ts";
+ *
+ * const published = tf.sequential({ layers: [
+ *   tf.layers.conv2d({ inputShape: [8, 8, 3], filters: 4, kernelSize: 3, name: "conv1" }),
+ *   tf.layers.flatten(), tf.layers.dense({ units: 10 }),
+ * ] });
+ * const backbone = pretrainedBackbone(published, { cutAt: "conv1" });
+ * assert.deepEqual(backbone.outputs[0].shape, [null, 4]);
+ * assert.equal(backbone.getLayer("conv1"), published.getLayer("conv1"));
+ * ```
+ */
+export function pretrainedBackbone(
+  model: tf.LayersModel,
+  options: PretrainedBackboneOptions,
+): tf.LayersModel {
+  const { cutAt, scale = 1 / 127.5, offset = -1 } = options;
+  const layers = model.layers.filter((l) => l.getClassName() !== "InputLayer");
+  const last = layers.findIndex((l) => l.name === cutAt);
+  if (last < 0) {
+    throw new RangeError(
+      `Cannot cut the pretrained model: it has no layer ${cutAt}, received layers ${
+        layers.map((l) => l.name).join(", ")
+      }`,
+    );
+  }
+  const shape = model.inputs[0].shape.slice(1) as number[];
+  const input = tf.input({ shape, name: "pixels" });
+  let x = tf.layers.rescaling({ scale, offset, name: "pretrained_scaling" })
+    .apply(input) as tf.SymbolicTensor;
+  for (const [i, layer] of layers.slice(0, last + 1).entries()) {
+    const reads = layer.inboundNodes[0]?.inboundLayers ?? [];
+    const expected = i === 0 ? undefined : layers[i - 1];
+    if (
+      reads.length !== 1 ||
+      (expected
+        ? reads[0] !== expected
+        : reads[0].getClassName() !== "InputLayer")
+    ) {
+      throw new TypeError(
+        `Cannot cut the pretrained model: only a chain of layers is supported, but ${layer.name} reads from [${
+          reads.map((l) => l.name).join(", ")
+        }], received ${model.name}`,
+      );
+    }
+    x = layer.apply(x) as tf.SymbolicTensor;
+  }
+  const pooled = tf.layers.globalAveragePooling2d({ name: "pretrained_pool" })
+    .apply(x) as tf.SymbolicTensor;
+  return tf.model({
+    inputs: input,
+    outputs: pooled,
+    name: `${model.name}_backbone`,
+  });
+}
+
 /**
  * Makes every batch normalisation layer of `model` normalise with its
  * running statistics, in training as in inference, and never update them

@@ -23,6 +23,8 @@ export const MOBILENET_URL =
   "https://storage.googleapis.com/tfjs-models/tfjs/mobilenet_v1_0.25_224/model.json";
 /** Its last convolutional block's output, where tfjs-examples cut it. */
 export const MOBILENET_CUT = "conv_pw_13_relu";
+/** The first layer of its last block: where fine-tuning unfreezes it. */
+export const MOBILENET_TOP_BLOCK = "conv_dw_13";
 /** Environment variable with the URL, path or `file://` URL of a model.json to use instead. */
 export const PRETRAINED_URL_ENV = "CNN_PRETRAINED_URL";
 /** Largest total of a pretrained model's files accepted by default (200 MiB). */
