@@ -75,7 +75,8 @@ def residual_cnn() -> nn.Module:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", choices=["tutorial", "better"], default="tutorial")
-    parser.add_argument("--image-size", type=int, default=180)
+    parser.add_argument("--image-size", type=int, default=None,
+                        help="default: 180 for the tutorial, 128 for better (the recipe's size)")
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--batch", type=int, default=32)
@@ -83,6 +84,8 @@ def main() -> None:
                         help="torch.set_num_threads (default: leave torch's default); "
                              "bench.ts always passes the fast backend's thread count")
     args = parser.parse_args()
+    if args.image_size is None:
+        args.image_size = 180 if args.model == "tutorial" else 128
     if args.threads > 0:
         torch.set_num_threads(args.threads)
 

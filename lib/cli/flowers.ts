@@ -2,7 +2,8 @@
  * `deno task flowers`: the whole lesson as one job. Loads flower_photos (or
  * any folder/archive of class subfolders given with `--data`), trains the
  * tutorial CNN with augmentation and dropout (or, with `--model better`,
- * notebook 5's better CNN and its recipe), and writes the history chart,
+ * notebook 5's final recipe, the residual CNN, scored once on the held-out
+ * photos as a test set), and writes the history chart,
  * the confusion matrix, the metrics and the saved model to `out/`. A
  * checkpoint is written to `out/checkpoint/` after every epoch; `--resume`
  * continues a stopped run from it.

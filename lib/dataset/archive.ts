@@ -464,7 +464,12 @@ async function extractZip(
           const pipe = new TransformStream<Uint8Array, Uint8Array>();
           const decompressing = entry.getData(pipe.writable).then(
             () => undefined,
-            (error: unknown) => error,
+            (error: unknown) => {
+              // zip.js may fail before it takes the pipe (an encrypted
+              // entry, an unknown method): end it, or the reader would wait.
+              pipe.writable.abort(error).catch(() => {});
+              return error;
+            },
           );
           try {
             await writer.file(name, pipe.readable, declared);

@@ -27,7 +27,8 @@ export interface HeldOut {
 
 /**
  * Splits a dataset in two: from each class, `round(fraction × its photos)`
- * chosen at random with `seed` are held out, the others kept. Both parts
+ * chosen at random with `seed` are held out (at most all but one, so every
+ * class keeps a photo to train on), the others kept. Both parts
  * share the dataset's pixels, classes, batch size and shuffle seed; every
  * photo lands in exactly one part.
  *
@@ -75,7 +76,11 @@ export function holdOut(
     dataset.labels.forEach((label, i) => {
       if (label === c) members.push(i);
     });
-    const count = Math.round(fraction * members.length);
+    // Never a whole class: the photos left to train on keep every class.
+    const count = Math.min(
+      Math.round(fraction * members.length),
+      Math.max(0, members.length - 1),
+    );
     const order = seededPermutation(members.length, seed * 1000 + c);
     for (let k = 0; k < count; k++) held.add(members[order[k]]);
   }

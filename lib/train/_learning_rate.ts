@@ -1,8 +1,10 @@
 /**
- * Reading and setting an optimizer's learning rate. tfjs' optimizers (Adam,
- * SGD, RMSProp, …) keep it in a plain `learningRate` field that every update
- * reads afresh — the fast backend's fused Adam step included — so a new
- * value takes effect at the next batch.
+ * Reading and setting an optimizer's learning rate. tfjs' Adam, RMSProp and
+ * the others keep it in a plain `learningRate` field that every update reads
+ * afresh — the fast backend's fused Adam step included; SGD and momentum
+ * keep it in a tensor that only their `setLearningRate()` replaces, which is
+ * called when they have it. Either way a new value takes effect at the next
+ * batch.
  *
  * @module
  */

@@ -160,9 +160,9 @@ export function warmupCosineDecay(
  * every batch (Keras' `LearningRateScheduler`, per step instead of per
  * epoch). The global step is `(epoch - 1) · numBatches + (batch - 1)`, a
  * function of the position in the run, so a resumed run (`initialEpoch`)
- * continues the schedule. tfjs' optimizers read their `learningRate` field
- * at every update, the fast backend's fused Adam step too, so the new rate
- * applies to that very batch. `trainModel` records the rate of each
+ * continues the schedule. The rate is set before the batch's update (through
+ * the optimizer's `setLearningRate()` where it has one, as SGD does), the
+ * fast backend's fused Adam step included, so it applies to that very batch. `trainModel` records the rate of each
  * epoch's last batch in `history.lr`.
  *
  * @param schedule The rate per global step.

@@ -444,3 +444,24 @@ Deno.test({
     });
   },
 });
+
+Deno.test("extractArchive() reports a zip entry it cannot decompress instead of waiting for it", async () => {
+  await withDir(async (dir) => {
+    const bytes = await zipBytes({ "a/1.txt": "x".repeat(1000) });
+    // Mark the entry as bzip2 (method 12), which zip.js does not decode, in
+    // its local header and its central directory record.
+    const view = new DataView(bytes.buffer, bytes.byteOffset);
+    for (let i = 0; i + 4 <= bytes.length; i++) {
+      const signature = view.getUint32(i, true);
+      if (signature === 0x04034b50) view.setUint16(i + 8, 12, true);
+      if (signature === 0x02014b50) view.setUint16(i + 10, 12, true);
+    }
+    await Deno.writeFile(`${dir}/m.zip`, bytes);
+    await assert.rejects(
+      extractArchive(`${dir}/m.zip`, `${dir}/out`, QUIET),
+      Error,
+      `Cannot extract ${dir}/m.zip: the archive is truncated or corrupt (Compression method not supported)`,
+    );
+    assert.deepEqual(listing(dir), ["m.zip"]);
+  });
+});

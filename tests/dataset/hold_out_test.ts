@@ -70,3 +70,10 @@ Deno.test("holdOut() refuses a fraction outside (0, 1) and an empty part", () =>
     },
   );
 });
+
+Deno.test("holdOut() never holds out a whole class", () => {
+  const data = dataset().select([0, 10, 11, 12, 13]); // one "a", four "b"
+  const { rest, heldOut } = holdOut(data, { fraction: 0.5, seed: 1 });
+  assert.deepEqual([...rest.labels].sort(), [0, 1, 1]);
+  assert.deepEqual([...heldOut.labels], [1, 1]);
+});
