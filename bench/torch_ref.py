@@ -96,7 +96,7 @@ def main() -> None:
         loss_fn = nn.CrossEntropyLoss()  # sparse categorical cross-entropy from logits
     else:
         model = residual_cnn()
-        optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.05)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.05)
         loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1)
     model.train()
     x = torch.rand(args.batch, 3, args.image_size, args.image_size) * 255.0
