@@ -254,11 +254,20 @@ const NOTEBOOKS: Record<string, Expectation[]> = {
       what: "score table",
       pattern: new RegExp(
         String
-          .raw`^\| \d+ · [^|]+ \| \d+ \| [\d,]+ \| \d+ \| \*\*(?<acc>${NUM})\*\* \| (?<best>${NUM}) \(epoch \d+\) \|$`,
+          .raw`^\| [^|]+ \| [\d,]+ \| (?<train>${NUM}) \| \*\*(?<val>${NUM})\*\* \| (?:[+−]${NUM} \| ${NUM} \| [\d.e-]+|  \|  \| ) \|$`,
         "gm",
       ),
-      ranges: { acc: ACCURACY, best: ACCURACY },
-      min: 6,
+      ranges: { train: ACCURACY, val: ACCURACY },
+      min: 16,
+    },
+    {
+      what: "test accuracy",
+      pattern: new RegExp(
+        String
+          .raw`The best recipe reaches (?<acc>${NUM}) ± (?<se>${NUM}) on the (?<n>\d+) test photos`,
+        "g",
+      ),
+      ranges: { acc: ACCURACY, se: [0, 0.5] },
     },
     {
       what: "accuracy per class",
