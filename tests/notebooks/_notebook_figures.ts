@@ -264,7 +264,7 @@ const NOTEBOOKS: Record<string, Expectation[]> = {
       what: "test accuracy",
       pattern: new RegExp(
         String
-          .raw`The best recipe reaches (?<acc>${NUM}) ± (?<se>${NUM}) on the (?<n>\d+) test photos`,
+          .raw`The final recipe reaches (?<acc>${NUM}) ± (?<se>${NUM}) on the (?<n>\d+) test photos`,
         "g",
       ),
       ranges: { acc: ACCURACY, se: [0, 0.5] },
