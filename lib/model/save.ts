@@ -13,6 +13,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import {
+  type FileEntry,
   Uint8ArrayReader,
   Uint8ArrayWriter,
   ZipReader,
@@ -215,12 +216,10 @@ async function zipFiles(path: string): Promise<ModelFiles> {
   return {
     where: (name) => `${path}:${name}`,
     read: async (name) => {
-      const entry = entries.find((e) =>
+      const entry = entries.find((e): e is FileEntry =>
         e.filename === name.replace(/^\.\//, "") && !e.directory
       );
-      return entry && !entry.directory
-        ? await entry.getData(new Uint8ArrayWriter())
-        : null;
+      return entry ? await entry.getData(new Uint8ArrayWriter()) : null;
     },
   };
 }

@@ -67,16 +67,15 @@ export interface WebExport {
   metadata: WebModelMetadata;
 }
 
-/** One layer's entry in a Keras-style model topology. */
-interface LayerJson {
-  class_name: string;
-  config: Record<string, unknown>;
-}
-
 const CANNOT = "Cannot export the model for the web";
 
-/** A layer's entry in a functional model's topology. */
-interface GraphLayerJson extends LayerJson {
+/**
+ * A layer's entry in a model's topology, as `model.toJSON` writes it (a
+ * `tf.Sequential`'s entries have no `name` or `inbound_nodes`).
+ */
+interface GraphLayerJson {
+  class_name: string;
+  config: Record<string, unknown>;
   name: string;
   /** `[[[layerName, nodeIndex, tensorIndex, kwargs], …]]`. */
   inbound_nodes: [string, number, number, unknown][][];
