@@ -29,6 +29,7 @@ import queue
 import random
 import sys
 import time
+import traceback
 
 import nbformat
 from jupyter_client.manager import start_new_kernel
@@ -54,7 +55,7 @@ def main():
 
     env = dict(os.environ, CNN_QUICK="1", CNN_CHECKPOINTS=f"{workdir}/checkpoints",
                CNN_MODEL_DIR=f"{workdir}/model", NO_COLOR="1")
-    km, kc = start_new_kernel(kernel_name="deno", cwd=os.path.dirname(os.path.abspath(notebook_path)), env=env)
+    km = kc = None
     results = []
 
     def report(check, ok, **detail):
@@ -108,6 +109,10 @@ def main():
         return error is None and "42" in text
 
     try:
+        # A kernel's first start on a fresh machine, beside other tests, can
+        # take longer than jupyter_client's default minute.
+        km, kc = start_new_kernel(kernel_name="deno", cwd=os.path.dirname(os.path.abspath(notebook_path)),
+                                  env=env, startup_timeout=300)
         for i in range(train_cell):
             _, error = run(cells[i])
             if error:
@@ -177,8 +182,12 @@ def main():
                    outcome="interrupted" if error else "finished before the Stop",
                    error=error, rerun_error=err)
         report("random Stops: no hang", hangs == 0, hangs=hangs, rounds=rounds)
+    except Exception as e:  # a cell that never finished, a kernel that died: say which
+        report("the driver ran every check", False, error=f"{type(e).__name__}: {e}",
+               traceback=traceback.format_exc()[-2000:])
     finally:
-        km.shutdown_kernel(now=True)
+        if km is not None:
+            km.shutdown_kernel(now=True)
 
     failed = [r for r in results if not r["ok"]]
     print(json.dumps({"summary": f"{len(results) - len(failed)} passed, {len(failed)} failed"}), flush=True)

@@ -57,7 +57,12 @@ Deno.test({
         [],
         new TextDecoder().decode(result.stderr).slice(-3000),
       );
-      assert.ok(result.success, `driver exit ${result.code}`);
+      assert.ok(
+        result.success,
+        `driver exit ${result.code}\n${
+          new TextDecoder().decode(result.stderr).slice(-3000)
+        }`,
+      );
       // Every check ran: 11 named ones, one per round and the hang count.
       assert.equal(checks.filter((c) => c.check).length, 11 + ROUNDS + 1);
     } finally {
