@@ -39,5 +39,6 @@ export * from "./predict_dataset.ts";
 export * from "./accuracy_noise.ts";
 export * from "./mcnemar.ts";
 export * from "./restore_epoch.ts";
+export * from "./run_folders.ts";
 export * from "./better_recipe.ts";
 export * from "./pretrained_model.ts";
