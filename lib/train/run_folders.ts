@@ -137,11 +137,12 @@ export async function loadOrTrainTutorialCnn(
   train: BatchSource,
   options: LoadOrTrainOptions,
 ): Promise<LoadOrTrainResult> {
+  // What is left after the run's own settings goes to trainWithCheckpoints.
   const {
     modelDir,
-    checkpoints,
-    data,
-    limit,
+    checkpoints: _checkpoints,
+    data: _data,
+    limit: _limit,
     augment,
     dropout,
     seed,
@@ -187,14 +188,7 @@ export async function loadOrTrainTutorialCnn(
     dropout,
     seed,
   });
-  const dir = tutorialRunDir({
-    checkpoints,
-    data,
-    limit,
-    augment,
-    dropout,
-    seed,
-  });
+  const dir = tutorialRunDir(options);
   await trainWithCheckpoints(model, train, { ...trainOptions, dir });
   return { model, loaded: false, message: `Trained here: ${why}` };
 }

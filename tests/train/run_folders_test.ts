@@ -23,20 +23,25 @@ function photos(classNames: string[]): ImageDataset {
   });
 }
 
+/** One epoch of the plain tutorial CNN, its model and checkpoints under `root`. */
+function optionsIn(root: string, log: (line: string) => void) {
+  return {
+    modelDir: `${root}/model`,
+    checkpoints: `${root}/checkpoints`,
+    augment: false,
+    dropout: 0,
+    seed: 5,
+    epochs: 1,
+    callbacks: [],
+    log,
+  };
+}
+
 Deno.test("loadOrTrainTutorialCnn trains in the run's folder when no model is saved, loads a saved one that fits, and trains again for other classes", async () => {
   const root = await Deno.makeTempDir();
   try {
     const lines: string[] = [];
-    const options = {
-      modelDir: `${root}/model`,
-      checkpoints: `${root}/checkpoints`,
-      augment: false,
-      dropout: 0,
-      seed: 5,
-      epochs: 1,
-      callbacks: [],
-      log: (line: string) => lines.push(line),
-    };
+    const options = optionsIn(root, (line) => lines.push(line));
     const two = photos(["a", "b"]);
     const trained = await loadOrTrainTutorialCnn(two, options);
     assert.equal(trained.loaded, false);
@@ -90,15 +95,7 @@ Deno.test("loadOrTrainTutorialCnn passes on a damaged saved model's error instea
     await Deno.mkdir(`${root}/model`);
     await Deno.writeTextFile(`${root}/model/model.json`, "{ not json");
     await assert.rejects(
-      loadOrTrainTutorialCnn(photos(["a", "b"]), {
-        modelDir: `${root}/model`,
-        checkpoints: `${root}/checkpoints`,
-        augment: false,
-        dropout: 0,
-        seed: 5,
-        epochs: 1,
-        log: () => {},
-      }),
+      loadOrTrainTutorialCnn(photos(["a", "b"]), optionsIn(root, () => {})),
       (error: Error) => !(error instanceof Deno.errors.NotFound),
     );
     await assert.rejects(
