@@ -31,15 +31,6 @@ import { basename, join } from "node:path";
 const ROOT = new URL("..", import.meta.url).pathname;
 /** The longest code cell allowed, in lines, imports not counted. */
 const MAX_CELL_LINES = 25;
-/**
- * Long cells not split yet, per notebook: a ratchet. More than this many is
- * an error; these are listed as a warning until they are split (then the
- * entry goes).
- */
-const LONG_CELLS_LEFT: Record<string, number> = {
-  "05_better_cnn.ipynb": 7,
-  "06_transfer_learning.ipynb": 10,
-};
 
 /** A code cell's lines, without its `import … from "…";` statements. */
 function linesBesidesImports(source: string): number {
@@ -63,7 +54,6 @@ try {
   await Deno.writeTextFile(join(scratch, "deno.json"), JSON.stringify(config));
   const files: string[] = [];
   const longCells: string[] = [];
-  const longCellsLeft: string[] = [];
   const cellFiles = join(scratch, "cells");
   await Deno.mkdir(cellFiles);
   for (
@@ -94,8 +84,7 @@ try {
         ? [`notebooks/${entry.name}, cell ${index}: ${lines} lines`]
         : [];
     });
-    const left = LONG_CELLS_LEFT[entry.name] ?? 0;
-    (long.length <= left ? longCellsLeft : longCells).push(...long);
+    longCells.push(...long);
     const file = join(scratch, `${basename(entry.name, ".ipynb")}.ts`);
     await Deno.writeTextFile(file, code.join("\n"));
     files.push(file);
@@ -115,13 +104,6 @@ try {
         sourceOf(cell).replace(/\n*$/, "\n"),
       );
     }
-  }
-  if (longCellsLeft.length > 0) {
-    console.warn(
-      `Warning: code cells over ${MAX_CELL_LINES} lines still to split (LONG_CELLS_LEFT):\n${
-        longCellsLeft.join("\n")
-      }`,
-    );
   }
   if (longCells.length > 0) {
     console.error(

@@ -177,17 +177,37 @@ export function tensorAt(weights: Uint8Array, entry: TensorEntry): tf.Tensor {
   return tf.tensor(values, entry.shape, entry.dtype);
 }
 
+/** A complete checkpoint read from disk (`loadCheckpoint` in checkpoint.ts). */
+export interface Checkpoint {
+  /** The folder it was read from (`dir/epoch-0007`). */
+  path: string;
+  /** Epochs done when it was written. */
+  epoch: number;
+  /** The last epoch of the run that wrote it. */
+  epochs: number;
+  /** The history of its epochs. */
+  history: TrainingHistory;
+  /** The run it belongs to. */
+  fingerprint: RunFingerprint;
+  /** When it was written (ISO 8601). */
+  savedAt: string;
+  /** Its metadata as stored (tensor layout, optimizer, random states). */
+  json: CheckpointJson;
+  /** The bytes of `weights.bin`, checked against their SHA-256. */
+  weights: Uint8Array;
+}
+
 /**
  * Reads one epoch folder and checks it: the JSON parses and is of this
  * format and version, the weights have the recorded size and SHA-256.
  *
  * @param path The epoch folder.
- * @returns Its metadata and weights bytes.
+ * @returns The checkpoint: its metadata and weights bytes.
  * @throws {Deno.errors.InvalidData} Saying what is wrong with it.
  */
 export async function readCheckpointFolder(
   path: string,
-): Promise<{ json: CheckpointJson; weights: Uint8Array }> {
+): Promise<Checkpoint> {
   const bad = (why: string) => new Deno.errors.InvalidData(why);
   let text: string;
   try {
@@ -226,5 +246,6 @@ export async function readCheckpointFolder(
   if (await sha256(weights) !== json.weightsSha256) {
     throw bad(`${CHECKPOINT_WEIGHTS} does not match its SHA-256`);
   }
-  return { json, weights };
+  const { epoch, epochs, history, fingerprint, savedAt } = json;
+  return { path, epoch, epochs, history, fingerprint, savedAt, json, weights };
 }

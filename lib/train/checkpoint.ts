@@ -28,6 +28,7 @@ import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { writeAtomically } from "../util/atomic.ts";
 import {
+  type Checkpoint,
   CHECKPOINT_JSON,
   CHECKPOINT_WEIGHTS,
   type CheckpointJson,
@@ -53,7 +54,7 @@ import {
 } from "./run_fingerprint.ts";
 
 export { CHECKPOINT_JSON, CHECKPOINT_WEIGHTS };
-export type { CheckpointJson, TensorEntry };
+export type { Checkpoint, CheckpointJson, TensorEntry };
 
 /** The state of one resumable callback, as a checkpoint holds it. */
 export interface SavedCallbackState {
@@ -61,26 +62,6 @@ export interface SavedCallbackState {
   name: string;
   /** What its `getState()` returned. */
   state: CallbackState;
-}
-
-/** A complete checkpoint read from disk by {@linkcode loadCheckpoint}. */
-export interface Checkpoint {
-  /** The folder it was read from (`dir/epoch-0007`). */
-  path: string;
-  /** Epochs done when it was written. */
-  epoch: number;
-  /** The last epoch of the run that wrote it. */
-  epochs: number;
-  /** The history of its epochs. */
-  history: TrainingHistory;
-  /** The run it belongs to. */
-  fingerprint: RunFingerprint;
-  /** When it was written (ISO 8601). */
-  savedAt: string;
-  /** Its metadata as stored (tensor layout, optimizer, random states). */
-  json: CheckpointJson;
-  /** The bytes of `weights.bin`, checked against their SHA-256. */
-  weights: Uint8Array;
 }
 
 /**
@@ -291,17 +272,7 @@ export async function loadCheckpoint(
   for (const { name } of folders) {
     const path = join(dir, name);
     try {
-      const { json, weights } = await readCheckpointFolder(path);
-      return {
-        path,
-        epoch: json.epoch,
-        epochs: json.epochs,
-        history: json.history,
-        fingerprint: json.fingerprint,
-        savedAt: json.savedAt,
-        json,
-        weights,
-      };
+      return await readCheckpointFolder(path);
     } catch (error) {
       if (!(error instanceof Deno.errors.InvalidData)) throw error;
       problems.push(`${name}: ${error.message}`);

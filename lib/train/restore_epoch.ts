@@ -9,7 +9,7 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { BatchSource } from "./batch_source.ts";
-import { type Checkpoint, restoreCheckpoint } from "./checkpoint.ts";
+import { restoreCheckpoint } from "./checkpoint.ts";
 import type { TrainingHistory } from "./history.ts";
 import { type FingerprintValue, runFingerprint } from "./run_fingerprint.ts";
 import {
@@ -97,17 +97,7 @@ export async function restoreEpoch(
     );
   }
   const path = epochFolder(dir, epoch);
-  const { json, weights } = await readCheckpointFolder(path);
-  const checkpoint: Checkpoint = {
-    path,
-    epoch: json.epoch,
-    epochs: json.epochs,
-    history: json.history,
-    fingerprint: json.fingerprint,
-    savedAt: json.savedAt,
-    json,
-    weights,
-  };
+  const checkpoint = await readCheckpointFolder(path);
   const fingerprint = await runFingerprint(model, {
     train,
     validation,
