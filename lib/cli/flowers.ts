@@ -14,6 +14,7 @@ import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
 import type { ImageDataset } from "../dataset/image_dataset.ts";
 import { FLOWER_DEFAULTS } from "../dataset/flowers.ts";
+import { holdOut } from "../dataset/hold_out.ts";
 import { loadDataset } from "../dataset/load_dataset.ts";
 import { parseByteSize, type SizeLimits } from "../dataset/limits.ts";
 import { closeFastBackend, useFastBackend } from "../fast/mod.ts";
@@ -40,6 +41,11 @@ const QUICK_LIMIT = 200;
 const QUICK_EPOCHS = 2;
 /** --quick: image side in pixels. */
 const QUICK_IMAGE_SIZE = 64;
+/**
+ * --validate: notebook 5's validation photos, a fifth of each class of the
+ * training photos (its HOLD_OUT and HOLD_OUT_SEED).
+ */
+const VALIDATION_HOLD_OUT = { fraction: 0.2, seed: 7 };
 /** Folder of the checkpoints inside --out. */
 const CHECKPOINT_DIR = "checkpoint";
 /** Exit status for a bad command line. */
@@ -59,6 +65,10 @@ Options:
                       (notebook 5's final recipe: a residual CNN with batch norm,
                       strong augmentation, AdamW, label smoothing, warm-up +
                       cosine schedule; scored once on the test photos at the end)
+  --validate          with --model better: train on four fifths of each class of
+                      the training photos and score on the other fifth (notebook
+                      5's validation photos) instead of the test photos, to
+                      compare settings such as --epochs without using the test set
   --epochs N          training epochs (default ${DEFAULT_EPOCHS}, ${BETTER_RECIPE.epochs} for --model better;
                       ${QUICK_EPOCHS} with --quick)
   --image-size N|HxW  image size in pixels (default ${
@@ -95,6 +105,8 @@ interface Settings {
   batchSize: number;
   seed: number;
   augment: boolean;
+  /** --validate: score on a validation hold-out of the training photos. */
+  validate: boolean;
   /** Threads of the fast kernels; undefined: all cores. */
   threads?: number;
   data?: string;
@@ -151,6 +163,7 @@ function parseSettings(args: string[]): Settings | "help" {
         seed: { type: "string" },
         threads: { type: "string" },
         "no-augment": { type: "boolean" },
+        validate: { type: "boolean" },
         data: { type: "string" },
         limit: { type: "string" },
         "max-download": { type: "string" },
@@ -204,6 +217,11 @@ function parseSettings(args: string[]): Settings | "help" {
       "Cannot parse --no-augment: it applies to --model tutorial; the better recipe's augmentation is part of it",
     );
   }
+  if (model !== "better" && v.validate) {
+    throw new UsageError(
+      "Cannot parse --validate: it applies to --model better; the tutorial model is scored on validation photos already",
+    );
+  }
   if (v.resume && v.fresh) {
     throw new UsageError(
       "Cannot parse --fresh: --resume and --fresh exclude each other, received both",
@@ -224,6 +242,7 @@ function parseSettings(args: string[]): Settings | "help" {
       : FLOWER_DEFAULTS.batchSize,
     seed: v.seed !== undefined ? Number(v.seed) : FLOWER_DEFAULTS.seed,
     augment: !(v["no-augment"] ?? false),
+    validate: v.validate ?? false,
     threads: v.threads !== undefined
       ? positiveInteger("--threads", v.threads)
       : undefined,
@@ -299,15 +318,21 @@ async function run(settings: Settings): Promise<void> {
     );
   }
 
-  const [train, validation] = await loadData(settings);
-  const classNames = train.classNames;
+  const [trainingPhotos, heldOutPhotos] = await loadData(settings);
   // The better recipe fixes everything in advance (no early stopping, no
   // choice by these photos), so the held-out photos are a test set, scored
-  // once at the end, as notebook 5 does.
-  const heldOutName = settings.model === "better" ? "test" : "validation";
+  // once at the end, as notebook 5 does; with --validate, notebook 5's
+  // validation photos take their place.
+  const { rest: train, heldOut: validation } = settings.validate
+    ? holdOut(trainingPhotos, VALIDATION_HOLD_OUT)
+    : { rest: trainingPhotos, heldOut: heldOutPhotos };
+  const classNames = train.classNames;
+  const heldOutName = settings.model === "better" && !settings.validate
+    ? "test"
+    : "validation";
   console.log(
     `Training on ${train.size} images, ${
-      settings.model === "better" ? "testing" : "validating"
+      heldOutName === "test" ? "testing" : "validating"
     } on ${validation.size}; classes: ${classNames.join(", ")}`,
   );
 
@@ -340,7 +365,7 @@ async function run(settings: Settings): Promise<void> {
     startOver: `run with --fresh (or delete ${checkpointDir}) to start over`,
     continueHint: "run again with --resume",
     epochs: settings.epochs,
-    ...(settings.model === "better" ? {} : { validation }),
+    ...(heldOutName === "test" ? {} : { validation }),
     callbacks: [
       ...recipeCallbacks,
       ...trainingDisplay({ chartPath: historyPath }),
@@ -368,7 +393,7 @@ async function run(settings: Settings): Promise<void> {
     [`${heldOutName}Size`]: validation.size,
     history,
     finalTrainAccuracy: history.acc.at(-1),
-    ...(settings.model === "better"
+    ...(heldOutName === "test"
       ? { testAccuracy: evaluation.accuracy }
       : { finalValidationAccuracy: evaluation.accuracy }),
     confusionMatrix: evaluation.confusion,

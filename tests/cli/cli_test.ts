@@ -207,6 +207,45 @@ Deno.test("flowers --model better trains notebook 5's recipe and writes the same
   await Deno.remove(root, { recursive: true });
 });
 
+Deno.test("flowers --model better --validate scores on a hold-out of the training photos, never the test photos", async () => {
+  const { root, env, result } = await quickFlowers(["--model", "better"]);
+  assert.equal(result.code, 0, result.stderr);
+  const tested = JSON.parse(
+    await Deno.readTextFile(`${root}/out/metrics.json`),
+  );
+  const validated = await run("lib/cli/flowers.ts", [
+    "--quick",
+    "--model",
+    "better",
+    "--validate",
+    "--data",
+    `${root}/images`,
+    "--out",
+    `${root}/validate`,
+    "--image-size",
+    "16",
+    "--batch-size",
+    "8",
+  ], env);
+  assert.equal(validated.code, 0, validated.stderr);
+  const metrics = JSON.parse(
+    await Deno.readTextFile(`${root}/validate/metrics.json`),
+  );
+  // The same training photos, split in two; the test photos are not used.
+  assert.equal(metrics.trainSize + metrics.validationSize, tested.trainSize);
+  assert.ok(metrics.validationSize > 0 && metrics.trainSize > 0);
+  assert.equal(metrics.testAccuracy, undefined);
+  assert.equal(metrics.testSize, undefined);
+  assert.equal(typeof metrics.finalValidationAccuracy, "number");
+  assert.equal(metrics.history.val_acc.length, 2); // scored after every epoch
+  assert.match(
+    validated.stdout,
+    new RegExp(`validating on ${metrics.validationSize}; classes`),
+  );
+  assert.match(validated.stdout, /Final validation accuracy: \d\.\d{4}/);
+  await Deno.remove(root, { recursive: true });
+});
+
 Deno.test("flowers refuses an unknown --model and --no-augment with the better model", async () => {
   const unknown = await run("lib/cli/flowers.ts", ["--model", "huge"]);
   assert.equal(unknown.code, 2);
@@ -221,4 +260,10 @@ Deno.test("flowers refuses an unknown --model and --no-augment with the better m
   ]);
   assert.equal(both.code, 2);
   assert.match(both.stderr, /--no-augment: it applies to --model tutorial/);
+  const validate = await run("lib/cli/flowers.ts", ["--validate"]);
+  assert.equal(validate.code, 2);
+  assert.match(
+    validate.stderr,
+    /Cannot parse --validate: it applies to --model better; the tutorial model is scored on validation photos already/,
+  );
 });
