@@ -385,7 +385,7 @@ async function run(settings: Settings): Promise<void> {
   const seconds = (performance.now() - started) / 1000;
   const metrics = {
     settings: settings.model === "better"
-      ? { ...settings, recipe: BETTER_RECIPE }
+      ? { ...settings, recipe: { ...BETTER_RECIPE, epochs: settings.epochs } }
       : { ...settings, dropout: DROPOUT },
     backend: tf.getBackend(),
     classNames,

@@ -188,6 +188,7 @@ Deno.test("flowers --model better trains notebook 5's recipe and writes the same
   );
   assert.equal(metrics.settings.model, "better");
   assert.equal(metrics.settings.recipe.weightDecay, 0.05);
+  assert.equal(metrics.settings.recipe.epochs, 3); // the run's length, not the default
   // The schedule: warm-up over epoch 1, then down to 0 at the last step.
   assert.equal(metrics.history.lr.length, 3);
   assert.ok(metrics.history.lr[0] > metrics.history.lr[2]);
