@@ -8,6 +8,22 @@ const makeDataset = (dir: string, perClass: number) =>
 
 const run = runScript;
 
+/** The flags of `flowers --quick` on `root/images`, writing to the folder `out` in `root`. */
+function quickArgs(root: string, out: string, extra: string[] = []) {
+  return [
+    "--quick",
+    ...extra,
+    "--data",
+    `${root}/images`,
+    "--out",
+    `${root}/${out}`,
+    "--image-size",
+    "16",
+    "--batch-size",
+    "8",
+  ];
+}
+
 /**
  * `flowers --quick` on 30 generated 16×16 images in a fresh folder, with
  * `extra` flags; returns the folder, the environment and the result.
@@ -16,18 +32,11 @@ async function quickFlowers(extra: string[] = []) {
   const root = await Deno.makeTempDir();
   const env = { CNN_DATA_DIR: `${root}/cache` };
   await makeDataset(`${root}/images`, 10);
-  const result = await run("lib/cli/flowers.ts", [
-    "--quick",
-    ...extra,
-    "--data",
-    `${root}/images`,
-    "--out",
-    `${root}/out`,
-    "--image-size",
-    "16",
-    "--batch-size",
-    "8",
-  ], env);
+  const result = await run(
+    "lib/cli/flowers.ts",
+    quickArgs(root, "out", extra),
+    env,
+  );
   return { root, env, result };
 }
 
@@ -214,20 +223,11 @@ Deno.test("flowers --model better --validate scores on a hold-out of the trainin
   const tested = JSON.parse(
     await Deno.readTextFile(`${root}/out/metrics.json`),
   );
-  const validated = await run("lib/cli/flowers.ts", [
-    "--quick",
-    "--model",
-    "better",
-    "--validate",
-    "--data",
-    `${root}/images`,
-    "--out",
-    `${root}/validate`,
-    "--image-size",
-    "16",
-    "--batch-size",
-    "8",
-  ], env);
+  const validated = await run(
+    "lib/cli/flowers.ts",
+    quickArgs(root, "validate", ["--model", "better", "--validate"]),
+    env,
+  );
   assert.equal(validated.code, 0, validated.stderr);
   const metrics = JSON.parse(
     await Deno.readTextFile(`${root}/validate/metrics.json`),
