@@ -441,3 +441,29 @@ Deno.test("useFastBackend() registers a Mean over the pixels of NHWC images that
     closeFastBackend();
   }
 });
+
+Deno.test("useFastBackend() Mean over the pixels of RGB images has the bits of the same images with a zero fourth channel", async () => {
+  // RGB means have their own kernel path (three channels in one register);
+  // four channels take the general one. Both add the same numbers in the
+  // same order, so the first three means must agree bit for bit, odd pixel
+  // counts and the chunk boundaries included.
+  await useFastBackend({ threads: 2 });
+  try {
+    for (const [i, shape] of [[32, 40, 40, 3], [5, 37, 41, 3]].entries()) {
+      const [n, h, w] = shape;
+      const x = tf.randomUniform(shape, 0, 255, "float32", SEED + i);
+      const rgb = x.mean([1, 2]);
+      const padded = tf.concat([x, tf.zeros([n, h, w, 1])], 3).mean([1, 2]);
+      const got = rgb.dataSync() as Float32Array;
+      const want = padded.slice([0, 0], [n, 3]).dataSync() as Float32Array;
+      assert.deepEqual(
+        new Uint32Array(got.buffer, got.byteOffset, got.length),
+        new Uint32Array(want.buffer, want.byteOffset, want.length),
+        `${shape}`,
+      );
+      tf.dispose([x, rgb, padded]);
+    }
+  } finally {
+    closeFastBackend();
+  }
+});

@@ -9,6 +9,10 @@ import { closeFastBackend, useFastBackend } from "../../lib/fast/mod.ts";
 
 const SEED = 3;
 const SHAPE = [6, 40, 30, 3]; // 21,600 elements: above the threaded minimum
+/** More channels: 8 (whole SIMD registers) and 5 (one element at a time). */
+const WIDER_SHAPES = [[3, 30, 40, 8], [3, 40, 41, 5]];
+/** An odd count of elements (24,969): a tail after the last four. */
+const ODD_SHAPE = [7, 41, 29, 3];
 
 /** Asserts two results are bit-identical, naming the first element that is not. */
 function assertSameBits(got: Float32Array, want: Float32Array, what: string) {
@@ -20,11 +24,14 @@ function assertSameBits(got: Float32Array, want: Float32Array, what: string) {
 }
 
 /** Runs `f` on the fast backend and on the cpu backend; returns both results. */
-function onBoth(f: () => tf.Tensor): [Float32Array, Float32Array] {
+function onBoth(
+  f: () => tf.Tensor,
+  shape: number[] = SHAPE,
+): [Float32Array, Float32Array] {
   tf.setBackend("wasm");
   const fast = tf.tidy(f);
   const got = fast.dataSync() as Float32Array;
-  assert.deepEqual(fast.shape, SHAPE);
+  assert.deepEqual(fast.shape, shape);
   fast.dispose();
   tf.setBackend("cpu");
   const reference = tf.tidy(f);
@@ -61,6 +68,22 @@ Deno.test("useFastBackend() Add, Sub and Multiply with per-image and per-channel
         assertSameBits(got, want, `${opName}, b ${name}`);
       }
     }
+    for (const shape of WIDER_SHAPES) {
+      const [images, , , channels] = shape;
+      for (const bShape of [[images, 1, 1, channels], [channels]]) {
+        for (const [opName, op] of Object.entries(ops)) {
+          const [got, want] = onBoth(
+            () =>
+              op(
+                tf.randomUniform(shape, -100, 100, "float32", SEED),
+                tf.randomUniform(bShape, -2, 2, "float32", SEED + 1),
+              ),
+            shape,
+          );
+          assertSameBits(got, want, `${opName}, ${shape} by ${bShape}`);
+        }
+      }
+    }
     // Shapes it does not cover (b larger than a's broadcast) still work.
     const [got, want] = onBoth(() =>
       tf.sub(
@@ -77,11 +100,13 @@ Deno.test("useFastBackend() Add, Sub and Multiply with per-image and per-channel
 Deno.test("useFastBackend() Select equals the cpu backend's bits", async () => {
   await useFastBackend({ threads: 2 });
   try {
-    const [got, want] = onBoth(() => {
-      const x = tf.randomUniform(SHAPE, -1, 1, "float32", SEED);
-      return tf.where(tf.greater(x, 0), x, tf.reverse(x, 2));
-    });
-    assertSameBits(got, want, "Select");
+    for (const shape of [SHAPE, ODD_SHAPE]) {
+      const [got, want] = onBoth(() => {
+        const x = tf.randomUniform(shape, -1, 1, "float32", SEED);
+        return tf.where(tf.greater(x, 0), x, tf.reverse(x, 2));
+      }, shape);
+      assertSameBits(got, want, `Select ${shape}`);
+    }
   } finally {
     closeFastBackend();
   }

@@ -532,14 +532,16 @@ Deno.test("useFastBackend() registers Tile and Reverse that match the cpu backen
   }
 });
 
-Deno.test("useFastBackend() registers a Transform that matches the cpu backend image by image", async () => {
+Deno.test("useFastBackend() registers a Transform that equals the cpu backend's bits image by image", async () => {
   await useFastBackend({ threads: 2 });
   try {
     const random = mulberry32(SEED + 5);
     // Rotations, zooms and shifts, as augmentation makes (affine: the kernel
     // skips the division by 1), and every other one with a perspective term.
+    // Turned by up to 0.6 rad and shifted by up to a third of the image, so
+    // many output pixels come from outside it and take the fill mode.
     let count = 0;
-    const randomTransform = () => {
+    const randomTransform = (side: number) => {
       const perspective = count++ % 2 === 1;
       const angle = (random() - 0.5) * 1.2;
       const zoom = 0.7 + random() * 0.6;
@@ -548,63 +550,86 @@ Deno.test("useFastBackend() registers a Transform that matches the cpu backend i
       return [
         cos,
         -sin,
-        (random() - 0.5) * 6,
+        (random() - 0.5) * side * 0.6,
         sin,
         cos,
-        (random() - 0.5) * 6,
+        (random() - 0.5) * side * 0.6,
         perspective ? (random() - 0.5) * 0.02 : 0,
         0,
       ];
     };
+    // Small images with 1 to 4 channels, and RGB images large enough for
+    // the kernel's RGB path (points with four neighbours inside, two pixels
+    // at a time) beside its per-pixel one.
+    const sizes = (): [number, number, number, number, [number, number]][] => [
+      [3, int(random, 4, 13), int(random, 4, 13), int(random, 1, 4), [
+        int(random, 3, 12),
+        int(random, 3, 12),
+      ]],
+      [3, int(random, 30, 41), int(random, 30, 41), 3, [
+        int(random, 29, 45),
+        int(random, 29, 45),
+      ]],
+    ];
     for (
       const fillMode of ["constant", "reflect", "wrap", "nearest"] as const
     ) {
       for (const interpolation of ["bilinear", "nearest"] as const) {
-        const [b, h, w, c] = [
-          3,
-          int(random, 4, 13),
-          int(random, 4, 13),
-          int(random, 1, 4),
-        ];
-        const outputShape: [number, number] = [
-          int(random, 3, 12),
-          int(random, 3, 12),
-        ];
-        const source = tf.randomUniform([b, h, w, c], 0, 255, "float32", 3000);
-        const pixels = source.arraySync() as number[][][][];
-        source.dispose();
-        const matrices = Array.from({ length: b }, randomTransform);
-        const run = (i: number | null) =>
-          tf.image.transform(
-            tf.tensor4d(i === null ? pixels : [pixels[i]]),
-            tf.tensor2d(i === null ? matrices : [matrices[i]]),
-            interpolation,
-            fillMode,
-            7,
-            outputShape,
+        for (const [b, h, w, c, outputShape] of sizes()) {
+          const source = tf.randomUniform(
+            [b, h, w, c],
+            0,
+            255,
+            "float32",
+            3000,
           );
-        tf.setBackend("wasm");
-        const gotTensor = run(null);
-        const got = gotTensor.arraySync();
-        gotTensor.dispose();
-        // tfjs-cpu's batched Transform fills only the first image, so the
-        // reference runs one image at a time.
-        tf.setBackend("cpu");
-        const want = pixels.map((_, i) => {
-          const one = run(i);
-          const values = one.arraySync()[0];
-          one.dispose();
-          return values;
-        });
-        tf.setBackend("wasm");
-        const err = relativeError(
-          new Float32Array(got.flat(3)),
-          new Float32Array(want.flat(3)),
-        );
-        assert.ok(
-          err <= MAX_RELATIVE_ERROR,
-          `${fillMode} ${interpolation}: ${err}`,
-        );
+          const pixels = source.arraySync() as number[][][][];
+          source.dispose();
+          const matrices = Array.from(
+            { length: b },
+            () => randomTransform(w),
+          );
+          const run = (i: number | null) =>
+            tf.image.transform(
+              tf.tensor4d(i === null ? pixels : [pixels[i]]),
+              tf.tensor2d(i === null ? matrices : [matrices[i]]),
+              interpolation,
+              fillMode,
+              7,
+              outputShape,
+            );
+          tf.setBackend("wasm");
+          const gotTensor = run(null);
+          const got = gotTensor.dataSync() as Float32Array;
+          gotTensor.dispose();
+          // tfjs-cpu's batched Transform fills only the first image, so the
+          // reference runs one image at a time.
+          tf.setBackend("cpu");
+          const want = new Float32Array(got.length);
+          for (let i = 0; i < b; i++) {
+            const one = run(i);
+            want.set(one.dataSync() as Float32Array, i * (got.length / b));
+            one.dispose();
+          }
+          tf.setBackend("wasm");
+          const gotBits = new Uint32Array(
+            got.buffer,
+            got.byteOffset,
+            got.length,
+          );
+          const wantBits = new Uint32Array(want.buffer);
+          const at = gotBits.findIndex((bits, i) => bits !== wantBits[i]);
+          assert.equal(
+            at,
+            -1,
+            `${fillMode} ${interpolation}, ${[
+              b,
+              h,
+              w,
+              c,
+            ]} to ${outputShape}: element ${at} is ${got[at]}, not ${want[at]}`,
+          );
+        }
       }
     }
   } finally {

@@ -212,17 +212,56 @@ __attribute__((export_name("bn_grad_input"))) void bn_grad_input(
   channel_affine(dy, x, coef, c, out, begin, end);
 }
 
+// channel_sums' first sums (s1, ka = 0) for 3 channels, m pixels: each
+// chunk's float32 running sum gains pixel p + pixel p + 1 per step, the three
+// channels in lanes 0-2 of one register, then the sums go to s[0..3) in
+// float64: the same additions in the same order as channel_sums' scalar
+// loop, so the same bits. Lane 3 reads one float past the pair, so the
+// last pair of the image is summed as scalars.
+static inline void rgb_sums(const float* x, int m, double* s) {
+  s[0] = s[1] = s[2] = 0;
+  for (int p0 = 0; p0 < m; p0 += BN_CHUNK) {
+    const int p1 = p0 + BN_CHUNK < m ? p0 + BN_CHUNK : m;
+    f4 u = splat(0);
+    int p = p0;
+    for (; p + 2 <= p1 && p + 3 <= m; p += 2) {
+      u = wasm_f32x4_add(u, wasm_f32x4_add(load4(x + p * 3), load4(x + p * 3 + 3)));
+    }
+    float u0 = wasm_f32x4_extract_lane(u, 0), u1 = wasm_f32x4_extract_lane(u, 1);
+    float u2 = wasm_f32x4_extract_lane(u, 2);
+    for (; p + 2 <= p1; p += 2) {
+      u0 += x[p * 3] + x[p * 3 + 3];
+      u1 += x[p * 3 + 1] + x[p * 3 + 4];
+      u2 += x[p * 3 + 2] + x[p * 3 + 5];
+    }
+    if (p < p1) {
+      u0 += x[p * 3];
+      u1 += x[p * 3 + 1];
+      u2 += x[p * 3 + 2];
+    }
+    s[0] += u0;
+    s[1] += u1;
+    s[2] += u2;
+  }
+}
+
 // Per-image channel means (a Mean over the pixels of NHWC images, as in
 // global average pooling or a contrast augmentation): x seen as
 // [images, m, c], out[b, j] = mean over image b's m pixels of channel j,
 // summed as channel_sums does (float32 over BN_CHUNK pixels, then float64).
 // `zeros` holds c zeros; `scratch` 6c floats per image (2c float64 sums and
 // 2c floats), so images run on any thread. Images b in [b_begin, b_end).
+// RGB images (a contrast augmentation's input) take rgb_sums: the same sums.
 __attribute__((export_name("channel_means"))) void channel_means(
     const float* x, int m, int c, const float* zeros, float* scratch,
     float* out, int b_begin, int b_end) {
   for (int b = b_begin; b < b_end; b++) {
     double* s = (double*)(scratch + b * 6 * c);
+    if (c == 3) {
+      rgb_sums(x + b * m * 3, m, s);
+      for (int j = 0; j < 3; j++) out[b * 3 + j] = (float)(s[j] / m);
+      continue;
+    }
     channel_sums(x + b * m * c, 0, x + b * m * c, zeros, c, s, s + c,
                  (float*)(s + 2 * c), 0, m);
     for (int j = 0; j < c; j++) out[b * c + j] = (float)(s[j] / m);

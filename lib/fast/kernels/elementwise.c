@@ -120,6 +120,26 @@ __attribute__((export_name("broadcast_op"))) void broadcast_op(
         for (; i + 4 <= n; i += 4) store4(o + i, wasm_f32x4_mul(load4(x + i), v4));
         for (; i < n; i++) o[i] = x[i] * v;
       }
+    } else if (c == 3 || (c & 3) == 0) {
+      // Four lanes at a time: for RGB, the values repeat every 12 floats
+      // (v0 v1 v2 v0 | v1 v2 v0 v1 | v2 v0 v1 v2); else every c floats.
+      const int period = c == 3 ? 12 : c;
+      int i = 0;
+      for (; i + period <= n; i += period) {
+        for (int k = 0; k < period; k += 4) {
+          const f4 v4 = c == 3 ? wasm_f32x4_make(bb[k % 3], bb[(k + 1) % 3],
+                                                 bb[(k + 2) % 3], bb[(k + 3) % 3])
+                               : load4(bb + k);
+          const f4 x4 = load4(x + i + k);
+          store4(o + i + k, op == 0   ? wasm_f32x4_add(x4, v4)
+                            : op == 1 ? wasm_f32x4_sub(x4, v4)
+                                      : wasm_f32x4_mul(x4, v4));
+        }
+      }
+      for (; i < n; i++) {
+        const float v = bb[i % c];
+        o[i] = op == 0 ? x[i] + v : op == 1 ? x[i] - v : x[i] * v;
+      }
     } else {
       for (int i = 0; i < n; i += c) {
         for (int k = 0; k < c; k++) {
@@ -136,7 +156,15 @@ __attribute__((export_name("broadcast_op"))) void broadcast_op(
 __attribute__((export_name("select_op"))) void select_op(
     const unsigned char* cond, const float* t, const float* e, float* out,
     int begin, int end) {
-  for (int i = begin; i < end; i++) out[i] = cond[i] ? t[i] : e[i];
+  int i = begin;
+  // Four at a time: each condition byte widened to a lane mask.
+  for (; i + 4 <= end; i += 4) {
+    const v128_t c4 = wasm_u32x4_extend_low_u16x8(
+        wasm_u16x8_extend_low_u8x16(wasm_v128_load32_zero(cond + i)));
+    const v128_t pick = wasm_i32x4_ne(c4, wasm_i32x4_splat(0));
+    store4(out + i, wasm_v128_bitselect(load4(t + i), load4(e + i), pick));
+  }
+  for (; i < end; i++) out[i] = cond[i] ? t[i] : e[i];
 }
 
 // out[i] = min(max(x[i], bounds[0]), bounds[1]) for i in [begin, end)

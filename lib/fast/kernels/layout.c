@@ -36,9 +36,14 @@ static double clampd(double v, double lo, double hi) {
 
 static double map_coord(double in, int len, int mode) {
   if (mode == FILL_REFLECT) {  // [abcd] -> [dcba|abcd|dcba]
+    // A point less than one image outside (as augmentation's are) skips the
+    // division: there trunc(|in| / sz2) is 0, and adding sz2 * 0 changes
+    // nothing, so the result is the same.
     if (in < 0) {
       if (len <= 1) {
         in = 0;
+      } else if (in > -len) {
+        in = -in - 1;
       } else {
         const double sz2 = 2.0 * len;
         if (in < sz2) in = sz2 * __builtin_trunc(-in / sz2) + in;
@@ -47,6 +52,10 @@ static double map_coord(double in, int len, int mode) {
     } else if (in > len - 1) {
       if (len <= 1) {
         in = 0;
+      } else if (in < len) {
+        // stays: clamped to len - 1 below
+      } else if (in < 1.5 * len) {
+        in = 2.0 * len - in - 1;
       } else {
         const double sz2 = 2.0 * len;
         in -= sz2 * __builtin_trunc(in / sz2);
@@ -85,6 +94,161 @@ static const float* pixel_at(const float* img, int h, int w, int c, double y,
   return img + ((int)y * w + (int)x) * c;
 }
 
+// Bilinear sample of an RGB pixel whose four neighbours are all inside the
+// image: q00 is its top-left neighbour, `row` floats above the bottom-left
+// one; x0 and x1 hold the horizontal weights wx0 and wx1 in both lanes.
+// Channels 0 and 1 share float64 lanes, and channel 2 pairs its top and
+// bottom rows in two lanes; every product and sum is the scalar loop's (in
+// `sample` below), in the same order and in float64, so the bits are the
+// same. Reads exactly the 2 x 6 floats of the four neighbours.
+static inline void bilinear_rgb(const float* q00, int row, v128_t x0,
+                                v128_t x1, double wy0, double wy1,
+                                float* px) {
+  const float* q10 = q00 + row;
+  // Top row: a (x0) and b (x1); bottom row: d (x0) and e (x1).
+  const v128_t top = wasm_v128_load(q00);            // a0 a1 a2 b0
+  const v128_t top_b = wasm_v128_load64_zero(q00 + 4);  // b1 b2
+  const v128_t bot = wasm_v128_load(q10);            // d0 d1 d2 e0
+  const v128_t bot_b = wasm_v128_load64_zero(q10 + 4);  // e1 e2
+  const v128_t a01 = wasm_f64x2_promote_low_f32x4(top);
+  const v128_t a2b0 =
+      wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(top, top, 2, 3, 2, 3));
+  const v128_t b12 = wasm_f64x2_promote_low_f32x4(top_b);
+  const v128_t d01 = wasm_f64x2_promote_low_f32x4(bot);
+  const v128_t d2e0 =
+      wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(bot, bot, 2, 3, 2, 3));
+  const v128_t e12 = wasm_f64x2_promote_low_f32x4(bot_b);
+  const v128_t b01 = wasm_i64x2_shuffle(a2b0, b12, 1, 2);
+  const v128_t e01 = wasm_i64x2_shuffle(d2e0, e12, 1, 2);
+  // Channels 0, 1: top = wx0 a + wx1 b, bottom = wx0 d + wx1 e, then
+  // wy0 top + wy1 bottom.
+  const v128_t t01 =
+      wasm_f64x2_add(wasm_f64x2_mul(x0, a01), wasm_f64x2_mul(x1, b01));
+  const v128_t u01 =
+      wasm_f64x2_add(wasm_f64x2_mul(x0, d01), wasm_f64x2_mul(x1, e01));
+  const v128_t o01 = wasm_f64x2_add(wasm_f64x2_mul(wasm_f64x2_splat(wy0), t01),
+                                    wasm_f64x2_mul(wasm_f64x2_splat(wy1), u01));
+  wasm_v128_store64_lane(px, wasm_f32x4_demote_f64x2_zero(o01), 0);
+  // Channel 2: lanes (top, bottom).
+  const v128_t ad2 = wasm_i64x2_shuffle(a2b0, d2e0, 0, 2);
+  const v128_t be2 = wasm_i64x2_shuffle(b12, e12, 1, 3);
+  const v128_t tu2 = wasm_f64x2_mul(
+      wasm_f64x2_add(wasm_f64x2_mul(x0, ad2), wasm_f64x2_mul(x1, be2)),
+      wasm_f64x2_make(wy0, wy1));
+  px[2] = (float)(wasm_f64x2_extract_lane(tu2, 0) +
+                  wasm_f64x2_extract_lane(tu2, 1));
+}
+
+// One output pixel sampled at the input point (in_x, in_y), any fill mode,
+// nearest or bilinear, any number of channels: the reference's steps.
+static inline void sample(const float* img, int h, int w, int c, double in_x,
+                          double in_y, int bilinear, int mode, double fill,
+                          float* px) {
+  const double x = map_coord(in_x, w, mode);
+  const double y = map_coord(in_y, h, mode);
+  if (!bilinear) {
+    // Math.round: halves round up.
+    const float* q = pixel_at(img, h, w, c, __builtin_floor(y + 0.5),
+                              __builtin_floor(x + 0.5));
+    for (int ch = 0; ch < c; ch++) px[ch] = q ? q[ch] : (float)fill;
+    return;
+  }
+  // The four neighbours are found once per pixel, not per channel.
+  const double y0 = __builtin_floor(y), x0 = __builtin_floor(x);
+  const double y1 = y0 + 1, x1 = x0 + 1;
+  const double wx0 = x1 - x, wx1 = x - x0, wy0 = y1 - y, wy1 = y - y0;
+  if (y0 >= 0 && y1 < h && x0 >= 0 && x1 < w) {
+    // All four inside (most pixels): no fill value to check for.
+    const float* q00 = img + (int)((y0 * w + x0) * c);
+    if (c == 3) {
+      bilinear_rgb(q00, w * 3, wasm_f64x2_splat(wx0), wasm_f64x2_splat(wx1),
+                   wy0, wy1, px);
+      return;
+    }
+    const float* q10 = q00 + w * c;
+    for (int ch = 0; ch < c; ch++) {
+      const double top = wx0 * (double)q00[ch] + wx1 * (double)q00[c + ch];
+      const double bottom = wx0 * (double)q10[ch] + wx1 * (double)q10[c + ch];
+      px[ch] = (float)(wy0 * top + wy1 * bottom);
+    }
+    return;
+  }
+  const float* q00 = pixel_at(img, h, w, c, y0, x0);
+  const float* q01 = pixel_at(img, h, w, c, y0, x1);
+  const float* q10 = pixel_at(img, h, w, c, y1, x0);
+  const float* q11 = pixel_at(img, h, w, c, y1, x1);
+  for (int ch = 0; ch < c; ch++) {
+    const double top = wx0 * (q00 ? (double)q00[ch] : fill) +
+                       wx1 * (q01 ? (double)q01[ch] : fill);
+    const double bottom = wx0 * (q10 ? (double)q10[ch] : fill) +
+                          wx1 * (q11 ? (double)q11[ch] : fill);
+    px[ch] = (float)(wy0 * top + wy1 * bottom);
+  }
+}
+
+// One output row of an affine bilinear map of an RGB image, two pixels at a
+// time: their input points in float64 lanes, computed as the scalar loop
+// computes them ((a0 x + a1 y) + a2). When both points have their four
+// neighbours inside the image (0 <= x < w - 1, where every fill mode leaves a
+// point as it is; most pixels), they are sampled in SIMD lanes; otherwise
+// each goes through `sample`.
+static void affine_rgb_row(const float* img, const float* t, int oy, int h,
+                           int w, int mode, double fill, float* o, int ow) {
+  const v128_t a0 = wasm_f64x2_splat(t[0]), b0 = wasm_f64x2_splat(t[3]);
+  const v128_t a1y = wasm_f64x2_splat((double)t[1] * oy);
+  const v128_t b1y = wasm_f64x2_splat((double)t[4] * oy);
+  const v128_t a2 = wasm_f64x2_splat(t[2]), b2 = wasm_f64x2_splat(t[5]);
+  const v128_t zero = wasm_f64x2_splat(0), one = wasm_f64x2_splat(1);
+  const v128_t x_end = wasm_f64x2_splat(w - 1), y_end = wasm_f64x2_splat(h - 1);
+  const v128_t wd = wasm_f64x2_splat(w), three = wasm_f64x2_splat(3);
+  const v128_t two52 = wasm_f64x2_splat(4503599627370496.0);
+  v128_t ox2 = wasm_f64x2_make(0, 1);
+  int ox = 0;
+  for (; ox + 2 <= ow; ox += 2, ox2 = wasm_f64x2_add(ox2, wasm_f64x2_splat(2))) {
+    const v128_t in_x = wasm_f64x2_add(
+        wasm_f64x2_add(wasm_f64x2_mul(a0, ox2), a1y), a2);
+    const v128_t in_y = wasm_f64x2_add(
+        wasm_f64x2_add(wasm_f64x2_mul(b0, ox2), b1y), b2);
+    const v128_t inside = wasm_v128_and(
+        wasm_v128_and(wasm_f64x2_ge(in_x, zero), wasm_f64x2_lt(in_x, x_end)),
+        wasm_v128_and(wasm_f64x2_ge(in_y, zero), wasm_f64x2_lt(in_y, y_end)));
+    float* px = o + ox * 3;
+    if (!wasm_i64x2_all_true(inside)) {
+      sample(img, h, w, 3, wasm_f64x2_extract_lane(in_x, 0),
+             wasm_f64x2_extract_lane(in_y, 0), 1, mode, fill, px);
+      sample(img, h, w, 3, wasm_f64x2_extract_lane(in_x, 1),
+             wasm_f64x2_extract_lane(in_y, 1), 1, mode, fill, px + 3);
+      continue;
+    }
+    const v128_t x0 = wasm_f64x2_floor(in_x), y0 = wasm_f64x2_floor(in_y);
+    const v128_t wx0 = wasm_f64x2_sub(wasm_f64x2_add(x0, one), in_x);
+    const v128_t wx1 = wasm_f64x2_sub(in_x, x0);
+    const v128_t wy0 = wasm_f64x2_sub(wasm_f64x2_add(y0, one), in_y);
+    const v128_t wy1 = wasm_f64x2_sub(in_y, y0);
+    // The top-left neighbours' offsets (y0 w + x0) 3, whole numbers below
+    // 2^31, computed exactly in float64; adding 2^52 leaves each in the low
+    // 32 bits of its lane.
+    const v128_t at = wasm_f64x2_add(
+        wasm_f64x2_mul(wasm_f64x2_add(wasm_f64x2_mul(y0, wd), x0), three),
+        two52);
+    bilinear_rgb(img + wasm_i32x4_extract_lane(at, 0), w * 3,
+                 wasm_i64x2_shuffle(wx0, wx0, 0, 0),
+                 wasm_i64x2_shuffle(wx1, wx1, 0, 0),
+                 wasm_f64x2_extract_lane(wy0, 0),
+                 wasm_f64x2_extract_lane(wy1, 0), px);
+    bilinear_rgb(img + wasm_i32x4_extract_lane(at, 2), w * 3,
+                 wasm_i64x2_shuffle(wx0, wx0, 1, 1),
+                 wasm_i64x2_shuffle(wx1, wx1, 1, 1),
+                 wasm_f64x2_extract_lane(wy0, 1),
+                 wasm_f64x2_extract_lane(wy1, 1), px + 3);
+  }
+  const double a1y_s = (double)t[1] * oy, b1y_s = (double)t[4] * oy;
+  for (; ox < ow; ox++) {
+    sample(img, h, w, 3, (double)t[0] * ox + a1y_s + t[2],
+           (double)t[3] * ox + b1y_s + t[5], 1, mode, fill, o + ox * 3);
+  }
+}
+
 // Output rows r = b * oh + oy in [row_begin, row_end). The fill value is
 // read from memory (`fill_at`), as threads get integer arguments only.
 __attribute__((export_name("transform"))) void transform(
@@ -97,12 +261,16 @@ __attribute__((export_name("transform"))) void transform(
     const float* t = transforms + (per_image ? b * 8 : 0);
     const float* img = image + b * h * w * c;
     float* o = out + r * ow * c;
-    // The row's terms, summed in the reference's order: (a0 x + a1 y) + a2.
-    const double a1y = (double)t[1] * oy, b1y = (double)t[4] * oy;
-    const double c1y = (double)t[7] * oy;
     // An affine map (c0 = c1 = 0, as rotation, zoom and translation are)
     // has p = 1 exactly: dividing by it changes nothing, so skip it.
     const int affine = t[6] == 0 && t[7] == 0;
+    if (affine && bilinear && c == 3) {
+      affine_rgb_row(img, t, oy, h, w, mode, fill, o, ow);
+      continue;
+    }
+    // The row's terms, summed in the reference's order: (a0 x + a1 y) + a2.
+    const double a1y = (double)t[1] * oy, b1y = (double)t[4] * oy;
+    const double c1y = (double)t[7] * oy;
     for (int ox = 0; ox < ow; ox++) {
       float* px = o + ox * c;
       double in_x = (double)t[0] * ox + a1y + t[2];
@@ -116,42 +284,7 @@ __attribute__((export_name("transform"))) void transform(
         in_x /= p;
         in_y /= p;
       }
-      const double x = map_coord(in_x, w, mode);
-      const double y = map_coord(in_y, h, mode);
-      if (!bilinear) {
-        // Math.round: halves round up.
-        const float* q = pixel_at(img, h, w, c, __builtin_floor(y + 0.5),
-                                  __builtin_floor(x + 0.5));
-        for (int ch = 0; ch < c; ch++) px[ch] = q ? q[ch] : (float)fill;
-        continue;
-      }
-      // The four neighbours are found once per pixel, not per channel.
-      const double y0 = __builtin_floor(y), x0 = __builtin_floor(x);
-      const double y1 = y0 + 1, x1 = x0 + 1;
-      const double wx0 = x1 - x, wx1 = x - x0, wy0 = y1 - y, wy1 = y - y0;
-      if (y0 >= 0 && y1 < h && x0 >= 0 && x1 < w) {
-        // All four inside (most pixels): no fill value to check for.
-        const float* q00 = img + ((int)y0 * w + (int)x0) * c;
-        const float* q10 = q00 + w * c;
-        for (int ch = 0; ch < c; ch++) {
-          const double top = wx0 * (double)q00[ch] + wx1 * (double)q00[c + ch];
-          const double bottom =
-              wx0 * (double)q10[ch] + wx1 * (double)q10[c + ch];
-          px[ch] = (float)(wy0 * top + wy1 * bottom);
-        }
-        continue;
-      }
-      const float* q00 = pixel_at(img, h, w, c, y0, x0);
-      const float* q01 = pixel_at(img, h, w, c, y0, x1);
-      const float* q10 = pixel_at(img, h, w, c, y1, x0);
-      const float* q11 = pixel_at(img, h, w, c, y1, x1);
-      for (int ch = 0; ch < c; ch++) {
-        const double top = wx0 * (q00 ? (double)q00[ch] : fill) +
-                           wx1 * (q01 ? (double)q01[ch] : fill);
-        const double bottom = wx0 * (q10 ? (double)q10[ch] : fill) +
-                              wx1 * (q11 ? (double)q11[ch] : fill);
-        px[ch] = (float)(wy0 * top + wy1 * bottom);
-      }
+      sample(img, h, w, c, in_x, in_y, bilinear, mode, fill, px);
     }
   }
 }
