@@ -120,25 +120,42 @@ __attribute__((export_name("broadcast_op"))) void broadcast_op(
         for (; i + 4 <= n; i += 4) store4(o + i, wasm_f32x4_mul(load4(x + i), v4));
         for (; i < n; i++) o[i] = x[i] * v;
       }
-    } else if (c == 3 || (c & 3) == 0) {
-      // Four lanes at a time: for RGB, the values repeat every 12 floats
-      // (v0 v1 v2 v0 | v1 v2 v0 v1 | v2 v0 v1 v2); else every c floats.
-      const int period = c == 3 ? 12 : c;
+    } else if (c == 3) {
+      // Four lanes at a time: RGB values repeat every 12 floats
+      // (v0 v1 v2 v0 | v1 v2 v0 v1 | v2 v0 v1 v2).
+      const f4 p0 = wasm_f32x4_make(bb[0], bb[1], bb[2], bb[0]);
+      const f4 p1 = wasm_f32x4_make(bb[1], bb[2], bb[0], bb[1]);
+      const f4 p2 = wasm_f32x4_make(bb[2], bb[0], bb[1], bb[2]);
       int i = 0;
-      for (; i + period <= n; i += period) {
-        for (int k = 0; k < period; k += 4) {
-          const f4 v4 = c == 3 ? wasm_f32x4_make(bb[k % 3], bb[(k + 1) % 3],
-                                                 bb[(k + 2) % 3], bb[(k + 3) % 3])
-                               : load4(bb + k);
-          const f4 x4 = load4(x + i + k);
+      for (; i + 12 <= n; i += 12) {
+        const f4 x0 = load4(x + i), x1 = load4(x + i + 4), x2 = load4(x + i + 8);
+        if (op == 0) {
+          store4(o + i, wasm_f32x4_add(x0, p0));
+          store4(o + i + 4, wasm_f32x4_add(x1, p1));
+          store4(o + i + 8, wasm_f32x4_add(x2, p2));
+        } else if (op == 1) {
+          store4(o + i, wasm_f32x4_sub(x0, p0));
+          store4(o + i + 4, wasm_f32x4_sub(x1, p1));
+          store4(o + i + 8, wasm_f32x4_sub(x2, p2));
+        } else {
+          store4(o + i, wasm_f32x4_mul(x0, p0));
+          store4(o + i + 4, wasm_f32x4_mul(x1, p1));
+          store4(o + i + 8, wasm_f32x4_mul(x2, p2));
+        }
+      }
+      for (; i < n; i++) {
+        const float v = bb[i % 3];
+        o[i] = op == 0 ? x[i] + v : op == 1 ? x[i] - v : x[i] * v;
+      }
+    } else if ((c & 3) == 0) {
+      // Four lanes at a time: the values repeat every c floats.
+      for (int i = 0; i < n; i += c) {
+        for (int k = 0; k < c; k += 4) {
+          const f4 v4 = load4(bb + k), x4 = load4(x + i + k);
           store4(o + i + k, op == 0   ? wasm_f32x4_add(x4, v4)
                             : op == 1 ? wasm_f32x4_sub(x4, v4)
                                       : wasm_f32x4_mul(x4, v4));
         }
-      }
-      for (; i < n; i++) {
-        const float v = bb[i % c];
-        o[i] = op == 0 ? x[i] + v : op == 1 ? x[i] - v : x[i] * v;
       }
     } else {
       for (int i = 0; i < n; i += c) {
