@@ -20,12 +20,21 @@
 //   gradient through the normalization and through the batch's mean and
 //   variance.
 //
+// When every layer that takes the batch norm's output is a plain ReLU (as
+// after a residual block's first convolution, or the stem's), the ReLU is
+// written in the same pass, y = max(..., 0), and marked (markReluApplied):
+// the ReLU layer then shares it instead of copying, its gradient passes dy
+// through, and the two backward passes read dy through ReLU's mask, y > 0.
+// One whole-tensor pass fewer each way, and the same bits: the same
+// operations on every element.
+//
 // The moving mean and variance are then updated with tfjs' own ops in tfjs'
 // order (the biased batch variance, as tfjs uses), so the layer's weights,
 // and saved models, are exactly the stock layer's. Inference, other axes,
 // ranks and backends keep tfjs' own path.
 
 import * as tf from "@tensorflow/tfjs";
+import { markReluApplied } from "./_elementwise.ts";
 import { KernelPool } from "./_kernel_pool.ts";
 import {
   heap,
@@ -60,7 +69,7 @@ function rowsOf(x: Info): { pixels: number; c: number; size: number } {
  */
 function channelSums(
   pool: KernelPool,
-  name: "bn_moments" | "bn_grad_moments",
+  name: "bn_moments" | "bn_grad_moments" | "bn_grad_moments_relu",
   inputs: number[],
   pixels: number,
   c: number,
@@ -101,14 +110,16 @@ function threadsFor(pool: KernelPool, size: number, pixels: number): number {
 }
 
 /**
- * FastBatchNorm: inputs x `[..., c]`, gamma and beta `[c]`; attr epsilon.
- * Returns y (x normalized with the batch's moments, scaled and shifted),
- * the batch mean and the (biased) batch variance.
+ * FastBatchNorm: inputs x `[..., c]`, gamma and beta `[c]`; attrs epsilon
+ * and relu. Returns y (x normalized with the batch's moments, scaled and
+ * shifted; with `relu`, max(y, 0) written in the same pass and marked as a
+ * ReLU output), the batch mean and the (biased) batch variance.
  */
 export function batchNorm(pool: KernelPool, args: KernelArgs): Info[] {
   const { inputs, backend, attrs } = args;
   const { x, gamma, beta } = inputs;
   const epsilon = attrs.epsilon as number;
+  const relu = attrs.relu === true;
   const { pixels, c, size } = rowsOf(x);
   const threads = threadsFor(pool, size, pixels);
   const partsFloats = partsOf(pixels, c) * partFloats(c);
@@ -146,18 +157,21 @@ export function batchNorm(pool: KernelPool, args: KernelArgs): Info[] {
   }
   const yAt = pointer(backend, y);
   pool.run(
-    "bn_normalize",
+    relu ? "bn_normalize_relu" : "bn_normalize",
     pixels,
     (begin, end) => [xAt, coef, c, yAt, begin, end],
     threads,
   );
+  if (relu) markReluApplied(y.dataId);
   return [y, mean, variance];
 }
 
 /**
- * FastBatchNormGrad: inputs dy, x, the batch mean and variance, gamma; attr
- * epsilon. Returns dx, dgamma and dbeta of y = xhat * gamma + beta with
- * xhat = (x - mean) * rstd, rstd = 1 / sqrt(var + epsilon), n pixels:
+ * FastBatchNormGrad: inputs dy, x, the batch mean and variance, gamma, and
+ * the output y when a ReLU was fused into it (dy is then masked by y > 0,
+ * ReLU's gradient, as it is read); attr epsilon. Returns dx, dgamma and
+ * dbeta of y = xhat * gamma + beta with xhat = (x - mean) * rstd,
+ * rstd = 1 / sqrt(var + epsilon), n pixels:
  *
  *   dbeta = sum dy,  dgamma = rstd * sum dy * (x - mean),
  *   dx = gamma * rstd * (dy - dbeta / n - xhat * dgamma / n),
@@ -166,7 +180,7 @@ export function batchNorm(pool: KernelPool, args: KernelArgs): Info[] {
  */
 export function batchNormGrad(pool: KernelPool, args: KernelArgs): Info[] {
   const { inputs, backend, attrs } = args;
-  const { dy, x, mean, variance, gamma } = inputs;
+  const { dy, x, mean, variance, gamma, y } = inputs;
   const epsilon = attrs.epsilon as number;
   const { pixels, c, size } = rowsOf(x);
   const threads = threadsFor(pool, size, pixels);
@@ -180,10 +194,12 @@ export function batchNormGrad(pool: KernelPool, args: KernelArgs): Info[] {
   const dyAt = pointer(backend, dy);
   const xAt = pointer(backend, x);
   const meanAt = pointer(backend, mean);
+  // With the ReLU's output y, dy is read through its mask.
+  const dyIn = y == null ? [dyAt] : [dyAt, pointer(backend, y)];
   const sums = channelSums(
     pool,
-    "bn_grad_moments",
-    [dyAt, xAt, meanAt],
+    y == null ? "bn_grad_moments" : "bn_grad_moments_relu",
+    [...dyIn, xAt, meanAt],
     pixels,
     c,
     threads,
@@ -210,9 +226,9 @@ export function batchNormGrad(pool: KernelPool, args: KernelArgs): Info[] {
   }
   const dxAt = pointer(backend, dx);
   pool.run(
-    "bn_grad_input",
+    y == null ? "bn_grad_input" : "bn_grad_input_relu",
     pixels,
-    (begin, end) => [dyAt, xAt, coef, c, dxAt, begin, end],
+    (begin, end) => [...dyIn, xAt, coef, c, dxAt, begin, end],
     threads,
   );
   return [dx, dGamma, dBeta];
@@ -279,7 +295,44 @@ interface BatchNormLayer {
   beta?: LayerWeight;
   movingMean: LayerWeight;
   movingVariance: LayerWeight;
+  /** The model graph's links to the layers that take this layer's output. */
+  outboundNodes?: { outboundLayer: NextLayer }[];
   call(inputs: tf.Tensor | tf.Tensor[], kwargs: unknown): tf.Tensor;
+}
+
+/** What feedsOnlyRelu reads of a layer: its class, ReLU's cap, Activation's function. */
+interface NextLayer {
+  getClassName(): string;
+  maxValue?: number | null;
+  activation?: { getClassName(): string };
+}
+
+/** Whether a batch norm writes the ReLU after it in its own pass (see setBatchNormReluFusion). */
+let fuseRelu = true;
+
+/**
+ * Turns off (or back on) the fusion of a batch norm with the ReLU after it,
+ * so that a test can compare both paths; returns the previous setting.
+ */
+export function setBatchNormReluFusion(on: boolean): boolean {
+  const before = fuseRelu;
+  fuseRelu = on;
+  return before;
+}
+
+/**
+ * Whether every layer that takes `layer`'s output is a plain ReLU (a ReLU
+ * layer without a cap, or an Activation layer with "relu"): then writing
+ * max(y, 0) in place of y changes no result, and the ReLU passes it on.
+ */
+function feedsOnlyRelu(layer: BatchNormLayer): boolean {
+  const next = (layer.outboundNodes ?? []).map((node) => node.outboundLayer);
+  return next.length > 0 &&
+    next.every((l) =>
+      (l.getClassName() === "ReLU" && l.maxValue == null) ||
+      (l.getClassName() === "Activation" &&
+        l.activation?.getClassName() === "relu")
+    );
 }
 
 function singleTensor(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor | null {
@@ -288,15 +341,16 @@ function singleTensor(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor | null {
 }
 
 /**
- * Batch normalization of `x` with its own moments: y and the batch mean and
- * variance (kept: the caller disposes them); the gradient of y reaches x,
- * gamma and beta.
+ * Batch normalization of `x` with its own moments, followed by a ReLU when
+ * `relu`: y and the batch mean and variance (kept: the caller disposes
+ * them); the gradient of y reaches x, gamma and beta.
  */
 function fusedBatchNorm(
   x: tf.Tensor,
   gamma: tf.Tensor,
   beta: tf.Tensor,
   epsilon: number,
+  relu: boolean,
 ): [tf.Tensor, tf.Tensor, tf.Tensor] {
   let moments: tf.Tensor[] = [];
   const op = tf.customGrad(
@@ -309,21 +363,33 @@ function fusedBatchNorm(
       const [y, mean, variance] = tf.engine().runKernel(
         BATCH_NORM,
         { x: xIn, gamma: gammaIn, beta: betaIn },
-        { epsilon },
+        { epsilon, relu },
       ) as tf.Tensor[];
       // The moments leave through this closure (a custom gradient has one
       // output, and tfjs disposes everything else its forward makes), kept
       // until the caller disposes them; they are off the tape, as only the
       // moving averages use them.
       moments = [tf.keep(mean), tf.keep(variance)];
-      save([xIn, gammaIn, mean, variance]);
+      save(
+        relu
+          ? [xIn, gammaIn, mean, variance, y]
+          : [xIn, gammaIn, mean, variance],
+      );
       return {
         value: y,
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-          const [xs, gammas, means, variances] = saved;
+          const [xs, gammas, means, variances, ys] = saved;
+          const inputs: tf.NamedTensorMap = {
+            dy,
+            x: xs,
+            mean: means,
+            variance: variances,
+            gamma: gammas,
+          };
+          if (ys != null) inputs.y = ys;
           return tf.engine().runKernel(
             BATCH_NORM_GRAD,
-            { dy, x: xs, mean: means, variance: variances, gamma: gammas },
+            inputs,
             { epsilon },
           ) as tf.Tensor[];
         },
@@ -391,12 +457,16 @@ export function installFusedBatchNorm(pool: KernelPool): () => void {
     ) {
       return original.call(this, inputs, kwargs);
     }
+    // The ReLU after it is fused in when the channels fill whole SIMD
+    // registers (its kernel then computes max(y, 0) exactly as ReLU's does).
+    const relu = fuseRelu && x.shape[3]! % 4 === 0 && feedsOnlyRelu(this);
     return tf.tidy(() => {
       const [y, mean, variance] = fusedBatchNorm(
         x,
         this.gamma!.read(),
         this.beta!.read(),
         this.epsilon,
+        relu,
       );
       try {
         updateMovingAverage(this.movingMean, mean, this.momentum);

@@ -17,6 +17,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { KernelPool } from "./_kernel_pool.ts";
 import { type Info, type KernelArgs, type Original, pointer } from "./_heap.ts";
+import { identity } from "./_layout.ts";
 
 /** The custom kernel computing the ReLU gradient. */
 export const RELU_GRAD = "FastReluGrad";
@@ -136,7 +137,27 @@ export function clipByValue(
   return out;
 }
 
-/** Relu: max(x, 0) on all threads (float32); else the original kernel. */
+/**
+ * Data ids of ReLU outputs that a fused kernel wrote (a batch normalization
+ * with the ReLU after it applied, see _batch_norm.ts), whose producer's
+ * gradient applies ReLU's mask itself.
+ */
+const reluApplied = new WeakSet<object>();
+
+/**
+ * Marks `dataId` as a ReLU output whose producer's gradient applies ReLU's
+ * mask: the ReLU after it then passes it through (max(r, 0) is r), and
+ * ReLU's gradient there passes dy through (the producer masks it, and
+ * masking twice would give the same numbers).
+ */
+export function markReluApplied(dataId: object): void {
+  reluApplied.add(dataId);
+}
+
+/**
+ * Relu: max(x, 0) on all threads (float32); an input that is already a ReLU
+ * output (markReluApplied) is shared, not copied; else the original kernel.
+ */
 export function relu(
   pool: KernelPool,
   original: Original,
@@ -145,6 +166,7 @@ export function relu(
   const { inputs, backend } = args;
   const { x } = inputs;
   if (x.dtype !== "float32") return original(args) as Info;
+  if (reluApplied.has(x.dataId)) return identity(original, args);
   const n = tf.util.sizeFromShape(x.shape);
   const out = backend.makeOutput(x.shape, "float32");
   const xAt = pointer(backend, x);
@@ -153,8 +175,24 @@ export function relu(
   return out;
 }
 
-/** FastReluGrad: dx = x > 0 ? dy : 0 in one pass. */
+/**
+ * FastReluGrad: dx = x > 0 ? dy : 0 in one pass; dy itself, shared, where x
+ * is a fused ReLU output whose producer masks its gradient
+ * (markReluApplied).
+ */
 export function reluGrad(pool: KernelPool, args: KernelArgs): Info {
+  const { dy, x } = args.inputs;
+  if (reluApplied.has(x.dataId)) {
+    // Masking here too would give the same numbers, so it is the fallback.
+    return identity(() => reluGradPass(pool, args), {
+      ...args,
+      inputs: { x: dy },
+    });
+  }
+  return reluGradPass(pool, args);
+}
+
+function reluGradPass(pool: KernelPool, args: KernelArgs): Info {
   const { inputs, backend } = args;
   const { dy, x } = inputs;
   const n = tf.util.sizeFromShape(x.shape);

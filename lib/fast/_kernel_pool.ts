@@ -68,6 +68,9 @@ export const KERNEL_FUNCTIONS = [
   "select_op",
   "channel_means",
   "clip",
+  "bn_normalize_relu",
+  "bn_grad_moments_relu",
+  "bn_grad_input_relu",
 ] as const;
 
 /** Name of one exported kernel. */

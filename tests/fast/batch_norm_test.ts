@@ -11,6 +11,7 @@ import { createResidualCnn } from "../../lib/model/residual_cnn.ts";
 import assert from "node:assert/strict";
 import { mulberry32 } from "../../lib/util/random.ts";
 import { closeFastBackend, useFastBackend } from "../../lib/fast/mod.ts";
+import { setBatchNormReluFusion } from "../../lib/fast/_batch_norm.ts";
 import {
   assertLossesClose,
   int,
@@ -350,6 +351,60 @@ Deno.test("useFastBackend() trains the residual CNN (shortcuts, projections, bat
     );
     assertLossesClose(gotLosses, wantLosses, ["wasm", "cpu"]);
   } finally {
+    closeFastBackend();
+  }
+});
+
+Deno.test("useFastBackend() writes the ReLU after a batch norm in the batch norm's own pass, with the same bits as apart", async () => {
+  await useFastBackend({ threads: 2 });
+  try {
+    const init = smallResidualCnn();
+    const weights = init.getWeights().map((w) => w.dataSync() as Float32Array);
+    // The stem's batch norm (4 channels) feeds only a ReLU: fused, its
+    // output is already the ReLU's, which the ReLU then shares, not copies.
+    const bn = init.getLayer("stem_bn");
+    assert.equal(init.getLayer("stem_relu").getClassName(), "ReLU");
+    const x = tf.randomNormal(
+      [BATCH, IMAGE / 2, IMAGE / 2, 4],
+      0,
+      1,
+      "float32",
+      SEED,
+    );
+    for (const fused of [false, true]) {
+      setBatchNormReluFusion(fused);
+      const y = bn.apply(x, { training: true }) as tf.Tensor;
+      const r = tf.relu(y);
+      assert.equal(y.min().dataSync()[0] < 0, !fused, `fused ${fused}`);
+      assert.equal(r.dataId === y.dataId, fused, `fused ${fused}`);
+      tf.dispose([y, r]);
+    }
+    x.dispose();
+    init.dispose();
+    // Five training steps of the whole model, apart and fused: the same
+    // losses and the same weights, bit for bit.
+    setBatchNormReluFusion(false);
+    const [apartLosses, apart] = lossCurve(
+      weights,
+      LOSS_STEPS,
+      smallResidualCnn,
+    );
+    setBatchNormReluFusion(true);
+    const [fusedLosses, fused] = lossCurve(
+      weights,
+      LOSS_STEPS,
+      smallResidualCnn,
+    );
+    assert.deepEqual(fusedLosses, apartLosses);
+    fused.forEach((w, i) =>
+      assert.deepEqual(
+        new Uint32Array(w.buffer, w.byteOffset, w.length),
+        new Uint32Array(apart[i].buffer, apart[i].byteOffset, apart[i].length),
+        `weight ${i}`,
+      )
+    );
+  } finally {
+    setBatchNormReluFusion(true);
     closeFastBackend();
   }
 });

@@ -37,11 +37,21 @@ static inline void flush_sums(const float* u, const float* v, int c,
   }
 }
 
+// ReLU's gradient of one value: d where the ReLU output r is positive, else
+// 0, as relu_grad (elementwise.c) computes it.
+static inline f4 relu_masked4(f4 d, const float* r) {
+  return wasm_v128_and(d, wasm_f32x4_gt(load4(r), splat(0)));
+}
+static inline float relu_masked(float d, float r) { return r > 0 ? d : 0; }
+
 // Per-channel sums over pixels [begin, end):
 //   s1[j] = sum (a - ka[j]),  s2[j] = sum (a - ka[j]) * (b - kb[j])
-// with ka = 0 when null. s1 and s2 (float64, c each) are overwritten; acc
-// (2c floats) is scratch for the float32 running sums.
-static inline void channel_sums(const float* a, const float* ka, const float* b,
+// with ka = 0 when null, and a read through ReLU's mask of ra (a gradient
+// that reaches a batch norm through the ReLU after it) when ra is not null.
+// s1 and s2 (float64, c each) are overwritten; acc (2c floats) is scratch
+// for the float32 running sums.
+static inline void channel_sums(const float* a, const float* ra,
+                                const float* ka, const float* b,
                                 const float* kb, int c, double* s1, double* s2,
                                 float* acc, int begin, int end) {
   float* u = acc;
@@ -55,11 +65,17 @@ static inline void channel_sums(const float* a, const float* ka, const float* b,
     // Two pixels per step: one update of the running sums per two rows.
     for (; p + 2 <= p1; p += 2) {
       const float* pa = a + p * c;
+      const float* pr = ra ? ra + p * c : 0;
       const float* pb = b + p * c;
       for (int j = 0; j < c4; j += 4) {
         const f4 ka4 = ka ? load4(ka + j) : splat(0), kb4 = load4(kb + j);
-        const f4 da0 = wasm_f32x4_sub(load4(pa + j), ka4);
-        const f4 da1 = wasm_f32x4_sub(load4(pa + c + j), ka4);
+        f4 a0 = load4(pa + j), a1 = load4(pa + c + j);
+        if (ra) {
+          a0 = relu_masked4(a0, pr + j);
+          a1 = relu_masked4(a1, pr + c + j);
+        }
+        const f4 da0 = wasm_f32x4_sub(a0, ka4);
+        const f4 da1 = wasm_f32x4_sub(a1, ka4);
         const f4 db0 = wasm_f32x4_sub(load4(pb + j), kb4);
         const f4 db1 = wasm_f32x4_sub(load4(pb + c + j), kb4);
         store4(u + j, wasm_f32x4_add(load4(u + j), wasm_f32x4_add(da0, da1)));
@@ -67,16 +83,20 @@ static inline void channel_sums(const float* a, const float* ka, const float* b,
       }
       for (int j = c4; j < c; j++) {
         const float kaj = ka ? ka[j] : 0;
-        const float da0 = pa[j] - kaj, da1 = pa[c + j] - kaj;
+        const float a0 = ra ? relu_masked(pa[j], pr[j]) : pa[j];
+        const float a1 = ra ? relu_masked(pa[c + j], pr[c + j]) : pa[c + j];
+        const float da0 = a0 - kaj, da1 = a1 - kaj;
         u[j] += da0 + da1;
         v[j] += da0 * (pb[j] - kb[j]) + da1 * (pb[c + j] - kb[j]);
       }
     }
     if (p < p1) {
       const float* pa = a + p * c;
+      const float* pr = ra ? ra + p * c : 0;
       const float* pb = b + p * c;
       for (int j = 0; j < c; j++) {
-        const float da = pa[j] - (ka ? ka[j] : 0);
+        const float aj = ra ? relu_masked(pa[j], pr[j]) : pa[j];
+        const float da = aj - (ka ? ka[j] : 0);
         u[j] += da;
         v[j] += da * (pb[j] - kb[j]);
       }
@@ -139,61 +159,101 @@ __attribute__((export_name("bn_moments"))) void bn_moments(
 __attribute__((export_name("bn_grad_moments"))) void bn_grad_moments(
     const float* dy, const float* x, const float* mean, int c, double* s,
     int begin, int end) {
-  channel_sums(dy, 0, x, mean, c, s, s + c, (float*)(s + 2 * c), begin, end);
+  channel_sums(dy, 0, 0, x, mean, c, s, s + c, (float*)(s + 2 * c), begin,
+               end);
+}
+
+// The same for a batch norm whose output r went through a ReLU (fused into
+// bn_normalize_relu): dy is first masked by r > 0, ReLU's gradient.
+__attribute__((export_name("bn_grad_moments_relu"))) void bn_grad_moments_relu(
+    const float* dy, const float* r, const float* x, const float* mean, int c,
+    double* s, int begin, int end) {
+  channel_sums(dy, r, 0, x, mean, c, s, s + c, (float*)(s + 2 * c), begin,
+               end);
 }
 
 // Per-channel affine map over pixels [begin, end):
 //   out = (x - mean) * k + m            when dy is null (forward), else
 //   out = dy * g + (x - mean) * k + m   (input gradient)
-// coef holds mean, k, m, g (c floats each).
-static inline void channel_affine(const float* dy, const float* x,
-                                  const float* coef, int c, float* out,
-                                  int begin, int end) {
+// coef holds mean, k, m, g (c floats each). `relu` clamps a forward output
+// at 0 as the ReLU kernel does (max with 0); a non-null r masks dy by
+// r > 0, ReLU's gradient, before it is used.
+static inline void channel_affine(const float* dy, const float* r,
+                                  const float* x, const float* coef, int c,
+                                  float* out, int relu, int begin, int end) {
   const float *mean = coef, *k = coef + c, *m = coef + 2 * c, *g = coef + 3 * c;
   const int c4 = c & ~3;
+  const f4 zero = splat(0);
   for (int p = begin; p < end; p++) {
     const float* xp = x + p * c;
     float* op = out + p * c;
     if (dy && p + 1 < end) {
       // Two pixels per step share the coefficient loads.
       const float* dp = dy + p * c;
+      const float* rp = r ? r + p * c : 0;
       for (int j = 0; j < c4; j += 4) {
         const f4 mean4 = load4(mean + j), k4 = load4(k + j);
         const f4 m4 = load4(m + j), g4 = load4(g + j);
-        const f4 b0 = madd(m4, load4(dp + j), g4);
-        const f4 b1 = madd(m4, load4(dp + c + j), g4);
+        f4 d0 = load4(dp + j), d1 = load4(dp + c + j);
+        if (r) {
+          d0 = relu_masked4(d0, rp + j);
+          d1 = relu_masked4(d1, rp + c + j);
+        }
+        const f4 b0 = madd(m4, d0, g4);
+        const f4 b1 = madd(m4, d1, g4);
         store4(op + j, madd(b0, wasm_f32x4_sub(load4(xp + j), mean4), k4));
         store4(op + c + j, madd(b1, wasm_f32x4_sub(load4(xp + c + j), mean4), k4));
       }
       for (int j = c4; j < c; j++) {
-        op[j] = m[j] + dp[j] * g[j] + (xp[j] - mean[j]) * k[j];
-        op[c + j] = m[j] + dp[c + j] * g[j] + (xp[c + j] - mean[j]) * k[j];
+        const float d0 = r ? relu_masked(dp[j], rp[j]) : dp[j];
+        const float d1 = r ? relu_masked(dp[c + j], rp[c + j]) : dp[c + j];
+        op[j] = m[j] + d0 * g[j] + (xp[j] - mean[j]) * k[j];
+        op[c + j] = m[j] + d1 * g[j] + (xp[c + j] - mean[j]) * k[j];
       }
       p++;
     } else if (dy) {
       const float* dp = dy + p * c;
+      const float* rp = r ? r + p * c : 0;
       for (int j = 0; j < c4; j += 4) {
-        const f4 base = madd(load4(m + j), load4(dp + j), load4(g + j));
+        f4 d = load4(dp + j);
+        if (r) d = relu_masked4(d, rp + j);
+        const f4 base = madd(load4(m + j), d, load4(g + j));
         store4(op + j, madd(base, wasm_f32x4_sub(load4(xp + j), load4(mean + j)), load4(k + j)));
       }
-      for (int j = c4; j < c; j++) op[j] = m[j] + dp[j] * g[j] + (xp[j] - mean[j]) * k[j];
+      for (int j = c4; j < c; j++) {
+        const float d = r ? relu_masked(dp[j], rp[j]) : dp[j];
+        op[j] = m[j] + d * g[j] + (xp[j] - mean[j]) * k[j];
+      }
     } else if (p + 1 < end) {
       // Two pixels per step share the coefficient loads.
       for (int j = 0; j < c4; j += 4) {
         const f4 mean4 = load4(mean + j), k4 = load4(k + j), m4 = load4(m + j);
-        store4(op + j, madd(m4, wasm_f32x4_sub(load4(xp + j), mean4), k4));
-        store4(op + c + j, madd(m4, wasm_f32x4_sub(load4(xp + c + j), mean4), k4));
+        f4 y0 = madd(m4, wasm_f32x4_sub(load4(xp + j), mean4), k4);
+        f4 y1 = madd(m4, wasm_f32x4_sub(load4(xp + c + j), mean4), k4);
+        if (relu) {
+          y0 = wasm_f32x4_max(y0, zero);
+          y1 = wasm_f32x4_max(y1, zero);
+        }
+        store4(op + j, y0);
+        store4(op + c + j, y1);
       }
       for (int j = c4; j < c; j++) {
-        op[j] = m[j] + (xp[j] - mean[j]) * k[j];
-        op[c + j] = m[j] + (xp[c + j] - mean[j]) * k[j];
+        const float y0 = m[j] + (xp[j] - mean[j]) * k[j];
+        const float y1 = m[j] + (xp[c + j] - mean[j]) * k[j];
+        op[j] = relu ? (y0 > 0 ? y0 : 0) : y0;
+        op[c + j] = relu ? (y1 > 0 ? y1 : 0) : y1;
       }
       p++;
     } else {
       for (int j = 0; j < c4; j += 4) {
-        store4(op + j, madd(load4(m + j), wasm_f32x4_sub(load4(xp + j), load4(mean + j)), load4(k + j)));
+        f4 y = madd(load4(m + j), wasm_f32x4_sub(load4(xp + j), load4(mean + j)), load4(k + j));
+        if (relu) y = wasm_f32x4_max(y, zero);
+        store4(op + j, y);
       }
-      for (int j = c4; j < c; j++) op[j] = m[j] + (xp[j] - mean[j]) * k[j];
+      for (int j = c4; j < c; j++) {
+        const float y = m[j] + (xp[j] - mean[j]) * k[j];
+        op[j] = relu ? (y > 0 ? y : 0) : y;
+      }
     }
   }
 }
@@ -201,7 +261,13 @@ static inline void channel_affine(const float* dy, const float* x,
 // Forward: out = (x - mean) * scale + beta, coef = [mean | scale | beta].
 __attribute__((export_name("bn_normalize"))) void bn_normalize(
     const float* x, const float* coef, int c, float* out, int begin, int end) {
-  channel_affine(0, x, coef, c, out, begin, end);
+  channel_affine(0, 0, x, coef, c, out, 0, begin, end);
+}
+
+// The same followed by a ReLU in the same pass: out = max(..., 0).
+__attribute__((export_name("bn_normalize_relu"))) void bn_normalize_relu(
+    const float* x, const float* coef, int c, float* out, int begin, int end) {
+  channel_affine(0, 0, x, coef, c, out, 1, begin, end);
 }
 
 // Input gradient: out = dy * g + (x - mean) * k + m,
@@ -209,7 +275,15 @@ __attribute__((export_name("bn_normalize"))) void bn_normalize(
 __attribute__((export_name("bn_grad_input"))) void bn_grad_input(
     const float* dy, const float* x, const float* coef, int c, float* out,
     int begin, int end) {
-  channel_affine(dy, x, coef, c, out, begin, end);
+  channel_affine(dy, 0, x, coef, c, out, 0, begin, end);
+}
+
+// The same for a batch norm whose output r went through a ReLU: dy masked
+// by r > 0 first.
+__attribute__((export_name("bn_grad_input_relu"))) void bn_grad_input_relu(
+    const float* dy, const float* r, const float* x, const float* coef, int c,
+    float* out, int begin, int end) {
+  channel_affine(dy, r, x, coef, c, out, 0, begin, end);
 }
 
 // channel_sums' first sums (s1, ka = 0) for 3 channels, m pixels: each
@@ -262,7 +336,7 @@ __attribute__((export_name("channel_means"))) void channel_means(
       for (int j = 0; j < 3; j++) out[b * 3 + j] = (float)(s[j] / m);
       continue;
     }
-    channel_sums(x + b * m * c, 0, x + b * m * c, zeros, c, s, s + c,
+    channel_sums(x + b * m * c, 0, 0, x + b * m * c, zeros, c, s, s + c,
                  (float*)(s + 2 * c), 0, m);
     for (int j = 0; j < c; j++) out[b * c + j] = (float)(s[j] / m);
   }
