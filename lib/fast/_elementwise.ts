@@ -1,8 +1,10 @@
 // The element-wise passes of a training step on all threads: ReLU, its
-// gradient in one pass, Adam's update in one pass, and the broadcast Add,
-// Sub and Multiply and the Select of data augmentation (a per-image
-// contrast or brightness, a random flip), which tfjs' wasm kernels run on one
-// thread (and its broadcasting Add and Sub at a quarter of its plain speed).
+// gradient in one pass, Adam's update in one pass, Add, Sub and Multiply of
+// two tensors of one shape (a residual block's sum, gradients added), and
+// the broadcast Add, Sub and Multiply and the Select of data augmentation (a
+// per-image contrast or brightness, a random flip), which tfjs' wasm kernels
+// run on one thread (and its broadcasting Add and Sub at a quarter of its
+// plain speed).
 //
 // tfjs computes the ReLU gradient as dy * cast(step(x)) (three passes, two
 // temporary tensors) and an Adam step as a dozen whole-tensor operations per
@@ -33,10 +35,10 @@ const MIN_ELEMENTS = 1 << 14;
 export const BROADCAST_OPS = { Add: 0, Sub: 1, Multiply: 2 } as const;
 
 /**
- * Add, Sub or Multiply of float32 `a` `[n, ..., c]` and a `b` with one value
- * per image and/or per channel (`[n, 1, ..., 1, c]`, `[n, 1, ..., 1]`,
- * `[c]`, a scalar) on all threads, each element one float32 operation as in
- * tfjs; any other shapes go to the original kernel.
+ * Add, Sub or Multiply of float32 `a` `[n, ..., c]` and a `b` of the same
+ * shape or with one value per image and/or per channel (`[n, 1, ..., 1, c]`,
+ * `[n, 1, ..., 1]`, `[c]`, a scalar) on all threads, each element one
+ * float32 operation as in tfjs; any other shapes go to the original kernel.
  */
 export function broadcastBinary(
   pool: KernelPool,
@@ -48,6 +50,19 @@ export function broadcastBinary(
   const { a, b } = inputs;
   const rank = a.shape.length;
   const size = tf.util.sizeFromShape(a.shape);
+  if (
+    a.dtype === "float32" && b.dtype === "float32" && size >= MIN_ELEMENTS &&
+    tf.util.arraysEqual(a.shape, b.shape)
+  ) {
+    const out = backend.makeOutput(a.shape, "float32");
+    const at = [a, b, out].map((t) => pointer(backend, t));
+    pool.runElements(
+      "same_shape_op",
+      size,
+      (begin, end) => [at[0], at[1], at[2], BROADCAST_OPS[op], begin, end],
+    );
+    return out;
+  }
   const bShape = [
     ...Array(Math.max(0, rank - b.shape.length)).fill(1),
     ...b.shape,

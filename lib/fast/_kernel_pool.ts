@@ -71,6 +71,7 @@ export const KERNEL_FUNCTIONS = [
   "bn_normalize_relu",
   "bn_grad_moments_relu",
   "bn_grad_input_relu",
+  "same_shape_op",
 ] as const;
 
 /** Name of one exported kernel. */

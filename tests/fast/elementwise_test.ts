@@ -41,11 +41,12 @@ function onBoth(
   return [got, want];
 }
 
-Deno.test("useFastBackend() Add, Sub and Multiply with per-image and per-channel operands equal the cpu backend's bits", async () => {
+Deno.test("useFastBackend() Add, Sub and Multiply with same-shape, per-image and per-channel operands equal the cpu backend's bits", async () => {
   await useFastBackend({ threads: 2 });
   try {
     const [n, , , c] = SHAPE;
     const operands: [string, number[]][] = [
+      ["of the same shape", SHAPE],
       ["per image and channel", [n, 1, 1, c]],
       ["per image", [n, 1, 1, 1]],
       ["per channel", [c]],

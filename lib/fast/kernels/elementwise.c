@@ -169,6 +169,23 @@ __attribute__((export_name("broadcast_op"))) void broadcast_op(
   }
 }
 
+// out = a op b (op 0: +, 1: -, 2: *) for two tensors of one shape (a
+// residual block's sum, two gradients of one tensor added), i in
+// [begin, end); each element one float32 operation.
+__attribute__((export_name("same_shape_op"))) void same_shape_op(
+    const float* a, const float* b, float* out, int op, int begin, int end) {
+  int i = begin;
+  for (; i + 4 <= end; i += 4) {
+    const f4 a4 = load4(a + i), b4 = load4(b + i);
+    store4(out + i, op == 0   ? wasm_f32x4_add(a4, b4)
+                    : op == 1 ? wasm_f32x4_sub(a4, b4)
+                              : wasm_f32x4_mul(a4, b4));
+  }
+  for (; i < end; i++) {
+    out[i] = op == 0 ? a[i] + b[i] : op == 1 ? a[i] - b[i] : a[i] * b[i];
+  }
+}
+
 // out[i] = cond[i] ? t[i] : e[i] for i in [begin, end) (cond one byte each).
 __attribute__((export_name("select_op"))) void select_op(
     const unsigned char* cond, const float* t, const float* e, float* out,
