@@ -20,13 +20,16 @@
 //   gradient through the normalization and through the batch's mean and
 //   variance.
 //
-// When every layer that takes the batch norm's output is a plain ReLU (as
-// after a residual block's first convolution, or the stem's), the ReLU is
-// written in the same pass, y = max(..., 0), and marked (markReluApplied):
+// While a model's fit() or fitDataset() runs (trainModel uses the latter),
+// a batch norm of that model that is no model output and whose output only
+// plain ReLU layers take (as after a residual block's first convolution, or
+// the stem's), with channels that fill whole SIMD registers, writes the
+// ReLU in the same pass, y = max(..., 0), and marks it (markReluApplied):
 // the ReLU layer then shares it instead of copying, its gradient passes dy
 // through, and the two backward passes read dy through ReLU's mask, y > 0.
 // One whole-tensor pass fewer each way, and the same bits: the same
-// operations on every element.
+// operations on every element. A direct call of the layer, or one outside a
+// fit, gets y itself.
 //
 // The moving mean and variance are then updated with tfjs' own ops in tfjs'
 // order (the biased batch variance, as tfjs uses), so the layer's weights,
@@ -300,15 +303,25 @@ interface BatchNormLayer {
   call(inputs: tf.Tensor | tf.Tensor[], kwargs: unknown): tf.Tensor;
 }
 
-/** What feedsOnlyRelu reads of a layer: its class, ReLU's cap, Activation's function. */
+/** What reluFusable reads of a layer: its class, ReLU's cap, Activation's function. */
 interface NextLayer {
   getClassName(): string;
   maxValue?: number | null;
   activation?: { getClassName(): string };
 }
 
+/** The fields of a model that the fusion checks. */
+interface FittingModel {
+  layers: unknown[];
+  outputLayers: unknown[];
+}
+
 /** Whether a batch norm writes the ReLU after it in its own pass (see setBatchNormReluFusion). */
 let fuseRelu = true;
+/** Models whose fit() or fitDataset() is running (the only time a ReLU is fused). */
+const fitting = new Set<FittingModel>();
+/** Batch-norm calls that wrote the ReLU after them, for tests. */
+let fusedCalls = 0;
 
 /**
  * Turns off (or back on) the fusion of a batch norm with the ReLU after it,
@@ -320,19 +333,61 @@ export function setBatchNormReluFusion(on: boolean): boolean {
   return before;
 }
 
+/** How many batch-norm calls have written the ReLU after them (for tests). */
+export function fusedBatchNormReluCount(): number {
+  return fusedCalls;
+}
+
+/** Whether `layer` is a plain ReLU: a ReLU layer without a cap, or an Activation layer with "relu". */
+function isPlainRelu(layer: NextLayer): boolean {
+  return (layer.getClassName() === "ReLU" && layer.maxValue == null) ||
+    (layer.getClassName() === "Activation" &&
+      layer.activation?.getClassName() === "relu");
+}
+
 /**
- * Whether every layer that takes `layer`'s output is a plain ReLU (a ReLU
- * layer without a cap, or an Activation layer with "relu"): then writing
- * max(y, 0) in place of y changes no result, and the ReLU passes it on.
+ * Whether the batch norm `layer` may write the ReLU after it: a model that
+ * holds it is being trained by fit() or fitDataset(), and in every such
+ * model it is no output and every layer that takes its output is a plain
+ * ReLU of that model. Then max(y, 0) in place of y changes no result; a
+ * direct call of the layer, or one outside a fit, gets y.
  */
-function feedsOnlyRelu(layer: BatchNormLayer): boolean {
+function reluFusable(layer: BatchNormLayer): boolean {
   const next = (layer.outboundNodes ?? []).map((node) => node.outboundLayer);
-  return next.length > 0 &&
-    next.every((l) =>
-      (l.getClassName() === "ReLU" && l.maxValue == null) ||
-      (l.getClassName() === "Activation" &&
-        l.activation?.getClassName() === "relu")
+  const models = [...fitting].filter((m) => m.layers.includes(layer));
+  return next.length > 0 && models.length > 0 &&
+    models.every((m) =>
+      !m.outputLayers.includes(layer) &&
+      next.every((l) => m.layers.includes(l) && isPlainRelu(l))
     );
+}
+
+/**
+ * Patches tfjs-layers' LayersModel fit() and fitDataset() to record the
+ * model while it trains; returns the function that restores them.
+ */
+function recordFitting(): () => void {
+  const proto = tf.LayersModel.prototype as unknown as Record<
+    "fit" | "fitDataset",
+    (this: FittingModel, ...args: unknown[]) => Promise<unknown>
+  >;
+  const originals = { fit: proto.fit, fitDataset: proto.fitDataset };
+  for (const name of ["fit", "fitDataset"] as const) {
+    const original = originals[name];
+    proto[name] = async function (this: FittingModel, ...args: unknown[]) {
+      const first = !fitting.has(this);
+      fitting.add(this);
+      try {
+        return await original.apply(this, args);
+      } finally {
+        if (first) fitting.delete(this);
+      }
+    };
+  }
+  return () => {
+    proto.fit = originals.fit;
+    proto.fitDataset = originals.fitDataset;
+  };
 }
 
 function singleTensor(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor | null {
@@ -441,6 +496,7 @@ export function installFusedBatchNorm(pool: KernelPool): () => void {
   const target = registered?.[0].prototype as { call?: unknown } | undefined;
   if (target == null || !Object.hasOwn(target, "call")) return unregister;
   const original = target.call as BatchNormLayer["call"];
+  const unrecord = recordFitting();
   target.call = function (
     this: BatchNormLayer,
     inputs: tf.Tensor | tf.Tensor[],
@@ -459,7 +515,8 @@ export function installFusedBatchNorm(pool: KernelPool): () => void {
     }
     // The ReLU after it is fused in when the channels fill whole SIMD
     // registers (its kernel then computes max(y, 0) exactly as ReLU's does).
-    const relu = fuseRelu && x.shape[3]! % 4 === 0 && feedsOnlyRelu(this);
+    const relu = fuseRelu && x.shape[3]! % 4 === 0 && reluFusable(this);
+    if (relu) fusedCalls++;
     return tf.tidy(() => {
       const [y, mean, variance] = fusedBatchNorm(
         x,
@@ -479,6 +536,7 @@ export function installFusedBatchNorm(pool: KernelPool): () => void {
   };
   return () => {
     target.call = original;
+    unrecord();
     unregister();
   };
 }

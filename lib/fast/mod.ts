@@ -16,8 +16,8 @@
  * update, many passes each in tfjs, are one pass each; a stock
  * `BatchNormalization` layer in training, a dozen whole-tensor ops each way
  * in tfjs (its Mean transposes the tensor first), is two passes forward and
- * two backward, with the ReLU after it, if any, inside them
- * (`_batch_norm.ts`). tfjs' own multi-threaded wasm build is not
+ * two backward, with the ReLU after it inside them while `fit()` trains a
+ * model where only that ReLU takes its output (`_batch_norm.ts`). tfjs' own multi-threaded wasm build is not
  * used: its emscripten pthreads expect classic (or Node) workers and only
  * start in Deno with patches to its worker script.
  *

@@ -85,6 +85,18 @@ Deno.test("useFastBackend() Add, Sub and Multiply with same-shape, per-image and
         }
       }
     }
+    // Two tensors of one odd size: a tail after the last four.
+    for (const [opName, op] of Object.entries(ops)) {
+      const [got, want] = onBoth(
+        () =>
+          op(
+            tf.randomUniform(ODD_SHAPE, -100, 100, "float32", SEED),
+            tf.randomUniform(ODD_SHAPE, -2, 2, "float32", SEED + 1),
+          ),
+        ODD_SHAPE,
+      );
+      assertSameBits(got, want, `${opName}, two of ${ODD_SHAPE}`);
+    }
     // Shapes it does not cover (b larger than a's broadcast) still work.
     const [got, want] = onBoth(() =>
       tf.sub(

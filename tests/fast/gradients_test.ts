@@ -537,12 +537,11 @@ Deno.test("useFastBackend() registers a Transform that equals the cpu backend's 
   try {
     const random = mulberry32(SEED + 5);
     // Rotations, zooms and shifts, as augmentation makes (affine: the kernel
-    // skips the division by 1), and every other one with a perspective term.
-    // Turned by up to 0.6 rad and shifted by up to a third of the image, so
-    // many output pixels come from outside it and take the fill mode.
-    let count = 0;
-    const randomTransform = (side: number) => {
-      const perspective = count++ % 2 === 1;
+    // skips the division by 1), and on small images every other one with a
+    // perspective term. Turned by up to 0.6 rad and shifted by up to a third
+    // of the image, so many output pixels come from outside it and take the
+    // fill mode.
+    const randomTransform = (side: number, perspective: boolean) => {
       const angle = (random() - 0.5) * 1.2;
       const zoom = 0.7 + random() * 0.6;
       const cos = Math.cos(angle) * zoom;
@@ -558,24 +557,30 @@ Deno.test("useFastBackend() registers a Transform that equals the cpu backend's 
         0,
       ];
     };
-    // Small images with 1 to 4 channels, and RGB images large enough for
-    // the kernel's RGB path (points with four neighbours inside, two pixels
-    // at a time) beside its per-pixel one.
-    const sizes = (): [number, number, number, number, [number, number]][] => [
+    // Small images with 1 to 4 channels; and affine maps of RGB images large
+    // enough for the kernel's RGB path (two pixels at a time, points with
+    // four neighbours inside in SIMD lanes), to an odd and an even width (a
+    // last lone pixel, or none).
+    type Case = [number, number, number, number, [number, number], boolean];
+    const cases = (): Case[] => [
       [3, int(random, 4, 13), int(random, 4, 13), int(random, 1, 4), [
         int(random, 3, 12),
         int(random, 3, 12),
-      ]],
+      ], true],
       [3, int(random, 30, 41), int(random, 30, 41), 3, [
         int(random, 29, 45),
+        2 * int(random, 15, 22) + 1,
+      ], false],
+      [3, int(random, 30, 41), int(random, 30, 41), 3, [
         int(random, 29, 45),
-      ]],
+        2 * int(random, 15, 22),
+      ], false],
     ];
     for (
       const fillMode of ["constant", "reflect", "wrap", "nearest"] as const
     ) {
       for (const interpolation of ["bilinear", "nearest"] as const) {
-        for (const [b, h, w, c, outputShape] of sizes()) {
+        for (const [b, h, w, c, outputShape, perspective] of cases()) {
           const source = tf.randomUniform(
             [b, h, w, c],
             0,
@@ -587,7 +592,7 @@ Deno.test("useFastBackend() registers a Transform that equals the cpu backend's 
           source.dispose();
           const matrices = Array.from(
             { length: b },
-            () => randomTransform(w),
+            (_, i) => randomTransform(w, perspective && i % 2 === 1),
           );
           const run = (i: number | null) =>
             tf.image.transform(

@@ -176,7 +176,9 @@ __attribute__((export_name("bn_grad_moments_relu"))) void bn_grad_moments_relu(
 //   out = (x - mean) * k + m            when dy is null (forward), else
 //   out = dy * g + (x - mean) * k + m   (input gradient)
 // coef holds mean, k, m, g (c floats each). `relu` clamps a forward output
-// at 0 as the ReLU kernel does (max with 0); a non-null r masks dy by
+// at 0: f32x4.max with 0 in SIMD lanes, as the ReLU kernel does (the
+// callers fuse only channel counts that are multiples of 4, so the scalar
+// tail, which would turn a NaN into 0, never runs); a non-null r masks dy by
 // r > 0, ReLU's gradient, before it is used.
 static inline void channel_affine(const float* dy, const float* r,
                                   const float* x, const float* coef, int c,

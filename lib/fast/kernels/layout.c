@@ -36,9 +36,10 @@ static double clampd(double v, double lo, double hi) {
 
 static double map_coord(double in, int len, int mode) {
   if (mode == FILL_REFLECT) {  // [abcd] -> [dcba|abcd|dcba]
-    // A point less than one image outside (as augmentation's are) skips the
-    // division: there trunc(|in| / sz2) is 0, and adding sz2 * 0 changes
-    // nothing, so the result is the same.
+    // A point less than one image before the image or half an image past
+    // it (as augmentation's are) skips the division: there
+    // trunc(|in| / sz2) is 0, and adding sz2 * 0 changes nothing, so the
+    // result is the same.
     if (in < 0) {
       if (len <= 1) {
         in = 0;
