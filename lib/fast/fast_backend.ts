@@ -296,9 +296,9 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
  * (`BatchMatMul`), `MaxPool` and `MaxPoolGrad`, `Relu`, bias `Add` and
  * bias-gradient `Sum`, a one-pass ReLU gradient and a one-pass Adam update
  * (installed in tfjs' gradient registry and `AdamOptimizer`), augmentation's
- * `Tile`, `Reverse`, `Transform`, `Select`, `ClipByValue`, per-image or
- * per-channel `Add`, `Sub` and `Multiply` and `Mean` over the pixels, and a
- * copy-free `Identity` (and `Cast` to the same type). The heavy
+ * `Tile`, `Reverse`, `Transform`, `Select`, `ClipByValue`, same-shape,
+ * per-image or per-channel `Add`, `Sub` and `Multiply` and `Mean` over the
+ * pixels, and a copy-free `Identity` (and `Cast` to the same type). The heavy
  * kernels balance their rows between threads (a thread slowed by other work
  * on its core does less). While training, a `relu` or `linear` Conv2D layer
  * runs as one fused kernel forward, with lazy gradients (the image's
@@ -307,8 +307,10 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
  * gradient, reading one winner byte per window recorded by the forward pool;
  * and a stock `BatchNormalization` layer (4D input,
  * channels last) normalizes with its batch moments in two threaded passes and
- * back-propagates in two more, its moving mean and variance updated exactly
- * as tfjs updates them; inference keeps tfjs' own path. Configurations the
+ * back-propagates in two more (with the ReLU after it inside them while
+ * `fit()` trains a model where only plain ReLUs take its output), its moving
+ * mean and variance updated exactly as tfjs updates them; inference keeps
+ * tfjs' own path. Configurations the
  * fast kernels do not cover run the original wasm kernel or the cpu backend's
  * reference kernel, so results are always correct. A wasm backend someone
  * else started before this call is replaced (its tensors are lost), so call
