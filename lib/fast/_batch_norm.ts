@@ -325,12 +325,10 @@ let fusedCalls = 0;
 
 /**
  * Turns off (or back on) the fusion of a batch norm with the ReLU after it,
- * so that a test can compare both paths; returns the previous setting.
+ * so that a test can compare both paths.
  */
-export function setBatchNormReluFusion(on: boolean): boolean {
-  const before = fuseRelu;
+export function setBatchNormReluFusion(on: boolean): void {
   fuseRelu = on;
-  return before;
 }
 
 /** How many batch-norm calls have written the ReLU after them (for tests). */

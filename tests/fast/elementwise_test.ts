@@ -45,57 +45,38 @@ Deno.test("useFastBackend() Add, Sub and Multiply with same-shape, per-image and
   await useFastBackend({ threads: 2 });
   try {
     const [n, , , c] = SHAPE;
-    const operands: [string, number[]][] = [
-      ["of the same shape", SHAPE],
-      ["per image and channel", [n, 1, 1, c]],
-      ["per image", [n, 1, 1, 1]],
-      ["per channel", [c]],
-      ["per channel, rank 4", [1, 1, 1, c]],
-      ["scalar", []],
+    // [a's shape, b's shape, what b is]
+    const cases: [number[], number[], string][] = [
+      [SHAPE, SHAPE, "of the same shape"],
+      [SHAPE, [n, 1, 1, c], "per image and channel"],
+      [SHAPE, [n, 1, 1, 1], "per image"],
+      [SHAPE, [c], "per channel"],
+      [SHAPE, [1, 1, 1, c], "per channel, rank 4"],
+      [SHAPE, [], "scalar"],
+      ...WIDER_SHAPES.flatMap((shape): typeof cases => [
+        [shape, [shape[0], 1, 1, shape[3]], "per image and channel"],
+        [shape, [shape[3]], "per channel"],
+      ]),
+      // Two tensors of one odd size: a tail after the last four.
+      [ODD_SHAPE, ODD_SHAPE, "of the same odd size"],
     ];
     const ops = {
       Add: tf.add,
       Sub: tf.sub,
       Multiply: tf.mul,
     } as const;
-    for (const [name, bShape] of operands) {
+    for (const [aShape, bShape, name] of cases) {
       for (const [opName, op] of Object.entries(ops)) {
-        const [got, want] = onBoth(() =>
-          op(
-            tf.randomUniform(SHAPE, -100, 100, "float32", SEED),
-            tf.randomUniform(bShape, -2, 2, "float32", SEED + 1),
-          )
+        const [got, want] = onBoth(
+          () =>
+            op(
+              tf.randomUniform(aShape, -100, 100, "float32", SEED),
+              tf.randomUniform(bShape, -2, 2, "float32", SEED + 1),
+            ),
+          aShape,
         );
-        assertSameBits(got, want, `${opName}, b ${name}`);
+        assertSameBits(got, want, `${opName}, ${aShape} by b ${name}`);
       }
-    }
-    for (const shape of WIDER_SHAPES) {
-      const [images, , , channels] = shape;
-      for (const bShape of [[images, 1, 1, channels], [channels]]) {
-        for (const [opName, op] of Object.entries(ops)) {
-          const [got, want] = onBoth(
-            () =>
-              op(
-                tf.randomUniform(shape, -100, 100, "float32", SEED),
-                tf.randomUniform(bShape, -2, 2, "float32", SEED + 1),
-              ),
-            shape,
-          );
-          assertSameBits(got, want, `${opName}, ${shape} by ${bShape}`);
-        }
-      }
-    }
-    // Two tensors of one odd size: a tail after the last four.
-    for (const [opName, op] of Object.entries(ops)) {
-      const [got, want] = onBoth(
-        () =>
-          op(
-            tf.randomUniform(ODD_SHAPE, -100, 100, "float32", SEED),
-            tf.randomUniform(ODD_SHAPE, -2, 2, "float32", SEED + 1),
-          ),
-        ODD_SHAPE,
-      );
-      assertSameBits(got, want, `${opName}, two of ${ODD_SHAPE}`);
     }
     // Shapes it does not cover (b larger than a's broadcast) still work.
     const [got, want] = onBoth(() =>
