@@ -343,11 +343,42 @@ function fusedReady(kernelName: string, tensors: Info[]): boolean {
 }
 
 /**
- * Installs the ReLU gradient and the fused Adam step (both fall back to
- * tfjs' own code when the wasm backend is not active); returns the function
- * that restores tfjs' originals.
+ * Mean's gradient, the same values as tfjs' own with less work: tfjs
+ * computes div(mul(reshape(dy), ones(x.shape)), n), building a tensor of
+ * ones the size of x in JavaScript at every step (global average pooling's
+ * 32x8x8x128: ~0.7 ms); here dy is divided by n first, on its few elements,
+ * then broadcast. Each element is the same correctly rounded float32
+ * division, so the bits are the same.
+ */
+function meanGradFunc(
+  dy: tf.Tensor | tf.Tensor[],
+  saved: tf.Tensor[],
+  attrs: tf.NamedAttrMap,
+): Record<string, () => tf.Tensor> {
+  const [x] = saved;
+  const axes = tf.util.parseAxisParam(attrs.axis as number[], x.shape);
+  const kept = x.shape.map((size, i) => axes.includes(i) ? 1 : size);
+  const count = axes.reduce((n, axis) => n * x.shape[axis], 1);
+  return {
+    x: () =>
+      tf.broadcastTo(tf.div(tf.reshape(dy as tf.Tensor, kept), count), x.shape),
+  };
+}
+
+/**
+ * Installs the ReLU and Mean gradients and the fused Adam step (the fused
+ * ones fall back to tfjs' own code when the wasm backend is not active);
+ * returns the function that restores tfjs' originals.
  */
 export function installFusedTraining(): () => void {
+  const meanGradient = tf.getGradient(tf.Mean);
+  if (meanGradient != null) {
+    tf.registerGradient({
+      kernelName: tf.Mean,
+      inputsToSave: ["x"],
+      gradFunc: meanGradFunc,
+    });
+  }
   const reluGradient = tf.getGradient(tf.Relu);
   if (reluGradient != null) {
     tf.registerGradient({
@@ -385,6 +416,7 @@ export function installFusedTraining(): () => void {
     return fusedApplyGradients.call(this, variableGradients);
   };
   return () => {
+    if (meanGradient != null) tf.registerGradient(meanGradient);
     if (reluGradient != null) tf.registerGradient(reluGradient);
     proto.applyGradients = applyGradients;
   };

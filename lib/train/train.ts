@@ -22,7 +22,11 @@ import { epochLogger, type TrainingCallback } from "./callbacks.ts";
 import { learningRateOf } from "./_learning_rate.ts";
 import type { BatchSource } from "./batch_source.ts";
 import { checkModelFitsData } from "./_model_fits_data.ts";
-import { Interrupted, listenForInterrupt } from "../util/interrupt.ts";
+import {
+  Interrupted,
+  letInterruptIn,
+  listenForInterrupt,
+} from "../util/interrupt.ts";
 
 /**
  * Thrown by {@linkcode trainModel} when an interrupt (Jupyter's Stop, Ctrl+C)
@@ -227,8 +231,8 @@ export async function trainModel(
             const metrics: EpochMetrics = normalizeMetrics(logs);
             await each((c) => c.onBatchEnd?.(batch + 1, metrics));
             // Between steps tfjs only awaits promises, so a signal would wait
-            // for the epoch's end; one turn of the event loop lets it in.
-            await new Promise((resolve) => setTimeout(resolve, 0));
+            // for the epoch's end.
+            await letInterruptIn();
             // tfjs checks this flag after each step: the epoch ends here,
             // without its validation.
             if (stop.interrupted) {

@@ -858,3 +858,41 @@ Deno.test("useFastBackend() trains ReLU convolutions before 2x2 max-pools like t
     closeFastBackend();
   }
 });
+
+Deno.test("useFastBackend() Mean gradient gives the bits of tfjs' own, div(mul(reshape(dy), ones), n), for global pooling and other reductions", async () => {
+  await useFastBackend({ threads: 2 });
+  try {
+    // Global average pooling (64 pixels), a count that is no power of two
+    // (63), kept dimensions, and every axis.
+    const cases: [number[], number | number[], boolean][] = [
+      [[4, 8, 8, 128], [1, 2], false],
+      [[5, 7, 9, 6], [1, 2], false],
+      [[6, 11, 5], 0, true],
+      [[3, 13, 7], [0, 1, 2], false],
+    ];
+    for (const [i, [shape, axis, keepDims]] of cases.entries()) {
+      tf.engine().startScope();
+      const x = tf.randomNormal(shape, 0, 1, "float32", 2000 + i);
+      const outShape = tf.mean(x, axis, keepDims).shape;
+      const w = tf.randomNormal(outShape, 0, 1, "float32", 3000 + i);
+      // The gradient of sum(mean(x) * w) reaches the Mean as dy = w.
+      const got = tf.grad((v: tf.Tensor) =>
+        tf.sum(tf.mul(tf.mean(v, axis, keepDims), w))
+      )(x);
+      const axes = tf.util.parseAxisParam(axis, shape);
+      const kept = shape.map((size, d) => axes.includes(d) ? 1 : size);
+      const count = axes.reduce((n, d) => n * shape[d], 1);
+      tf.setBackend("cpu");
+      const want = tf.div(tf.mul(tf.reshape(w, kept), tf.ones(shape)), count);
+      tf.setBackend("wasm");
+      assert.deepEqual(got.shape, shape);
+      const a = new Uint32Array((got.dataSync() as Float32Array).buffer);
+      const b = new Uint32Array((want.dataSync() as Float32Array).buffer);
+      const at = a.findIndex((bits, k) => bits !== b[k]);
+      assert.equal(at, -1, `mean of ${shape} over ${axis}: element ${at}`);
+      tf.engine().endScope();
+    }
+  } finally {
+    closeFastBackend();
+  }
+});
