@@ -450,24 +450,17 @@ export function conv2DBackpropInput(
       },
     );
   }
-  const mem = pool.f32;
-  // wt[i, j, o, k] = filter[kh-1-i, kw-1-j, k, o], k padded to cip, in
-  // conv_forward's packed layout: blocks of 8 k, [cip / 8, kh * kw * co, 8].
-  const f = heap(backend, filter);
-  const rows = kh * kw * co;
-  mem.fill(0, wt / 4, wt / 4 + rows * cip);
-  for (let i = 0; i < kh; i++) {
-    for (let j = 0; j < kw; j++) {
-      const src = ((kh - 1 - i) * kw + (kw - 1 - j)) * c * co;
-      const row0 = (i * kw + j) * co;
-      for (let k = 0; k < c; k++) {
-        const dst = wt / 4 + (k >> 3) * rows * 8 + (k & 7);
-        for (let o = 0; o < co; o++) {
-          mem[dst + (row0 + o) * 8] = f[src + k * co + o];
-        }
-      }
-    }
-  }
+  // The filter rotated by 180 degrees, in/out channels swapped, packed.
+  pool.call(
+    "pack_weights_flipped",
+    pointer(backend, filter),
+    kh,
+    kw,
+    c,
+    co,
+    cip,
+    wt,
+  );
   const out = backend.makeOutput([b, h, w, c], "float32");
   const dx = padded ? pool.alloc(b * h * w * cip) : pointer(backend, out);
   if (spread) {

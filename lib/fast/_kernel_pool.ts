@@ -41,6 +41,7 @@ export const KERNEL_FUNCTIONS = [
   "conv_forward",
   "conv_implicit",
   "pack_weights",
+  "pack_weights_flipped",
   "pad_rows",
   "conv_filter_grad",
   "max_pool",

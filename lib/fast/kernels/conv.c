@@ -260,6 +260,30 @@ __attribute__((export_name("pack_weights"))) void pack_weights(
   }
 }
 
+// The filter of an input gradient: filter [kh, kw, c, co] rotated by 180
+// degrees with its channels swapped, wt[i, j, o, k] = f[kh-1-i, kw-1-j, k, o],
+// in pack_weights' layout with k (the input gradient's output channel)
+// padded to cip: [cip / 8, kh * kw * co, 8], zeros for k >= c.
+__attribute__((export_name("pack_weights_flipped"))) void pack_weights_flipped(
+    const float* f, int kh, int kw, int c, int co, int cip, float* out) {
+  const int rows = kh * kw * co;
+  for (int kb = 0; kb < cip; kb += 8) {
+    float* o_block = out + kb * rows;
+    for (int i = 0; i < kh; i++) {
+      for (int j = 0; j < kw; j++) {
+        const float* src = f + ((kh - 1 - i) * kw + (kw - 1 - j)) * c * co;
+        float* dst = o_block + (i * kw + j) * co * 8;
+        for (int o = 0; o < co; o++) {
+          for (int t = 0; t < 8; t++) {
+            const int k = kb + t;
+            dst[o * 8 + t] = k < c ? src[k * co + o] : 0.0f;
+          }
+        }
+      }
+    }
+  }
+}
+
 // Filter gradient of a convolution, accumulated over output rows:
 //   dw[i, k, co] += sum over (b, oy, ox) of xp[b, oy*sh + i, ox*sw + k / c, k % c]
 //                   * dy[b, oy, ox, co]
