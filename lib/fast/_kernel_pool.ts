@@ -302,8 +302,14 @@ export class KernelPool {
     const n = Math.max(1, Math.min(threads, this.#active, rows));
     const fnIndex = KERNEL_FUNCTIONS.indexOf(name);
     if (balanced && n > 1) {
+      // Chunk c of C spans rows in proportion to C - c: the last chunks
+      // are small, so a thread that runs out of chunks waits little for
+      // the other's last one (measured: the main thread's waits in a step
+      // of the residual CNN, 4.9 ms with equal chunks, 2.9 ms with these).
       const chunks = Math.min(rows, n * CHUNKS_PER_THREAD);
-      const bounds = (c: number) => Math.round((rows * c) / chunks);
+      const total = (chunks * (chunks + 1)) / 2;
+      const bounds = (c: number) =>
+        Math.round((rows * (c * chunks - (c * (c - 1)) / 2)) / total);
       this.#runBalanced(
         fnIndex,
         chunks,
