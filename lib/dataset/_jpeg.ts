@@ -15,12 +15,35 @@ const TRUNCATED_WARNING = "Premature end of JPEG file";
 let messages: string[] = [];
 let ready: Promise<void> | undefined;
 
+/**
+ * Compiles mozjpeg from its bytes, in this thread, and starts it. jsquash's
+ * own loader compiles it with `WebAssembly.instantiateStreaming`, and a
+ * decoding worker ended by Stop while that compile ran once took Deno 2.9.6's
+ * whole process (a Jupyter kernel) down: V8 aborts on its streaming
+ * compiler's validation job. A compile from bytes has no such job.
+ */
 function ensureInit(): Promise<void> {
   if (!ready) {
     const capture = (text: string) => {
       messages.push(String(text));
     };
-    ready = Promise.resolve(init({ print: capture, printErr: capture }));
+    // mozjpeg's binary is beside the package's decode.js, in node_modules
+    // (without one, jsquash's loader is the only way to it).
+    const glue = import.meta.resolve("@jsquash/jpeg/decode.js");
+    if (!glue.startsWith("file:")) {
+      ready = Promise.resolve(init({ print: capture, printErr: capture }));
+      return ready;
+    }
+    ready = (async () => {
+      const wasm = new URL("./codec/dec/mozjpeg_dec.wasm", glue);
+      const module = new WebAssembly.Module(await Deno.readFile(wasm));
+      // decode.js takes (module, options); its typings list options only.
+      const start = init as unknown as (
+        module: WebAssembly.Module,
+        options: { print(text: string): void; printErr(text: string): void },
+      ) => Promise<void>;
+      await start(module, { print: capture, printErr: capture });
+    })();
   }
   return ready;
 }
