@@ -13,8 +13,10 @@
 // gradient registry) by one kernel, and AdamOptimizer.applyGradients by one
 // kernel per variable that reads the weights, both moments and the gradient
 // once and writes the three new tensors, with tfjs' arithmetic in the same
-// order so the results agree to float rounding. Both are undone by
-// uninstall().
+// order so the results agree to float rounding. Mean's gradient, which tfjs
+// computes by building a tensor of ones the size of the input, divides the
+// output gradient first and broadcasts it (the same bits). All are undone
+// by uninstall().
 
 import * as tf from "@tensorflow/tfjs";
 import type { KernelPool } from "./_kernel_pool.ts";

@@ -100,7 +100,7 @@ interface FastState {
   info: FastBackendInfo;
   /** The wasm backend's own kernels we replaced, restored on close. */
   replaced: tf.KernelConfig[];
-  /** Restores tfjs' ReLU gradient and Adam update. */
+  /** Restores tfjs' ReLU and Mean gradients and Adam update. */
   uninstall: () => void;
 }
 
@@ -294,8 +294,9 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
  * tensors in place: the convolutions (`Conv2D`, `FusedConv2D` with bias and
  * ReLU, `Conv2DBackpropFilter`, `Conv2DBackpropInput`), dense-layer matmuls
  * (`BatchMatMul`), `MaxPool` and `MaxPoolGrad`, `Relu`, bias `Add` and
- * bias-gradient `Sum`, a one-pass ReLU gradient and a one-pass Adam update
- * (installed in tfjs' gradient registry and `AdamOptimizer`), augmentation's
+ * bias-gradient `Sum`, a one-pass ReLU gradient, a Mean gradient that
+ * builds no tensor of ones and a one-pass Adam update (installed in tfjs'
+ * gradient registry and `AdamOptimizer`), augmentation's
  * `Tile`, `Reverse`, `Transform`, `Select`, `ClipByValue`, same-shape,
  * per-image or per-channel `Add`, `Sub` and `Multiply` and `Mean` over the
  * pixels, and a copy-free `Identity` (and `Cast` to the same type). The heavy
@@ -354,7 +355,7 @@ export function useFastBackend(
 
 /**
  * Stops the kernel worker threads and removes the fast kernels, the ReLU
- * gradient, the Adam update and the Conv2D and BatchNormalization layer
+ * and Mean gradients, the Adam update and the Conv2D and BatchNormalization layer
  * patches, so a process (or a test) can end cleanly. The wasm backend stays
  * selected with its own kernels; call {@linkcode useFastBackend} again to
  * re-enable ours.
