@@ -366,7 +366,8 @@ static inline __attribute__((always_inline)) void fg_leftover(
 // and written once per group (a 3x3x128x256 filter is 1.2 MB, beyond L2;
 // one pass per row made the kernel wait on memory), and on small images
 // (8x8 to 32x32) the loops over a row's few columns start a quarter as
-// often (stage 2 and 3 filter gradients of the residual CNN: ~15% faster).
+// often (stage 2 and 3 filter gradients of the residual CNN, timed alone:
+// ~15% faster; inside a training step the difference was within noise).
 #define FG_ROWS 4
 
 __attribute__((export_name("conv_filter_grad"))) void conv_filter_grad(
