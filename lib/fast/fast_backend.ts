@@ -19,6 +19,7 @@ import { conv2D, conv2DBackpropFilter, conv2DBackpropInput } from "./_conv.ts";
 import { installWinnerStash, maxPool, maxPoolGrad } from "./_max_pool.ts";
 import { installFusedConvLayer } from "./_conv_layer.ts";
 import { installFusedBatchNorm, mean } from "./_batch_norm.ts";
+import { installCopyFreeSaves } from "./_saved_tensors.ts";
 import {
   ADAM_STEP,
   adamStep,
@@ -260,7 +261,9 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
   const uninstallConvLayer = installFusedConvLayer();
   const uninstallBatchNorm = installFusedBatchNorm(pool);
   const uninstallWinnerStash = installWinnerStash(pool, backend);
+  const uninstallCopyFreeSaves = installCopyFreeSaves(backend);
   const uninstall = () => {
+    uninstallCopyFreeSaves();
     uninstallWinnerStash();
     uninstallBatchNorm();
     uninstallConvLayer();
@@ -299,7 +302,8 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
  * gradient registry and `AdamOptimizer`), augmentation's
  * `Tile`, `Reverse`, `Transform`, `Select`, `ClipByValue`, same-shape,
  * per-image or per-channel `Add`, `Sub` and `Multiply` and `Mean` over the
- * pixels, and a copy-free `Identity` (and `Cast` to the same type). The heavy
+ * pixels, and a copy-free `Identity` (and `Cast` to the same type), which
+ * also keeps the tensors a gradient needs without a kernel call. The heavy
  * kernels balance their rows between threads (a thread slowed by other work
  * on its core does less). While training, a `relu` or `linear` Conv2D layer
  * runs as one fused kernel forward, with lazy gradients (the image's
@@ -355,7 +359,8 @@ export function useFastBackend(
 
 /**
  * Stops the kernel worker threads and removes the fast kernels, the ReLU
- * and Mean gradients, the Adam update and the Conv2D and BatchNormalization layer
+ * and Mean gradients, the Adam update, the engine's copy-free saving of
+ * tensors for gradients and the Conv2D and BatchNormalization layer
  * patches, so a process (or a test) can end cleanly. The wasm backend stays
  * selected with its own kernels; call {@linkcode useFastBackend} again to
  * re-enable ours.

@@ -660,6 +660,53 @@ Deno.test("useFastBackend() Identity shares data safely: each tensor outlives th
   }
 });
 
+Deno.test("useFastBackend() keeps the tensors a gradient needs without Identity kernels, equal to the cpu backend's gradients, and frees them after the backward pass", async () => {
+  await useFastBackend({ threads: 2 });
+  try {
+    const x = tf.randomNormal<tf.Rank.R4>([2, 9, 9, 4], 0, 1, "float32", 41);
+    const w = tf.variable(
+      tf.randomNormal<tf.Rank.R4>([3, 3, 4, 5], 0, 1, "float32", 42),
+    );
+    // Conv2D saves its input and filter for the gradient, Relu its input.
+    const f = () => tf.sum(tf.relu(tf.conv2d(x, w, 1, "same"))) as tf.Scalar;
+    const tensors = tf.memory().numTensors;
+    const data = tf.engine().backend.numDataIds();
+    let got: Float32Array = new Float32Array();
+    const info = await tf.profile(() => {
+      const { value, grads } = tf.variableGrads(f);
+      got = Float32Array.from(grads[w.name].dataSync());
+      tf.dispose([value, ...Object.values(grads)]);
+      return [];
+    });
+    const names = info.kernels.map((k) => k.name);
+    assert.ok(names.includes("Conv2DBackpropFilter"), names.join(" "));
+    assert.deepEqual(names.filter((n) => n === "Identity"), []);
+    // Every saved tensor was disposed of, and no data was freed too early.
+    assert.equal(tf.memory().numTensors, tensors);
+    assert.equal(tf.engine().backend.numDataIds(), data);
+    assert.ok(w.dataSync().every(Number.isFinite));
+    tf.setBackend("cpu");
+    const want = tf.tidy(() =>
+      Float32Array.from(tf.variableGrads(f).grads[w.name].dataSync())
+    );
+    tf.setBackend("wasm");
+    assert.ok(relativeError(got, want) <= MAX_RELATIVE_ERROR);
+    tf.dispose([x, w]);
+  } finally {
+    closeFastBackend();
+  }
+});
+
+Deno.test("closeFastBackend() gives the engine back its own way of saving tensors for gradients", async () => {
+  const own = tf.engine() as unknown as { clone: unknown };
+  const before = own.clone;
+  await useFastBackend({ threads: 1 });
+  assert.notEqual(own.clone, before);
+  closeFastBackend();
+  assert.equal(own.clone, before);
+  assert.ok(!Object.hasOwn(own, "clone"));
+});
+
 Deno.test("useFastBackend() trains convolutions without bias (before batch norm) like the cpu backend, and skips the image's gradient", async () => {
   await useFastBackend();
   try {
