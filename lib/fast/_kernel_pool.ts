@@ -441,13 +441,17 @@ export class KernelPool {
   #waitFor(n: number): void {
     for (let t = 1; t < n; t++) {
       const w = this.#workers[t - 1];
-      // Spin first (see SPIN_MS), then sleep.
-      const until = performance.now() + SPIN_MS;
+      // Spin first (see SPIN_MS), then sleep. The clock is read only once
+      // the spin lasts: most waits end within a few loads.
+      let until = 0;
       for (let i = 0;; i++) {
         const done = Atomics.load(w.slot, JOB_DONE);
         if (done === w.seq) break;
-        if ((i & 1023) === 1023 && performance.now() > until) {
-          Atomics.wait(w.slot, JOB_DONE, done);
+        if ((i & 1023) === 1023) {
+          if (until === 0) until = performance.now() + SPIN_MS;
+          else if (performance.now() > until) {
+            Atomics.wait(w.slot, JOB_DONE, done);
+          }
         }
       }
     }
