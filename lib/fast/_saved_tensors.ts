@@ -11,12 +11,19 @@
 // straight from the same data with its reference count raised, as our
 // Identity does: the same values reach the gradient functions, and the
 // backward pass disposes of them as before.
+//
+// The tape node does matter in one case: a gradient of a gradient
+// (tf.grad(tf.grad(f))). There the inner backward pass is itself recorded,
+// and the outer gradient reaches the inputs through the saved copies' tape
+// nodes. Saves made inside such a nested gradient (the engine's gradient
+// depth above 1) go through tfjs' own clone.
 
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 
 interface EngineInternals {
   backend: tf.KernelBackend;
+  state: { gradientDepth: number };
   clone(x: tf.Tensor): tf.Tensor;
   makeTensorFromDataId(
     dataId: object,
@@ -40,7 +47,10 @@ export function installCopyFreeSaves(backend: BackendWasm): () => void {
         | { memoryOffset: number | null }
         | undefined
       : undefined;
-    if (x.dtype === "string" || data == null || data.memoryOffset == null) {
+    if (
+      x.dtype === "string" || data == null || data.memoryOffset == null ||
+      this.state.gradientDepth > 1
+    ) {
       return clone.call(this, x);
     }
     backend.incRef(x.dataId);

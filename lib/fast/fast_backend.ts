@@ -303,7 +303,8 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
  * `Tile`, `Reverse`, `Transform`, `Select`, `ClipByValue`, same-shape,
  * per-image or per-channel `Add`, `Sub` and `Multiply` and `Mean` over the
  * pixels, and a copy-free `Identity` (and `Cast` to the same type), which
- * also keeps the tensors a gradient needs without a kernel call. The heavy
+ * also keeps the tensors a gradient needs without a kernel call (outside
+ * gradients of gradients). The heavy
  * kernels balance their rows between threads (a thread slowed by other work
  * on its core does less). While training, a `relu` or `linear` Conv2D layer
  * runs as one fused kernel forward, with lazy gradients (the image's

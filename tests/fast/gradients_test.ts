@@ -697,6 +697,21 @@ Deno.test("useFastBackend() keeps the tensors a gradient needs without Identity 
   }
 });
 
+Deno.test("useFastBackend() keeps gradients of gradients: saves inside a nested gradient stay on the tape", async () => {
+  await useFastBackend({ threads: 2 });
+  try {
+    const x = tf.tensor1d([0.5, -1.5, 2, 3]);
+    // d/dx sum(d/dx sum(x^3)) = d/dx sum(3 x^2) = 6 x, reached only through
+    // the tensors Mul saved for its gradient.
+    const cube = (u: tf.Tensor) => tf.sum(tf.mul(tf.mul(u, u), u));
+    const second = tf.grad((v: tf.Tensor) => tf.sum(tf.grad(cube)(v)))(x);
+    assert.deepEqual(Array.from(second.dataSync()), [3, -9, 12, 18]);
+    tf.dispose([x, second]);
+  } finally {
+    closeFastBackend();
+  }
+});
+
 Deno.test("closeFastBackend() gives the engine back its own way of saving tensors for gradients", async () => {
   const own = tf.engine() as unknown as { clone: unknown };
   const before = own.clone;
