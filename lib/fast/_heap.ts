@@ -24,6 +24,23 @@ export function pointer(backend: BackendWasm, t: Info): number {
   }).memoryOffset;
 }
 
+/**
+ * Lets a second tensor share `t`'s data: raises its reference count on the
+ * wasm backend (so the data lives until both are disposed) and returns true;
+ * returns false, changing nothing, when the data is not on the heap (strings,
+ * data another backend holds).
+ */
+export function shareData(backend: BackendWasm, t: Info): boolean {
+  const data = backend.dataIdMap.get(t.dataId) as unknown as
+    | { refCount: number; memoryOffset: number | null }
+    | undefined;
+  if (t.dtype === "string" || data == null || data.memoryOffset == null) {
+    return false;
+  }
+  data.refCount++;
+  return true;
+}
+
 /** Float32 view of a tensor's data inside the tfjs heap. */
 export function heap(backend: BackendWasm, t: Info): Float32Array {
   return backend.typedArrayFromHeap(t) as Float32Array;

@@ -15,6 +15,7 @@ import {
   type KernelArgs as Args,
   type Original,
   pointer,
+  shareData,
 } from "./_heap.ts";
 type Typed = Float32Array | Int32Array | Uint8Array;
 
@@ -186,12 +187,6 @@ export function transform(
 export function identity(original: Original, args: Args): Info {
   const { inputs, backend } = args;
   const { x } = inputs;
-  const data = backend.dataIdMap.get(x.dataId) as unknown as
-    | { refCount: number; memoryOffset: number | null }
-    | undefined;
-  if (x.dtype === "string" || data == null || data.memoryOffset == null) {
-    return original(args) as Info;
-  }
-  data.refCount++;
+  if (!shareData(backend, x)) return original(args) as Info;
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }

@@ -20,6 +20,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { shareData } from "./_heap.ts";
 
 interface EngineInternals {
   backend: tf.KernelBackend;
@@ -42,18 +43,12 @@ export function installCopyFreeSaves(backend: BackendWasm): () => void {
   const own = Object.getOwnPropertyDescriptor(engine, "clone");
   const clone = engine.clone;
   engine.clone = function (this: EngineInternals, x: tf.Tensor): tf.Tensor {
-    const data = this.backend === backend
-      ? backend.dataIdMap.get(x.dataId) as unknown as
-        | { memoryOffset: number | null }
-        | undefined
-      : undefined;
     if (
-      x.dtype === "string" || data == null || data.memoryOffset == null ||
-      this.state.gradientDepth > 1
+      this.backend !== backend || this.state.gradientDepth > 1 ||
+      !shareData(backend, x)
     ) {
       return clone.call(this, x);
     }
-    backend.incRef(x.dataId);
     return this.makeTensorFromDataId(x.dataId, x.shape, x.dtype);
   };
   return () => {
