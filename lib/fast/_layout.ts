@@ -3,13 +3,15 @@
 // Data augmentation (random flips, rotations and zooms, per-image masks
 // broadcast over pixels) leans on these, and the wasm backend computes them
 // element by element with index arithmetic. Here Transform runs kernels.wasm
-// once per output pixel (not once per channel), Tile copies whole blocks and
+// once per output pixel (not once per channel; for zooms and shifts, once
+// per input row and column, then one blend per output value), Tile copies whole blocks and
 // doubles them with `copyWithin` (memcpy speed), and a one-axis Reverse
 // copies contiguous runs with kernels.wasm, all in place on the tfjs heap.
 
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type { KernelPool } from "./_kernel_pool.ts";
+import { CHUNKS_PER_THREAD } from "./_kernel_abi.ts";
 import {
   type Info,
   type KernelArgs as Args,
@@ -121,6 +123,28 @@ const FILL_MODES: Record<string, number> = {
   nearest: 3,
 };
 
+/** Scratch floats per output column of the separable path (kernels/layout.c). */
+const SEPARABLE_FLOATS = 18;
+/** What `KernelPool.alloc` may add to round an allocation up to a cache line. */
+const ALIGN_FLOATS = 16;
+
+/**
+ * Whether every 8-number transform is affine with a1 = b0 = 0 (a zoom or a
+ * shift, not a rotation): input x then depends on the output column only,
+ * and input y on the row only.
+ */
+function isSeparable(transforms: Float32Array): boolean {
+  for (let i = 0; i < transforms.length; i += 8) {
+    if (
+      transforms[i + 1] !== 0 || transforms[i + 3] !== 0 ||
+      transforms[i + 6] !== 0 || transforms[i + 7] !== 0
+    ) {
+      return false;
+    }
+  }
+  return true;
+}
+
 /**
  * Transform (tf.image.transform): projective warps of float32 NHWC images
  * with nearest or bilinear sampling and any fill mode, in place on the tfjs
@@ -145,7 +169,14 @@ export function transform(
   }
   const [batch, h, w, c] = image.shape;
   const [oh, ow] = (attrs.outputShape as [number, number] | null) ?? [h, w];
-  pool.reset(2);
+  // Zooms and shifts of RGB images take the kernel's separable path, which
+  // needs scratch of its own for each chunk of rows (the pool asks for each
+  // chunk's arguments once, before any runs).
+  const separable = interpolation === "bilinear" && c === 3 &&
+    isSeparable(view(backend, transforms) as Float32Array);
+  const chunkFloats = separable ? SEPARABLE_FLOATS * ow : 0;
+  const chunks = pool.threads * CHUNKS_PER_THREAD;
+  pool.reset(2 + chunks * (chunkFloats + ALIGN_FLOATS));
   const fillAt = pool.alloc(2); // one float64 (kernel arguments are integers)
   new Float64Array(pool.f32.buffer, fillAt, 1)[0] =
     (attrs.fillValue as number) ?? 0;
@@ -171,6 +202,7 @@ export function transform(
       fillAt,
       begin,
       end,
+      separable ? pool.alloc(chunkFloats) : 0,
     ],
     pool.threads,
     true,

@@ -515,7 +515,9 @@ Deno.test("useFastBackend() registers Tile and Reverse that match the cpu backen
     }
     const reverses: [number[], number | number[]][] = [
       [[8, 64, 64, 3], 2], // large enough to run on both threads
-      [[4, 7, 9, 3], 2],
+      [[4, 7, 9, 3], 2], // RGB pixels four at a time, and one left over
+      [[2, 3, 8, 3], 2], // four at a time, none left over
+      [[3, 2, 3, 3], 2], // fewer than four
       [[4, 7, 9, 3], 1],
       [[6, 5], 0],
       [[3, 1, 8], [1, 2]],
@@ -541,7 +543,18 @@ Deno.test("useFastBackend() registers a Transform that equals the cpu backend's 
     // perspective term. Turned by up to 0.6 rad and shifted by up to a third
     // of the image, so many output pixels come from outside it and take the
     // fill mode.
-    const randomTransform = (side: number, perspective: boolean) => {
+    type Kind = "perspective" | "affine" | "separable";
+    const randomTransform = (side: number, kind: Kind) => {
+      if (kind === "separable") {
+        // A zoom (a mirror, when negative) and a shift, with a1 and b0 of
+        // either sign of zero, as zooms and shifts make: the kernel's
+        // separable path.
+        const zero = () => random() < 0.5 ? 0 : -0;
+        const zoom = () => (random() < 0.2 ? -1 : 1) * (0.6 + random() * 0.9);
+        const shift = () => (random() - 0.5) * side * 0.8;
+        return [zoom(), zero(), shift(), zero(), zoom(), shift(), 0, 0];
+      }
+      const perspective = kind === "perspective";
       const angle = (random() - 0.5) * 1.2;
       const zoom = 0.7 + random() * 0.6;
       const cos = Math.cos(angle) * zoom;
@@ -561,26 +574,37 @@ Deno.test("useFastBackend() registers a Transform that equals the cpu backend's 
     // enough for the kernel's RGB path (two pixels at a time, points with
     // four neighbours inside in SIMD lanes), to an odd and an even width (a
     // last lone pixel, or none).
-    type Case = [number, number, number, number, [number, number], boolean];
+    // Zooms and shifts of RGB images, on one thread's rows and split over
+    // both threads' chunks (several images per chunk, and images split
+    // between chunks), to widths with and without a last lone value.
+    type Case = [number, number, number, number, [number, number], Kind];
     const cases = (): Case[] => [
       [3, int(random, 4, 13), int(random, 4, 13), int(random, 1, 4), [
         int(random, 3, 12),
         int(random, 3, 12),
-      ], true],
+      ], "perspective"],
       [3, int(random, 30, 41), int(random, 30, 41), 3, [
         int(random, 29, 45),
         2 * int(random, 15, 22) + 1,
-      ], false],
+      ], "affine"],
       [3, int(random, 30, 41), int(random, 30, 41), 3, [
         int(random, 29, 45),
         2 * int(random, 15, 22),
-      ], false],
+      ], "affine"],
+      [3, int(random, 4, 13), int(random, 4, 13), 3, [
+        int(random, 3, 12),
+        int(random, 3, 12),
+      ], "separable"],
+      [7, int(random, 30, 41), int(random, 30, 41), 3, [
+        int(random, 29, 45),
+        int(random, 29, 45),
+      ], "separable"],
     ];
     for (
       const fillMode of ["constant", "reflect", "wrap", "nearest"] as const
     ) {
       for (const interpolation of ["bilinear", "nearest"] as const) {
-        for (const [b, h, w, c, outputShape, perspective] of cases()) {
+        for (const [b, h, w, c, outputShape, kind] of cases()) {
           const source = tf.randomUniform(
             [b, h, w, c],
             0,
@@ -592,7 +616,11 @@ Deno.test("useFastBackend() registers a Transform that equals the cpu backend's 
           source.dispose();
           const matrices = Array.from(
             { length: b },
-            (_, i) => randomTransform(w, perspective && i % 2 === 1),
+            (_, i) =>
+              randomTransform(
+                w,
+                kind === "perspective" && i % 2 === 0 ? "affine" : kind,
+              ),
           );
           const run = (i: number | null) =>
             tf.image.transform(

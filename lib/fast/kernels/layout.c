@@ -9,7 +9,24 @@
 __attribute__((export_name("reverse_axis"))) void reverse_axis(
     const float* x, float* out, int n, int inner, int o_begin, int o_end) {
   for (int o = o_begin; o < o_end; o++) {
-    for (int i = 0; i < n; i++) {
+    int i = 0;
+    if (inner == 3) {
+      // RGB pixels (a flip of images along their width), four at a time:
+      // three vectors hold pixels p0..p3, written back as p3..p0.
+      const float* src = x + o * n * 3;
+      float* row = out + o * n * 3;
+      for (; i + 4 <= n; i += 4) {
+        const v128_t s0 = load4(src + i * 3);      // p0.0 p0.1 p0.2 p1.0
+        const v128_t s1 = load4(src + i * 3 + 4);  // p1.1 p1.2 p2.0 p2.1
+        const v128_t s2 = load4(src + i * 3 + 8);  // p2.2 p3.0 p3.1 p3.2
+        const v128_t s0s2 = wasm_i32x4_shuffle(s0, s2, 3, 4, 3, 4);
+        float* dst = row + (n - 4 - i) * 3;
+        store4(dst, wasm_i32x4_shuffle(s2, s1, 1, 2, 3, 6));     // p3, p2.0
+        store4(dst + 4, wasm_i32x4_shuffle(s1, s0s2, 3, 5, 4, 0));  // p2.1 p2.2 p1.0 p1.1
+        store4(dst + 8, wasm_i32x4_shuffle(s1, s0, 1, 4, 5, 6));  // p1.2, p0
+      }
+    }
+    for (; i < n; i++) {
       const float* src = x + (o * n + i) * inner;
       float* dst = out + (o * n + (n - 1 - i)) * inner;
       int j = 0;
@@ -250,13 +267,154 @@ static void affine_rgb_row(const float* img, const float* t, int oy, int h,
   }
 }
 
+// ---------------------------------------------------------------------------
+// Separable maps: an affine map with a1 = b0 = 0 (zoom and translation, not
+// rotation) takes output column x to input x (a0 x + a1 y) + a2, the same for
+// every row, and output row y to input y (b0 x + b1 y) + b2, the same for
+// every column (a1 y and b0 x are then 0 of a1's and b0's sign). So for RGB
+// images with bilinear sampling, each column's neighbours and weights are
+// found once per image, and each input row's horizontal blend (`sample`'s
+// `top` and `bottom`: wx0 q[x0] + wx1 q[x1], kept in float64) once, then
+// shared by the output rows that read that input row (two per output row,
+// mostly the previous row's). The output is wy0 top + wy1 bottom, rounded
+// to float32: every product and sum is `sample`'s, in its order, with the
+// fill value wherever `sample` reads it, so the bits are the same.
+//
+// Scratch for one chunk of rows: SEPARABLE_FLOATS floats per output column.
+// wx: (wx0, wx1) per column; then two blended input rows of 3 ow doubles;
+// then at: the offsets (x0 * 3, x1 * 3) per column, -1 where outside.
+
+// Each column's weights and neighbour offsets for one image.
+static void separable_columns(const float* t, int w, int ow, int mode,
+                              double* wx, int* at) {
+  const double a1y = t[1];  // a1 y for every y >= 0: a1 is +0 or -0
+  for (int ox = 0; ox < ow; ox++) {
+    const double x = map_coord((double)t[0] * ox + a1y + t[2], w, mode);
+    const double x0 = __builtin_floor(x), x1 = x0 + 1;
+    wx[2 * ox] = x1 - x;
+    wx[2 * ox + 1] = x - x0;
+    at[2 * ox] = x0 >= 0 && x0 < w ? (int)x0 * 3 : -1;
+    at[2 * ox + 1] = x1 >= 0 && x1 < w ? (int)x1 * 3 : -1;
+  }
+}
+
+// The horizontal blend of input row `y` (-1: outside the image, read as the
+// fill value) at every output column, 3 doubles per column.
+static void blend_input_row(const float* img, int w, int y, const double* wx,
+                            const int* at, int ow, double fill, double* row) {
+  const float* src = y >= 0 ? img + y * w * 3 : 0;
+  for (int ox = 0; ox < ow; ox++) {
+    const int a = at[2 * ox], b = at[2 * ox + 1];
+    double* px = row + 3 * ox;
+    if (src && a >= 0 && b >= 0) {
+      // Both neighbours inside (b = a + 3): the 6 floats at src + a.
+      const v128_t ab = wasm_v128_load(src + a);        // a0 a1 a2 b0
+      const v128_t b12 = wasm_v128_load64_zero(src + a + 4);  // b1 b2
+      const v128_t a01 = wasm_f64x2_promote_low_f32x4(ab);
+      const v128_t a2b0 =
+          wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(ab, ab, 2, 3, 2, 3));
+      const v128_t b12d = wasm_f64x2_promote_low_f32x4(b12);
+      const v128_t b01 = wasm_i64x2_shuffle(a2b0, b12d, 1, 2);
+      const v128_t w0 = wasm_v128_load64_splat(wx + 2 * ox);
+      const v128_t w1 = wasm_v128_load64_splat(wx + 2 * ox + 1);
+      wasm_v128_store(px, wasm_f64x2_add(wasm_f64x2_mul(w0, a01),
+                                         wasm_f64x2_mul(w1, b01)));
+      px[2] = wx[2 * ox] * (double)src[a + 2] + wx[2 * ox + 1] *
+              (double)src[b + 2];
+      continue;
+    }
+    for (int ch = 0; ch < 3; ch++) {
+      const double qa = src && a >= 0 ? (double)src[a + ch] : fill;
+      const double qb = src && b >= 0 ? (double)src[b + ch] : fill;
+      px[ch] = wx[2 * ox] * qa + wx[2 * ox + 1] * qb;
+    }
+  }
+}
+
+// One output row: wy0 top + wy1 bottom, rounded to float32, n floats.
+static void blend_output_row(const double* top, const double* bottom,
+                             double wy0, double wy1, float* o, int n) {
+  const v128_t w0 = wasm_f64x2_splat(wy0), w1 = wasm_f64x2_splat(wy1);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v128_t lo = wasm_f64x2_add(
+        wasm_f64x2_mul(w0, wasm_v128_load(top + i)),
+        wasm_f64x2_mul(w1, wasm_v128_load(bottom + i)));
+    const v128_t hi = wasm_f64x2_add(
+        wasm_f64x2_mul(w0, wasm_v128_load(top + i + 2)),
+        wasm_f64x2_mul(w1, wasm_v128_load(bottom + i + 2)));
+    store4(o + i, wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(lo),
+                                     wasm_f32x4_demote_f64x2_zero(hi), 0, 1,
+                                     4, 5));
+  }
+  for (; i < n; i++) o[i] = (float)(wy0 * top[i] + wy1 * bottom[i]);
+}
+
+// Output rows r = b * oh + oy in [row_begin, row_end) of a separable map,
+// RGB, bilinear; `scratch` is this chunk's own.
+static void separable_rgb_rows(const float* image, const float* transforms,
+                               int per_image, float* out, int h, int w,
+                               int oh, int ow, int mode, double fill,
+                               float* scratch, int row_begin, int row_end) {
+  double* wx = (double*)scratch;
+  double* const slot_a = wx + 2 * ow;  // two blended input rows
+  double* const slot_b = wx + 5 * ow;
+  int* at = (int*)(wx + 8 * ow);
+  int image_at = -1;
+  int held_a = -2, held_b = -2;  // the input row each slot holds (-2: none)
+  for (int r = row_begin; r < row_end; r++) {
+    const int b = r / oh, oy = r % oh;
+    const float* t = transforms + (per_image ? b * 8 : 0);
+    const float* img = image + b * h * w * 3;
+    if (b != image_at) {
+      image_at = b;
+      separable_columns(t, w, ow, mode, wx, at);
+      held_a = held_b = -2;
+    }
+    const double b0x = t[3];  // b0 x for every x >= 0: b0 is +0 or -0
+    const double y = map_coord(b0x + (double)t[4] * oy + t[5], h, mode);
+    const double y0 = __builtin_floor(y), y1 = y0 + 1;
+    const int k0 = y0 >= 0 && y0 < h ? (int)y0 : -1;
+    const int k1 = y1 >= 0 && y1 < h ? (int)y1 : -1;
+    // Find or blend input rows k0 and k1, never overwriting the other.
+    if (held_a != k0 && held_b != k0) {
+      if (held_a == k1) {
+        blend_input_row(img, w, k0, wx, at, ow, fill, slot_b);
+        held_b = k0;
+      } else {
+        blend_input_row(img, w, k0, wx, at, ow, fill, slot_a);
+        held_a = k0;
+      }
+    }
+    if (held_a != k1 && held_b != k1) {
+      if (held_a == k0) {
+        blend_input_row(img, w, k1, wx, at, ow, fill, slot_b);
+        held_b = k1;
+      } else {
+        blend_input_row(img, w, k1, wx, at, ow, fill, slot_a);
+        held_a = k1;
+      }
+    }
+    const double* top = held_a == k0 ? slot_a : slot_b;
+    const double* bottom = held_a == k1 ? slot_a : slot_b;
+    blend_output_row(top, bottom, y1 - y, y - y0, out + r * ow * 3, 3 * ow);
+  }
+}
+
 // Output rows r = b * oh + oy in [row_begin, row_end). The fill value is
 // read from memory (`fill_at`), as threads get integer arguments only.
+// `scratch`: SEPARABLE_FLOATS * ow floats of this chunk's own, used when
+// every image's map is separable (see above), RGB and bilinear.
 __attribute__((export_name("transform"))) void transform(
     const float* image, const float* transforms, int per_image, float* out,
     int h, int w, int c, int oh, int ow, int bilinear, int mode,
-    const double* fill_at, int row_begin, int row_end) {
+    const double* fill_at, int row_begin, int row_end, float* scratch) {
   const double fill = *fill_at;
+  if (scratch) {
+    separable_rgb_rows(image, transforms, per_image, out, h, w, oh, ow, mode,
+                       fill, scratch, row_begin, row_end);
+    return;
+  }
   for (int r = row_begin; r < row_end; r++) {
     const int b = r / oh, oy = r % oh;
     const float* t = transforms + (per_image ? b * 8 : 0);
