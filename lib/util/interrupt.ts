@@ -72,7 +72,43 @@ let open = 0;
 let controller: AbortController | undefined;
 let listening = false;
 
+/**
+ * The watcher thread (_interrupt_watcher.ts) and its shared state: [READY]
+ * is 1 once it listens, [HEARD] counts the SIGINTs it heard.
+ */
+let watcher: { worker: Worker; state: Int32Array } | undefined;
+const READY = 0;
+const HEARD = 1;
+/** The watcher's count that {@linkcode letInterruptIn} has let in. */
+let letIn = 0;
+/** SIGINTs delivered to this thread's listener. */
+let delivered = 0;
+/** Most event-loop turns {@linkcode letInterruptIn} waits for a delivery. */
+const MAX_TURNS = 20;
+
+function startWatcher(): void {
+  try {
+    const state = new Int32Array(new SharedArrayBuffer(8));
+    const worker = new Worker(
+      new URL("./_interrupt_watcher.ts", import.meta.url),
+      { type: "module" },
+    );
+    worker.postMessage(state.buffer);
+    watcher = { worker, state };
+    letIn = 0;
+  } catch {
+    // No workers here: letInterruptIn takes a turn after every step.
+    watcher = undefined;
+  }
+}
+
+function stopWatcher(): void {
+  watcher?.worker.terminate();
+  watcher = undefined;
+}
+
 function onSigint(): void {
+  delivered++;
   if (open === 0 || !controller) {
     // Only in a notebook, which keeps listening between cells.
     console.error(
@@ -102,6 +138,7 @@ function startListening(): void {
   try {
     Deno.addSignalListener("SIGINT", onSigint);
     listening = true;
+    startWatcher();
   } catch {
     // No signals here (permission, platform): work runs to its end, and Stop
     // keeps its usual meaning.
@@ -111,6 +148,7 @@ function startListening(): void {
 function stopListening(): void {
   if (!listening) return;
   listening = false;
+  stopWatcher();
   try {
     Deno.removeSignalListener("SIGINT", onSigint);
   } catch {
@@ -119,19 +157,45 @@ function stopListening(): void {
 }
 
 /**
- * Lets a pending interrupt in: Deno delivers a signal on a turn of its event
- * loop that also polls for I/O, which code awaiting only settled promises
- * (tfjs between training steps) never takes. A timer makes that turn: it
- * waits ~2 ms (Deno 2.9.6). A cheaper async op does not: Deno's scheduler
- * polls for I/O only when it has nothing to run, and an op that finishes on
- * a worker thread (a SHA-256 of one byte, ~0.05 ms) often wakes it first.
- * Measured: a process that sends itself SIGINT and then awaits such ops saw
- * the signal after the first await in 221 of 300 tries on an idle machine, and
- * after up to 129 awaits with both cores busy; with `setTimeout(0)`, after
- * the first in 282 of 300 and the second in the rest, busy.
+ * Lets a pending interrupt in. Deno delivers a signal to this thread's
+ * listener on a turn of its event loop that also polls for I/O, which code
+ * awaiting only settled promises (tfjs between training steps) never takes;
+ * a timer makes that turn, but it waits ~2 ms (Deno 2.9.6), ~1.5% of a
+ * training step. So a watcher thread listens too (its idle loop hears a
+ * signal at once), and the turn is taken only when it has heard one, or
+ * before it is ready. A cheaper async op than a timer does not make the
+ * turn: Deno's scheduler polls for I/O only when it has nothing to run, and
+ * an op that finishes on a worker thread (a SHA-256 of one byte, ~0.05 ms)
+ * often wakes it first. Measured: a process that sends itself SIGINT and
+ * then awaits such ops saw the signal after the first await in 221 of 300
+ * tries on an idle machine, and after up to 129 awaits with both cores busy;
+ * with `setTimeout(0)`, after the first in 282 of 300 and the second in the
+ * rest, busy.
  */
 export async function letInterruptIn(): Promise<void> {
-  await new Promise<void>((resolve) => setTimeout(resolve, 0));
+  const state = watcher?.state;
+  if (!state || Atomics.load(state, READY) === 0) {
+    await eventLoopTurn();
+    return;
+  }
+  const heard = Atomics.load(state, HEARD);
+  if (heard === letIn) return;
+  letIn = heard;
+  // Turns until this thread's listener has run (unless it already stopped
+  // the work: then there is nothing to wait for).
+  const before = delivered;
+  for (
+    let turn = 0;
+    delivered === before && !controller?.signal.aborted && turn < MAX_TURNS;
+    turn++
+  ) {
+    await eventLoopTurn();
+  }
+}
+
+/** One turn of the event loop that polls for I/O (a signal among it). */
+function eventLoopTurn(): Promise<void> {
+  return new Promise<void>((resolve) => setTimeout(resolve, 0));
 }
 
 /**
