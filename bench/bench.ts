@@ -9,9 +9,11 @@
  *   augmentation, AdamW, label smoothing, 128×128), batch 32, its
  *   augmentation layers on (`--no-augment` leaves them out),
  *   trained by `trainModel` itself (its loss, optimizer and metrics) on
- *   repeats of one batch, on all threads and on one: the steps
- *   take turns between the two counts in one run, so that both see the same
- *   machine (on a shared host, memory speed moves by 2× within seconds).
+ *   repeats of one batch, on all threads and on one: the two counts take
+ *   turns in one run, in blocks of steps whose first step (after the switch)
+ *   is not timed, so that both see the same machine (on a shared host,
+ *   memory speed moves by 2× within seconds) and each step runs as in
+ *   training.
  * - The yardstick: the machine's wasm SIMD peak on the same threads
  *   (`measureSimdPeak`, a register-only kernel of independent fused
  *   multiply-adds on every thread at once), and `efficiency` = the step's
@@ -68,6 +70,12 @@ const SHARED_PHOTOS = new URL(
   import.meta.url,
 );
 const PYTHON = "/usr/bin/python3";
+/**
+ * Steps in a row on one thread count (see timeSteps). A 2-thread step right
+ * after a 1-thread one took 4 ms longer than one after a 2-thread step
+ * (better model, medians of 39 and 32 steps in one process, 150 vs 146 ms).
+ */
+const BLOCK = 4;
 
 /** The models `--model` can time. */
 const MODELS = ["tutorial", "better"] as const;
@@ -188,10 +196,14 @@ function repeatedBatch(x: tf.Tensor, y: tf.Tensor, count: number) {
 /**
  * Times training steps of the chosen model on the current backend, run by
  * `trainModel` itself (one epoch of batches); a step's time is the gap
- * between its batch-end callback and the one before. The steps take turns between the thread
- * counts in `threadCounts` (set at each batch's start), `warmup` rounds
- * untimed then `steps` timed rounds: every count sees the same machine, which
- * on a shared host matters (its memory speed moves by 2× within seconds).
+ * between its batch-end callback and the one before. The thread counts in
+ * `threadCounts` (set at each batch's start) take turns, so that every count
+ * sees the same machine, which on a shared host matters (its memory speed
+ * moves by 2× within seconds): `warmup` untimed rounds of one step each,
+ * then blocks of {@linkcode BLOCK} steps per count until each has `steps`
+ * timed ones. The first step of a block is not timed: it pays for the
+ * switch (the other thread asleep, its caches cold), which no step of a
+ * training run does.
  * Returns one timing per count, the first with the profile of one step.
  */
 async function timeSteps(
@@ -203,7 +215,19 @@ async function timeSteps(
   profile: boolean,
 ): Promise<(StepTiming & { gflop: number })[]> {
   const turns = threadCounts.length;
-  const total = (warmup + steps) * turns;
+  // Untimed warm-up steps taking turns, then blocks of BLOCK steps on one
+  // count, all but the first of each block timed, until every count has
+  // `steps` timed steps.
+  const schedule: { turn: number; timed: boolean }[] = [];
+  for (let i = 0; i < warmup * turns; i++) {
+    schedule.push({ turn: i % turns, timed: false });
+  }
+  for (let b = 0; b < Math.ceil(steps / (BLOCK - 1)); b++) {
+    for (let turn = 0; turn < turns; turn++) {
+      for (let i = 0; i < BLOCK; i++) schedule.push({ turn, timed: i > 0 });
+    }
+  }
+  const total = schedule.length;
   const model = createModel(choice, total);
   const x = tf.randomUniform(
     [batch, imageSizeOf(choice), imageSizeOf(choice), 3],
@@ -221,12 +245,14 @@ async function timeSteps(
   await trainModel(model, repeatedBatch(x, y, total), {
     epochs: 1,
     callbacks: [{
+      // trainModel numbers steps from 1.
       onBatchBegin: (step: number) => {
-        setFastBackendThreads(threadCounts[step % turns]);
+        setFastBackendThreads(threadCounts[schedule[step - 1].turn]);
       },
       onBatchEnd: (step: number) => {
         const now = performance.now();
-        if (step >= warmup * turns) times[step % turns].push(now - last);
+        const { turn, timed } = schedule[step - 1];
+        if (timed && times[turn].length < steps) times[turn].push(now - last);
         last = now;
       },
     }],
