@@ -31,9 +31,10 @@
 // operations on every element. A direct call of the layer, or one outside a
 // fit, gets y itself.
 //
-// The moving mean and variance are then updated with tfjs' own ops in tfjs'
-// order (the biased batch variance, as tfjs uses), so the layer's weights,
-// and saved models, are exactly the stock layer's. Inference, other axes,
+// The moving mean and variance are then updated as tfjs updates them (the
+// biased batch variance, as tfjs uses; one kernel with the bits of tfjs'
+// three ops), so the layer's weights, and saved models, are exactly the
+// stock layer's. Inference, other axes,
 // ranks and backends keep tfjs' own path.
 
 import * as tf from "@tensorflow/tfjs";
@@ -52,6 +53,8 @@ import {
 export const BATCH_NORM = "FastBatchNorm";
 /** The custom kernel of the backward pass: dx, dgamma and dbeta. */
 export const BATCH_NORM_GRAD = "FastBatchNormGrad";
+/** The custom kernel of a moving-average update (see updateMovingAverage). */
+export const MOVING_AVERAGE = "FastMovingAverage";
 /** Below this many elements one thread is faster than two. */
 const MIN_THREADED_ELEMENTS = 1 << 15;
 /** Floats per cache line: each thread's partial sums start on their own. */
@@ -453,18 +456,47 @@ function fusedBatchNorm(
   return [y, moments[0], moments[1]];
 }
 
-/** tfjs-layers' moving-average update, op for op: v -= (v - value) * (1 - momentum). */
+/**
+ * tfjs-layers' moving-average update, v -= (v - value) * (1 - momentum), as
+ * one kernel call instead of its three (Sub, Mul, Sub): 54 kernel calls and
+ * tape nodes fewer in a step of the residual CNN, ~1 ms of JavaScript.
+ */
 function updateMovingAverage(
   variable: LayerWeight,
   value: tf.Tensor,
   momentum: number,
 ): void {
   tf.tidy(() => {
-    const decay = 1 - momentum;
-    const original = variable.read();
-    const delta = tf.mul(tf.sub(original, value), decay);
-    variable.write(tf.sub(original, delta));
+    variable.write(
+      tf.engine().runKernel(
+        MOVING_AVERAGE,
+        { variable: variable.read(), value },
+        { decay: 1 - momentum },
+      ) as tf.Tensor,
+    );
   });
+}
+
+/**
+ * FastMovingAverage: inputs variable and value (same shape, float32), attr
+ * decay; variable - (variable - value) * decay, each step rounded to
+ * float32 as tfjs' Sub, Mul (by decay made a float32 scalar) and Sub round
+ * it, so the bits are theirs. A sum or product of two float32 values
+ * computed in float64 and rounded once is the float32 result. The tensors
+ * are one per channel, so JavaScript does it in place on the heap.
+ */
+function movingAverage(args: KernelArgs): Info {
+  const { inputs, backend, attrs } = args;
+  const { variable, value } = inputs;
+  const out = backend.makeOutput(variable.shape, "float32");
+  const v = heap(backend, variable);
+  const x = heap(backend, value);
+  const o = heap(backend, out);
+  const decay = Math.fround(attrs.decay as number);
+  for (let i = 0; i < o.length; i++) {
+    o[i] = v[i] - Math.fround(Math.fround(v[i] - x[i]) * decay);
+  }
+  return out;
 }
 
 /**
@@ -484,9 +516,15 @@ export function installFusedBatchNorm(pool: KernelPool): () => void {
     backendName: "wasm",
     kernelFunc: (args) => batchNormGrad(pool, args as unknown as KernelArgs),
   });
+  tf.registerKernel({
+    kernelName: MOVING_AVERAGE,
+    backendName: "wasm",
+    kernelFunc: (args) => movingAverage(args as unknown as KernelArgs),
+  });
   const unregister = () => {
     tf.unregisterKernel(BATCH_NORM, "wasm");
     tf.unregisterKernel(BATCH_NORM_GRAD, "wasm");
+    tf.unregisterKernel(MOVING_AVERAGE, "wasm");
   };
   // Found through the layer class registry, as for Conv in _conv_layer.ts.
   const registered = tf.serialization.SerializationMap.getMap().classNameMap

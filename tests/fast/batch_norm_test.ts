@@ -13,6 +13,7 @@ import { mulberry32 } from "../../lib/util/random.ts";
 import { closeFastBackend, useFastBackend } from "../../lib/fast/mod.ts";
 import {
   fusedBatchNormReluCount,
+  MOVING_AVERAGE,
   setBatchNormReluFusion,
 } from "../../lib/fast/_batch_norm.ts";
 import {
@@ -598,6 +599,31 @@ Deno.test("useFastBackend() Mean over the pixels of RGB images has the bits of t
         `${shape}`,
       );
       tf.dispose([x, rgb, padded]);
+    }
+  } finally {
+    closeFastBackend();
+  }
+});
+
+Deno.test("useFastBackend() updates a moving average with one kernel that has the bits of tfjs-layers' three ops", async () => {
+  // v - (v - value) * (1 - momentum): Sub, Mul by a float32 scalar, Sub, as
+  // tfjs-layers' BatchNormalization updates its moving mean and variance.
+  await useFastBackend({ threads: 2 });
+  try {
+    for (const [i, momentum] of [0.99, 0.9, 0.5, 0.123].entries()) {
+      const c = [32, 64, 128, 7][i];
+      const v = tf.randomNormal([c], 0, 3, "float32", SEED + 10 + i);
+      const value = tf.randomNormal([c], 1, 5, "float32", SEED + 20 + i);
+      const want = tf.sub(v, tf.mul(tf.sub(v, value), 1 - momentum));
+      const got = tf.engine().runKernel(
+        MOVING_AVERAGE,
+        { variable: v, value },
+        { decay: 1 - momentum },
+      ) as tf.Tensor;
+      const bits = (t: tf.Tensor) =>
+        new Uint32Array((t.dataSync() as Float32Array).slice().buffer);
+      assert.deepEqual(bits(got), bits(want), `momentum ${momentum}`);
+      tf.dispose([v, value, want, got]);
     }
   } finally {
     closeFastBackend();
