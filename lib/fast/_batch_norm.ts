@@ -39,6 +39,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { markReluApplied } from "./_elementwise.ts";
+import { type FusableLayer, reluFusable } from "./_relu_fusion.ts";
 import { KernelPool } from "./_kernel_pool.ts";
 import {
   heap,
@@ -291,7 +292,7 @@ interface LayerWeight {
 }
 
 /** The fields of tfjs-layers' BatchNormalization that the fused call reads. */
-interface BatchNormLayer {
+interface BatchNormLayer extends FusableLayer {
   axis: number;
   momentum: number;
   epsilon: number;
@@ -301,28 +302,11 @@ interface BatchNormLayer {
   beta?: LayerWeight;
   movingMean: LayerWeight;
   movingVariance: LayerWeight;
-  /** The model graph's links to the layers that take this layer's output. */
-  outboundNodes?: { outboundLayer: NextLayer }[];
   call(inputs: tf.Tensor | tf.Tensor[], kwargs: unknown): tf.Tensor;
-}
-
-/** What reluFusable reads of a layer: its class, ReLU's cap, Activation's function. */
-interface NextLayer {
-  getClassName(): string;
-  maxValue?: number | null;
-  activation?: { getClassName(): string };
-}
-
-/** The fields of a model that the fusion checks. */
-interface FittingModel {
-  layers: unknown[];
-  outputLayers: unknown[];
 }
 
 /** Whether a batch norm writes the ReLU after it in its own pass (see setBatchNormReluFusion). */
 let fuseRelu = true;
-/** Models whose fit() or fitDataset() is running (the only time a ReLU is fused). */
-const fitting = new Set<FittingModel>();
 /** Batch-norm calls that wrote the ReLU after them, for tests. */
 let fusedCalls = 0;
 
@@ -337,58 +321,6 @@ export function setBatchNormReluFusion(on: boolean): void {
 /** How many batch-norm calls have written the ReLU after them (for tests). */
 export function fusedBatchNormReluCount(): number {
   return fusedCalls;
-}
-
-/** Whether `layer` is a plain ReLU: a ReLU layer without a cap, or an Activation layer with "relu". */
-function isPlainRelu(layer: NextLayer): boolean {
-  return (layer.getClassName() === "ReLU" && layer.maxValue == null) ||
-    (layer.getClassName() === "Activation" &&
-      layer.activation?.getClassName() === "relu");
-}
-
-/**
- * Whether the batch norm `layer` may write the ReLU after it: a model that
- * holds it is being trained by fit() or fitDataset(), and in every such
- * model it is no output and every layer that takes its output is a plain
- * ReLU of that model. Then max(y, 0) in place of y changes no result; a
- * direct call of the layer, or one outside a fit, gets y.
- */
-function reluFusable(layer: BatchNormLayer): boolean {
-  const next = (layer.outboundNodes ?? []).map((node) => node.outboundLayer);
-  const models = [...fitting].filter((m) => m.layers.includes(layer));
-  return next.length > 0 && models.length > 0 &&
-    models.every((m) =>
-      !m.outputLayers.includes(layer) &&
-      next.every((l) => m.layers.includes(l) && isPlainRelu(l))
-    );
-}
-
-/**
- * Patches tfjs-layers' LayersModel fit() and fitDataset() to record the
- * model while it trains; returns the function that restores them.
- */
-function recordFitting(): () => void {
-  const proto = tf.LayersModel.prototype as unknown as Record<
-    "fit" | "fitDataset",
-    (this: FittingModel, ...args: unknown[]) => Promise<unknown>
-  >;
-  const originals = { fit: proto.fit, fitDataset: proto.fitDataset };
-  for (const name of ["fit", "fitDataset"] as const) {
-    const original = originals[name];
-    proto[name] = async function (this: FittingModel, ...args: unknown[]) {
-      const first = !fitting.has(this);
-      fitting.add(this);
-      try {
-        return await original.apply(this, args);
-      } finally {
-        if (first) fitting.delete(this);
-      }
-    };
-  }
-  return () => {
-    proto.fit = originals.fit;
-    proto.fitDataset = originals.fitDataset;
-  };
 }
 
 function singleTensor(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor | null {
@@ -532,7 +464,6 @@ export function installFusedBatchNorm(pool: KernelPool): () => void {
   const target = registered?.[0].prototype as { call?: unknown } | undefined;
   if (target == null || !Object.hasOwn(target, "call")) return unregister;
   const original = target.call as BatchNormLayer["call"];
-  const unrecord = recordFitting();
   target.call = function (
     this: BatchNormLayer,
     inputs: tf.Tensor | tf.Tensor[],
@@ -572,7 +503,6 @@ export function installFusedBatchNorm(pool: KernelPool): () => void {
   };
   return () => {
     target.call = original;
-    unrecord();
     unregister();
   };
 }

@@ -209,7 +209,7 @@ export function reluGrad(pool: KernelPool, args: KernelArgs): Info {
   return reluGradPass(pool, args);
 }
 
-function reluGradPass(pool: KernelPool, args: KernelArgs): Info {
+export function reluGradPass(pool: KernelPool, args: KernelArgs): Info {
   const { inputs, backend } = args;
   const { dy, x } = inputs;
   const n = tf.util.sizeFromShape(x.shape);

@@ -73,6 +73,7 @@ export const KERNEL_FUNCTIONS = [
   "bn_grad_moments_relu",
   "bn_grad_input_relu",
   "same_shape_op",
+  "add_relu",
 ] as const;
 
 /** Name of one exported kernel. */

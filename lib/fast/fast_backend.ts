@@ -19,6 +19,7 @@ import { conv2D, conv2DBackpropFilter, conv2DBackpropInput } from "./_conv.ts";
 import { installWinnerStash, maxPool, maxPoolGrad } from "./_max_pool.ts";
 import { installFusedConvLayer } from "./_conv_layer.ts";
 import { installFusedBatchNorm, mean } from "./_batch_norm.ts";
+import { installFusedAddRelu, recordFitting } from "./_relu_fusion.ts";
 import { installCopyFreeSaves } from "./_saved_tensors.ts";
 import {
   ADAM_STEP,
@@ -259,13 +260,17 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
   }
   const uninstallTraining = installFusedTraining();
   const uninstallConvLayer = installFusedConvLayer();
+  const unrecordFitting = recordFitting();
   const uninstallBatchNorm = installFusedBatchNorm(pool);
+  const uninstallAddRelu = installFusedAddRelu(pool);
   const uninstallWinnerStash = installWinnerStash(pool, backend);
   const uninstallCopyFreeSaves = installCopyFreeSaves(backend);
   const uninstall = () => {
     uninstallCopyFreeSaves();
     uninstallWinnerStash();
+    uninstallAddRelu();
     uninstallBatchNorm();
+    unrecordFitting();
     uninstallConvLayer();
     uninstallTraining();
   };
@@ -316,7 +321,9 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
  * back-propagates in two more (with the ReLU after it inside them while
  * `fit()` trains a model where only plain ReLUs take its output), its moving
  * mean and variance updated exactly as tfjs updates them; inference keeps
- * tfjs' own path. Configurations the
+ * tfjs' own path. Likewise a residual block's sum (an `Add` layer whose only
+ * consumers are plain ReLUs) and its ReLU run as one kernel while `fit()`
+ * trains. Configurations the
  * fast kernels do not cover run the original wasm kernel or the cpu backend's
  * reference kernel, so results are always correct. A wasm backend someone
  * else started before this call is replaced (its tensors are lost), so call

@@ -41,6 +41,25 @@ __attribute__((export_name("relu"))) void relu(const float* x, float* out,
   for (; i < end; i++) out[i] = x[i] > 0 ? x[i] : 0;
 }
 
+// A residual block's sum and the ReLU after it in one pass:
+// out[i] = max(a[i] + b[i], 0) for i in [begin, end), each element the float32
+// sum of same_shape_op and the max of relu above (the same split into groups
+// of four and a tail), so the bits of the two passes.
+__attribute__((export_name("add_relu"))) void add_relu(const float* a,
+                                                      const float* b,
+                                                      float* out, int begin,
+                                                      int end) {
+  int i = begin;
+  const f4 z = splat(0);
+  for (; i + 4 <= end; i += 4) {
+    store4(out + i, wasm_f32x4_max(wasm_f32x4_add(load4(a + i), load4(b + i)), z));
+  }
+  for (; i < end; i++) {
+    const float sum = a[i] + b[i];
+    out[i] = sum > 0 ? sum : 0;
+  }
+}
+
 // Gradient of ReLU in one pass: dx[i] = x[i] > 0 ? dy[i] : 0 (tfjs computes
 // dy * cast(step(x)) in three), for i in [begin, end).
 __attribute__((export_name("relu_grad"))) void relu_grad(
