@@ -246,11 +246,24 @@ export class KernelPool {
     this.#heap.free(at);
   }
 
+  /**
+   * The most argument lists a `run` makes: one per thread, or one per chunk
+   * of a balanced run (for scratch of each list's own).
+   */
+  get maxLists(): number {
+    return this.threads * CHUNKS_PER_THREAD;
+  }
+
+  /** The float32 slots alloc(floats) takes from the scratch block (a whole number of cache lines). */
+  static allocated(floats: number): number {
+    return Math.ceil((floats * 4) / ALIGN_BYTES) * ALIGN_BYTES / 4;
+  }
+
   /** Reserves `floats` float32 slots of scratch and returns their byte offset. */
   alloc(floats: number): number {
     const base = Math.ceil(this.#scratch / ALIGN_BYTES) * ALIGN_BYTES;
     const at = base + this.#top;
-    this.#top += Math.ceil((floats * 4) / ALIGN_BYTES) * ALIGN_BYTES;
+    this.#top += KernelPool.allocated(floats) * 4;
     if (this.#top + base > this.#scratch + this.#scratchBytes) {
       throw new RangeError(
         `Cannot allocate kernel scratch memory: reset() reserved ${this.#scratchBytes} bytes, received a request beyond them`,

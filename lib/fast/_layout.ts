@@ -10,8 +10,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import type { KernelPool } from "./_kernel_pool.ts";
-import { CHUNKS_PER_THREAD } from "./_kernel_abi.ts";
+import { KernelPool } from "./_kernel_pool.ts";
 import {
   type Info,
   type KernelArgs as Args,
@@ -125,8 +124,6 @@ const FILL_MODES: Record<string, number> = {
 
 /** Scratch floats per output column of the separable path (kernels/layout.c). */
 const SEPARABLE_FLOATS = 18;
-/** What `KernelPool.alloc` may add to round an allocation up to a cache line. */
-const ALIGN_FLOATS = 16;
 
 /**
  * Whether every 8-number transform is affine with a1 = b0 = 0 (a zoom or a
@@ -175,8 +172,7 @@ export function transform(
   const separable = interpolation === "bilinear" && c === 3 &&
     isSeparable(view(backend, transforms) as Float32Array);
   const chunkFloats = separable ? SEPARABLE_FLOATS * ow : 0;
-  const chunks = pool.threads * CHUNKS_PER_THREAD;
-  pool.reset(2 + chunks * (chunkFloats + ALIGN_FLOATS));
+  pool.reset(2 + pool.maxLists * KernelPool.allocated(chunkFloats));
   const fillAt = pool.alloc(2); // one float64 (kernel arguments are integers)
   new Float64Array(pool.f32.buffer, fillAt, 1)[0] =
     (attrs.fillValue as number) ?? 0;

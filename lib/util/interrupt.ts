@@ -98,7 +98,6 @@ function startWatcher(): void {
     letIn = 0;
   } catch {
     // No workers here: letInterruptIn takes a turn after every step.
-    watcher = undefined;
   }
 }
 

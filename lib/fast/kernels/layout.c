@@ -357,8 +357,8 @@ static void separable_rgb_rows(const float* image, const float* transforms,
                                int oh, int ow, int mode, double fill,
                                float* scratch, int row_begin, int row_end) {
   double* wx = (double*)scratch;
-  double* const slot_a = wx + 2 * ow;  // two blended input rows
-  double* const slot_b = wx + 5 * ow;
+  double* slot_a = wx + 2 * ow;  // two blended input rows
+  double* slot_b = wx + 5 * ow;
   int* at = (int*)(wx + 8 * ow);
   int image_at = -1;
   int held_a = -2, held_b = -2;  // the input row each slot holds (-2: none)
@@ -376,27 +376,26 @@ static void separable_rgb_rows(const float* image, const float* transforms,
     const double y0 = __builtin_floor(y), y1 = y0 + 1;
     const int k0 = y0 >= 0 && y0 < h ? (int)y0 : -1;
     const int k1 = y1 >= 0 && y1 < h ? (int)y1 : -1;
-    // Find or blend input rows k0 and k1, never overwriting the other.
-    if (held_a != k0 && held_b != k0) {
-      if (held_a == k1) {
-        blend_input_row(img, w, k0, wx, at, ow, fill, slot_b);
-        held_b = k0;
-      } else {
-        blend_input_row(img, w, k0, wx, at, ow, fill, slot_a);
-        held_a = k0;
-      }
+    // Slot a holds input row k0 and slot b row k1: swap the slots if either
+    // holds the other's row, then blend whichever is missing.
+    if (held_b == k0 || held_a == k1) {
+      double* const slot = slot_a;
+      slot_a = slot_b;
+      slot_b = slot;
+      const int held = held_a;
+      held_a = held_b;
+      held_b = held;
     }
-    if (held_a != k1 && held_b != k1) {
-      if (held_a == k0) {
-        blend_input_row(img, w, k1, wx, at, ow, fill, slot_b);
-        held_b = k1;
-      } else {
-        blend_input_row(img, w, k1, wx, at, ow, fill, slot_a);
-        held_a = k1;
-      }
+    if (held_a != k0) {
+      blend_input_row(img, w, k0, wx, at, ow, fill, slot_a);
+      held_a = k0;
     }
-    const double* top = held_a == k0 ? slot_a : slot_b;
-    const double* bottom = held_a == k1 ? slot_a : slot_b;
+    if (k1 != k0 && held_b != k1) {
+      blend_input_row(img, w, k1, wx, at, ow, fill, slot_b);
+      held_b = k1;
+    }
+    const double* top = slot_a;
+    const double* bottom = k1 == k0 ? slot_a : slot_b;
     blend_output_row(top, bottom, y1 - y, y - y0, out + r * ow * 3, 3 * ow);
   }
 }
