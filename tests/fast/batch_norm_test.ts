@@ -18,6 +18,8 @@ import {
 } from "../../lib/fast/_batch_norm.ts";
 import {
   assertLossesClose,
+  assertSameBits,
+  fitCurve,
   int,
   LOSS_TOLERANCE,
   relativeError,
@@ -359,37 +361,14 @@ Deno.test("useFastBackend() trains the residual CNN (shortcuts, projections, bat
   }
 });
 
-/**
- * Trains `make()` set to `weights` for `steps` steps with model.fit (the only
- * time a batch norm writes the ReLU after it); returns the losses and the
- * final weights.
- */
-async function fitCurve(
-  weights: Float32Array[],
-  steps: number,
-  make: () => tf.LayersModel,
-): Promise<[number[], Float32Array[]]> {
-  const model = make();
-  model.setWeights(
-    weights.map((w, i) => tf.tensor(w, model.getWeights()[i].shape)),
-  );
-  model.compile({
-    optimizer: tf.train.adam(LEARNING_RATE),
-    loss: "categoricalCrossentropy",
-  });
-  const x = tf.randomUniform([BATCH, IMAGE, IMAGE, 3], 0, 255, "float32", SEED);
-  const y = tf.oneHot(tf.tensor1d([0, 1, 2, 1], "int32"), CLASSES);
-  const history = await model.fit(x, y, {
-    epochs: steps,
-    batchSize: BATCH,
-    shuffle: false,
-    verbose: 0,
-  });
-  const final = model.getWeights().map((w) => w.dataSync() as Float32Array);
-  tf.dispose([x, y]);
-  model.dispose();
-  return [history.history.loss as number[], final];
-}
+/** fitCurve's data for the small residual CNN. */
+const FIT_DATA = {
+  image: IMAGE,
+  labels: [0, 1, 2, 1],
+  classes: CLASSES,
+  seed: SEED,
+  learningRate: LEARNING_RATE,
+};
 
 Deno.test("useFastBackend() writes the ReLU after a batch norm in the batch norm's own pass while fit() trains, with the same bits as apart", async () => {
   await useFastBackend({ threads: 2 });
@@ -423,6 +402,7 @@ Deno.test("useFastBackend() writes the ReLU after a batch norm in the batch norm
       weights,
       LOSS_STEPS,
       smallResidualCnn,
+      FIT_DATA,
     );
     assert.equal(fusedBatchNormReluCount(), count);
     setBatchNormReluFusion(true);
@@ -430,16 +410,11 @@ Deno.test("useFastBackend() writes the ReLU after a batch norm in the batch norm
       weights,
       LOSS_STEPS,
       smallResidualCnn,
+      FIT_DATA,
     );
     assert.ok(fusedBatchNormReluCount() > count, "no batch norm was fused");
     assert.deepEqual(fusedLosses, apartLosses);
-    fused.forEach((w, i) =>
-      assert.deepEqual(
-        new Uint32Array(w.buffer, w.byteOffset, w.length),
-        new Uint32Array(apart[i].buffer, apart[i].byteOffset, apart[i].length),
-        `weight ${i}`,
-      )
-    );
+    assertSameBits(fused, apart);
   } finally {
     setBatchNormReluFusion(true);
     closeFastBackend();

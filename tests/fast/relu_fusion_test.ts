@@ -11,6 +11,7 @@ import {
   fusedAddReluCount,
   setAddReluFusion,
 } from "../../lib/fast/_relu_fusion.ts";
+import { assertSameBits, fitCurve } from "./_compare.ts";
 
 const SEED = 9;
 const IMAGE = 48; // stage sums of 16 x 12 x 12 x 16 and 16 x 6 x 6 x 32 values
@@ -30,32 +31,14 @@ function model(): tf.LayersModel {
   });
 }
 
-/** Losses and final weights of STEPS fit() steps from `weights`. */
-async function fitSteps(
-  weights: Float32Array[],
-): Promise<[number[], Float32Array[]]> {
-  const m = model();
-  m.setWeights(weights.map((w, i) => tf.tensor(w, m.getWeights()[i].shape)));
-  m.compile({
-    optimizer: tf.train.adam(0.01),
-    loss: "categoricalCrossentropy",
-  });
-  const x = tf.randomUniform([BATCH, IMAGE, IMAGE, 3], 0, 255, "float32", SEED);
-  const y = tf.oneHot(
-    tf.tensor1d(Array.from({ length: BATCH }, (_, i) => i % CLASSES), "int32"),
-    CLASSES,
-  );
-  const history = await m.fit(x, y, {
-    epochs: STEPS,
-    batchSize: BATCH,
-    shuffle: false,
-    verbose: 0,
-  });
-  const final = m.getWeights().map((w) => w.dataSync() as Float32Array);
-  tf.dispose([x, y]);
-  m.dispose();
-  return [history.history.loss as number[], final];
-}
+/** fitCurve's data: one batch, every class. */
+const FIT_DATA = {
+  image: IMAGE,
+  labels: Array.from({ length: BATCH }, (_, i) => i % CLASSES),
+  classes: CLASSES,
+  seed: SEED,
+  learningRate: 0.01,
+};
 
 Deno.test("useFastBackend() runs a residual sum and the ReLU after it as one kernel while fit() trains, with the same bits as apart", async () => {
   await useFastBackend({ threads: 2 });
@@ -75,19 +58,23 @@ Deno.test("useFastBackend() runs a residual sum and the ReLU after it as one ker
     tf.dispose([a, b, sum, min]);
     init.dispose();
     setAddReluFusion(false);
-    const [apartLosses, apart] = await fitSteps(weights);
+    const [apartLosses, apart] = await fitCurve(
+      weights,
+      STEPS,
+      model,
+      FIT_DATA,
+    );
     assert.equal(fusedAddReluCount(), count);
     setAddReluFusion(true);
-    const [fusedLosses, fused] = await fitSteps(weights);
+    const [fusedLosses, fused] = await fitCurve(
+      weights,
+      STEPS,
+      model,
+      FIT_DATA,
+    );
     assert.ok(fusedAddReluCount() > count, "no residual sum was fused");
     assert.deepEqual(fusedLosses, apartLosses);
-    fused.forEach((w, i) =>
-      assert.deepEqual(
-        new Uint32Array(w.buffer, w.byteOffset, w.length),
-        new Uint32Array(apart[i].buffer, apart[i].byteOffset, apart[i].length),
-        `weight ${i}`,
-      )
-    );
+    assertSameBits(fused, apart);
   } finally {
     setAddReluFusion(true);
     closeFastBackend();
