@@ -26,9 +26,10 @@
 // the stem's), with channels that fill whole SIMD registers, writes the
 // ReLU in the same pass, y = max(..., 0), and marks it (markReluApplied):
 // the ReLU layer then shares it instead of copying, its gradient passes dy
-// through, and the two backward passes read dy through ReLU's mask, y > 0.
-// One whole-tensor pass fewer each way, and the same bits: the same
-// operations on every element. A direct call of the layer, or one outside a
+// through, and the two backward passes read dy through ReLU's mask, y > 0,
+// with y recomputed from x as the forward pass computed it (so y is not
+// read again). One whole-tensor pass fewer each way, and the same bits: the
+// same operations on every element. A direct call of the layer, or one outside a
 // fit, gets y itself.
 //
 // The moving mean and variance are then updated as tfjs updates them (the
@@ -175,8 +176,9 @@ export function batchNorm(pool: KernelPool, args: KernelArgs): Info[] {
 
 /**
  * FastBatchNormGrad: inputs dy, x, the batch mean and variance, gamma, and
- * the output y when a ReLU was fused into it (dy is then masked by y > 0,
- * ReLU's gradient, as it is read); attr epsilon. Returns dx, dgamma and
+ * beta when a ReLU was fused into the output y (dy is then masked by y > 0,
+ * ReLU's gradient, as it is read, with y recomputed from x, the mean, beta
+ * and the scale, exactly as batchNorm computed it); attr epsilon. Returns dx, dgamma and
  * dbeta of y = xhat * gamma + beta with xhat = (x - mean) * rstd,
  * rstd = 1 / sqrt(var + epsilon), n pixels:
  *
@@ -187,12 +189,12 @@ export function batchNorm(pool: KernelPool, args: KernelArgs): Info[] {
  */
 export function batchNormGrad(pool: KernelPool, args: KernelArgs): Info[] {
   const { inputs, backend, attrs } = args;
-  const { dy, x, mean, variance, gamma, y } = inputs;
+  const { dy, x, mean, variance, gamma, beta } = inputs;
   const epsilon = attrs.epsilon as number;
   const { pixels, c, size } = rowsOf(x);
   const threads = threadsFor(pool, size, pixels);
   const partsFloats = partsOf(pixels, c) * partFloats(c);
-  pool.reset(partsFloats + 4 * c);
+  pool.reset(partsFloats + 4 * c + (beta == null ? 0 : 2 * c));
   const parts = pool.alloc(partsFloats);
   const coef = pool.alloc(4 * c);
   const dx = backend.makeOutput(x.shape, "float32");
@@ -201,23 +203,33 @@ export function batchNormGrad(pool: KernelPool, args: KernelArgs): Info[] {
   const dyAt = pointer(backend, dy);
   const xAt = pointer(backend, x);
   const meanAt = pointer(backend, mean);
-  // With the ReLU's output y, dy is read through its mask.
-  const dyIn = y == null ? [dyAt] : [dyAt, pointer(backend, y)];
+  const m = heap(backend, mean);
+  const v = heap(backend, variance);
+  const g = heap(backend, gamma);
+  const f32 = pool.f32;
+  // With a ReLU fused, dy is read through its mask, y > 0, y recomputed from
+  // the forward pass's scale and beta (the same float32 values as batchNorm's).
+  let dyIn = [dyAt];
+  if (beta != null) {
+    const fc = pool.alloc(2 * c);
+    const b = heap(backend, beta);
+    for (let j = 0; j < c; j++) {
+      f32[fc / 4 + j] = g[j] / Math.sqrt(v[j] + epsilon);
+      f32[fc / 4 + c + j] = b[j];
+    }
+    dyIn = [dyAt, fc];
+  }
   const sums = channelSums(
     pool,
-    y == null ? "bn_grad_moments" : "bn_grad_moments_relu",
+    beta == null ? "bn_grad_moments" : "bn_grad_moments_relu",
     [...dyIn, xAt, meanAt],
     pixels,
     c,
     threads,
     parts,
   );
-  const m = heap(backend, mean);
-  const v = heap(backend, variance);
-  const g = heap(backend, gamma);
   const dGammaOut = heap(backend, dGamma);
   const dBetaOut = heap(backend, dBeta);
-  const f32 = pool.f32;
   const at = coef / 4;
   for (let j = 0; j < c; j++) {
     const rstd = 1 / Math.sqrt(v[j] + epsilon);
@@ -233,7 +245,7 @@ export function batchNormGrad(pool: KernelPool, args: KernelArgs): Info[] {
   }
   const dxAt = pointer(backend, dx);
   pool.run(
-    y == null ? "bn_grad_input" : "bn_grad_input_relu",
+    beta == null ? "bn_grad_input" : "bn_grad_input_relu",
     pixels,
     (begin, end) => [...dyIn, xAt, coef, c, dxAt, begin, end],
     threads,
@@ -360,13 +372,13 @@ function fusedBatchNorm(
       moments = [tf.keep(mean), tf.keep(variance)];
       save(
         relu
-          ? [xIn, gammaIn, mean, variance, y]
+          ? [xIn, gammaIn, mean, variance, betaIn]
           : [xIn, gammaIn, mean, variance],
       );
       return {
         value: y,
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-          const [xs, gammas, means, variances, ys] = saved;
+          const [xs, gammas, means, variances, betas] = saved;
           const inputs: tf.NamedTensorMap = {
             dy,
             x: xs,
@@ -374,7 +386,8 @@ function fusedBatchNorm(
             variance: variances,
             gamma: gammas,
           };
-          if (ys != null) inputs.y = ys;
+          // beta: the ReLU's mask is recomputed (see batchNormGrad).
+          if (betas != null) inputs.beta = betas;
           return tf.engine().runKernel(
             BATCH_NORM_GRAD,
             inputs,

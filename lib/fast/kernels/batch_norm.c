@@ -37,20 +37,30 @@ static inline void flush_sums(const float* u, const float* v, int c,
   }
 }
 
-// ReLU's gradient of one value: d where the ReLU output r is positive, else
-// 0, as relu_grad (elementwise.c) computes it.
-static inline f4 relu_masked4(f4 d, const float* r) {
-  return wasm_v128_and(d, wasm_f32x4_gt(load4(r), splat(0)));
+// ReLU's gradient of one value: d where the ReLU's output is positive, else
+// 0, as relu_grad (elementwise.c) computes it. The output is not read: it
+// is recomputed from xc = x - mean as bn_normalize_relu computed it,
+// beta + xc * scale in the same SIMD lanes (so with the same fused
+// multiply-add or not), and max(v, 0) > 0 exactly when v > 0 (NaN
+// included). `fc` holds scale and beta, c floats each (the forward
+// coefficients, see _batch_norm.ts), so the pass reads two tensors, not three.
+static inline f4 relu_masked4(f4 d, f4 xc, const float* fc, int c, int j) {
+  const f4 v = madd(load4(fc + c + j), xc, load4(fc + j));
+  return wasm_v128_and(d, wasm_f32x4_gt(v, splat(0)));
 }
-static inline float relu_masked(float d, float r) { return r > 0 ? d : 0; }
+static inline float relu_masked(float d, float xc, const float* fc, int c,
+                                int j) {
+  return fc[c + j] + xc * fc[j] > 0 ? d : 0;
+}
 
 // Per-channel sums over pixels [begin, end):
 //   s1[j] = sum (a - ka[j]),  s2[j] = sum (a - ka[j]) * (b - kb[j])
-// with ka = 0 when null, and a read through ReLU's mask of ra (a gradient
-// that reaches a batch norm through the ReLU after it) when ra is not null.
+// with ka = 0 when null, and a read through ReLU's mask when fc is not null
+// (a gradient that reaches a batch norm through the ReLU after it: b is then
+// the batch norm's input and kb its mean, see relu_masked4).
 // s1 and s2 (float64, c each) are overwritten; acc (2c floats) is scratch
 // for the float32 running sums.
-static inline void channel_sums(const float* a, const float* ra,
+static inline void channel_sums(const float* a, const float* fc,
                                 const float* ka, const float* b,
                                 const float* kb, int c, double* s1, double* s2,
                                 float* acc, int begin, int end) {
@@ -65,40 +75,50 @@ static inline void channel_sums(const float* a, const float* ra,
     // Two pixels per step: one update of the running sums per two rows.
     for (; p + 2 <= p1; p += 2) {
       const float* pa = a + p * c;
-      const float* pr = ra ? ra + p * c : 0;
       const float* pb = b + p * c;
       for (int j = 0; j < c4; j += 4) {
         const f4 ka4 = ka ? load4(ka + j) : splat(0), kb4 = load4(kb + j);
         f4 a0 = load4(pa + j), a1 = load4(pa + c + j);
-        if (ra) {
-          a0 = relu_masked4(a0, pr + j);
-          a1 = relu_masked4(a1, pr + c + j);
+        const f4 db0 = wasm_f32x4_sub(load4(pb + j), kb4);
+        const f4 db1 = wasm_f32x4_sub(load4(pb + c + j), kb4);
+        if (fc) {
+          a0 = relu_masked4(a0, db0, fc, c, j);
+          a1 = relu_masked4(a1, db1, fc, c, j);
         }
         const f4 da0 = wasm_f32x4_sub(a0, ka4);
         const f4 da1 = wasm_f32x4_sub(a1, ka4);
-        const f4 db0 = wasm_f32x4_sub(load4(pb + j), kb4);
-        const f4 db1 = wasm_f32x4_sub(load4(pb + c + j), kb4);
         store4(u + j, wasm_f32x4_add(load4(u + j), wasm_f32x4_add(da0, da1)));
         store4(v + j, madd(madd(load4(v + j), da0, db0), da1, db1));
       }
       for (int j = c4; j < c; j++) {
         const float kaj = ka ? ka[j] : 0;
-        const float a0 = ra ? relu_masked(pa[j], pr[j]) : pa[j];
-        const float a1 = ra ? relu_masked(pa[c + j], pr[c + j]) : pa[c + j];
+        const float db0 = pb[j] - kb[j], db1 = pb[c + j] - kb[j];
+        const float a0 = fc ? relu_masked(pa[j], db0, fc, c, j) : pa[j];
+        const float a1 = fc ? relu_masked(pa[c + j], db1, fc, c, j) : pa[c + j];
         const float da0 = a0 - kaj, da1 = a1 - kaj;
         u[j] += da0 + da1;
-        v[j] += da0 * (pb[j] - kb[j]) + da1 * (pb[c + j] - kb[j]);
+        v[j] += da0 * db0 + da1 * db1;
       }
     }
     if (p < p1) {
+      // One pixel left: its sums as the scalar loop's (a product, then a
+      // sum), in SIMD lanes where the mask needs them.
       const float* pa = a + p * c;
-      const float* pr = ra ? ra + p * c : 0;
       const float* pb = b + p * c;
-      for (int j = 0; j < c; j++) {
-        const float aj = ra ? relu_masked(pa[j], pr[j]) : pa[j];
+      for (int j = 0; j < c4; j += 4) {
+        const f4 db = wasm_f32x4_sub(load4(pb + j), load4(kb + j));
+        f4 aj = load4(pa + j);
+        if (fc) aj = relu_masked4(aj, db, fc, c, j);
+        const f4 da = wasm_f32x4_sub(aj, ka ? load4(ka + j) : splat(0));
+        store4(u + j, wasm_f32x4_add(load4(u + j), da));
+        store4(v + j, wasm_f32x4_add(load4(v + j), wasm_f32x4_mul(da, db)));
+      }
+      for (int j = c4; j < c; j++) {
+        const float db = pb[j] - kb[j];
+        const float aj = fc ? relu_masked(pa[j], db, fc, c, j) : pa[j];
         const float da = aj - (ka ? ka[j] : 0);
         u[j] += da;
-        v[j] += da * (pb[j] - kb[j]);
+        v[j] += da * db;
       }
     }
     flush_sums(u, v, c, s1, s2);
@@ -163,12 +183,13 @@ __attribute__((export_name("bn_grad_moments"))) void bn_grad_moments(
                end);
 }
 
-// The same for a batch norm whose output r went through a ReLU (fused into
-// bn_normalize_relu): dy is first masked by r > 0, ReLU's gradient.
+// The same for a batch norm whose output went through a ReLU (fused into
+// bn_normalize_relu): dy is first masked by ReLU's gradient, the output
+// recomputed from x with the forward coefficients fc = [scale | beta].
 __attribute__((export_name("bn_grad_moments_relu"))) void bn_grad_moments_relu(
-    const float* dy, const float* r, const float* x, const float* mean, int c,
+    const float* dy, const float* fc, const float* x, const float* mean, int c,
     double* s, int begin, int end) {
-  channel_sums(dy, r, 0, x, mean, c, s, s + c, (float*)(s + 2 * c), begin,
+  channel_sums(dy, fc, 0, x, mean, c, s, s + c, (float*)(s + 2 * c), begin,
                end);
 }
 
@@ -178,9 +199,10 @@ __attribute__((export_name("bn_grad_moments_relu"))) void bn_grad_moments_relu(
 // coef holds mean, k, m, g (c floats each). `relu` clamps a forward output
 // at 0: f32x4.max with 0 in SIMD lanes, as the ReLU kernel does (the
 // callers fuse only channel counts that are multiples of 4, so the scalar
-// tail, which would turn a NaN into 0, never runs); a non-null r masks dy by
-// r > 0, ReLU's gradient, before it is used.
-static inline void channel_affine(const float* dy, const float* r,
+// tail, which would turn a NaN into 0, never runs); a non-null fc (the
+// forward's scale and beta) masks dy by ReLU's gradient before it is used
+// (see relu_masked4).
+static inline void channel_affine(const float* dy, const float* fc,
                                   const float* x, const float* coef, int c,
                                   float* out, int relu, int begin, int end) {
   const float *mean = coef, *k = coef + c, *m = coef + 2 * c, *g = coef + 3 * c;
@@ -192,39 +214,42 @@ static inline void channel_affine(const float* dy, const float* r,
     if (dy && p + 1 < end) {
       // Two pixels per step share the coefficient loads.
       const float* dp = dy + p * c;
-      const float* rp = r ? r + p * c : 0;
       for (int j = 0; j < c4; j += 4) {
         const f4 mean4 = load4(mean + j), k4 = load4(k + j);
         const f4 m4 = load4(m + j), g4 = load4(g + j);
         f4 d0 = load4(dp + j), d1 = load4(dp + c + j);
-        if (r) {
-          d0 = relu_masked4(d0, rp + j);
-          d1 = relu_masked4(d1, rp + c + j);
+        const f4 xc0 = wasm_f32x4_sub(load4(xp + j), mean4);
+        const f4 xc1 = wasm_f32x4_sub(load4(xp + c + j), mean4);
+        if (fc) {
+          d0 = relu_masked4(d0, xc0, fc, c, j);
+          d1 = relu_masked4(d1, xc1, fc, c, j);
         }
         const f4 b0 = madd(m4, d0, g4);
         const f4 b1 = madd(m4, d1, g4);
-        store4(op + j, madd(b0, wasm_f32x4_sub(load4(xp + j), mean4), k4));
-        store4(op + c + j, madd(b1, wasm_f32x4_sub(load4(xp + c + j), mean4), k4));
+        store4(op + j, madd(b0, xc0, k4));
+        store4(op + c + j, madd(b1, xc1, k4));
       }
       for (int j = c4; j < c; j++) {
-        const float d0 = r ? relu_masked(dp[j], rp[j]) : dp[j];
-        const float d1 = r ? relu_masked(dp[c + j], rp[c + j]) : dp[c + j];
-        op[j] = m[j] + d0 * g[j] + (xp[j] - mean[j]) * k[j];
-        op[c + j] = m[j] + d1 * g[j] + (xp[c + j] - mean[j]) * k[j];
+        const float xc0 = xp[j] - mean[j], xc1 = xp[c + j] - mean[j];
+        const float d0 = fc ? relu_masked(dp[j], xc0, fc, c, j) : dp[j];
+        const float d1 = fc ? relu_masked(dp[c + j], xc1, fc, c, j) : dp[c + j];
+        op[j] = m[j] + d0 * g[j] + xc0 * k[j];
+        op[c + j] = m[j] + d1 * g[j] + xc1 * k[j];
       }
       p++;
     } else if (dy) {
       const float* dp = dy + p * c;
-      const float* rp = r ? r + p * c : 0;
       for (int j = 0; j < c4; j += 4) {
         f4 d = load4(dp + j);
-        if (r) d = relu_masked4(d, rp + j);
+        const f4 xc = wasm_f32x4_sub(load4(xp + j), load4(mean + j));
+        if (fc) d = relu_masked4(d, xc, fc, c, j);
         const f4 base = madd(load4(m + j), d, load4(g + j));
-        store4(op + j, madd(base, wasm_f32x4_sub(load4(xp + j), load4(mean + j)), load4(k + j)));
+        store4(op + j, madd(base, xc, load4(k + j)));
       }
       for (int j = c4; j < c; j++) {
-        const float d = r ? relu_masked(dp[j], rp[j]) : dp[j];
-        op[j] = m[j] + d * g[j] + (xp[j] - mean[j]) * k[j];
+        const float xc = xp[j] - mean[j];
+        const float d = fc ? relu_masked(dp[j], xc, fc, c, j) : dp[j];
+        op[j] = m[j] + d * g[j] + xc * k[j];
       }
     } else if (p + 1 < end) {
       // Two pixels per step share the coefficient loads.
@@ -280,12 +305,12 @@ __attribute__((export_name("bn_grad_input"))) void bn_grad_input(
   channel_affine(dy, 0, x, coef, c, out, 0, begin, end);
 }
 
-// The same for a batch norm whose output r went through a ReLU: dy masked
-// by r > 0 first.
+// The same for a batch norm whose output went through a ReLU: dy masked by
+// ReLU's gradient first, with the forward's fc = [scale | beta].
 __attribute__((export_name("bn_grad_input_relu"))) void bn_grad_input_relu(
-    const float* dy, const float* r, const float* x, const float* coef, int c,
+    const float* dy, const float* fc, const float* x, const float* coef, int c,
     float* out, int begin, int end) {
-  channel_affine(dy, r, x, coef, c, out, 0, begin, end);
+  channel_affine(dy, fc, x, coef, c, out, 0, begin, end);
 }
 
 // channel_sums' first sums (s1, ka = 0) for 3 channels, m pixels: each
