@@ -20,7 +20,13 @@
 
 import * as tf from "@tensorflow/tfjs";
 import type { KernelPool } from "./_kernel_pool.ts";
-import { type Info, type KernelArgs, type Original, pointer } from "./_heap.ts";
+import {
+  heap,
+  type Info,
+  type KernelArgs,
+  type Original,
+  pointer,
+} from "./_heap.ts";
 import { identity } from "./_layout.ts";
 
 /** The custom kernel computing the ReLU gradient. */
@@ -151,6 +157,50 @@ export function clipByValue(
   const xAt = pointer(backend, x);
   const outAt = pointer(backend, out);
   pool.runElements("clip", n, (begin, end) => [xAt, outAt, bounds, begin, end]);
+  return out;
+}
+
+/**
+ * ColorMap (`colorMap` of lib/model/_augmentation_ops.ts): clip(((x - sub)
+ * * mul) + add, low, high) of float32 images `[n, h, w, c]` in one pass on
+ * all threads, with the bits of tfjs' four ops; sub and add `[n, 1, 1, c]`
+ * or `[n, 1, 1, 1]`, mul `[n, 1, 1, 1]`, each optional.
+ */
+export function colorMap(pool: KernelPool, args: KernelArgs): Info {
+  const { inputs, backend, attrs } = args;
+  const { x, sub, mul, add } = inputs;
+  const [n, h, w, c] = x.shape;
+  pool.reset(2 + n * 3 * c);
+  const bounds = pool.alloc(2); // kernel arguments are integers
+  const coef = pool.alloc(n * 3 * c);
+  const f32 = pool.f32;
+  f32[bounds / 4] = attrs.low as number;
+  f32[bounds / 4 + 1] = attrs.high as number;
+  // Per image: sub, mul and add for each channel; 0, 1 and 0 when absent.
+  const operands = [sub, mul, add].map((t) =>
+    t == null ? null : heap(backend, t)
+  );
+  for (let b = 0; b < n; b++) {
+    operands.forEach((values, k) => {
+      for (let j = 0; j < c; j++) {
+        f32[coef / 4 + (b * 3 + k) * c + j] = values == null
+          ? (k === 1 ? 1 : 0)
+          : values.length === n * c
+          ? values[b * c + j]
+          : values[b];
+      }
+    });
+  }
+  const out = backend.makeOutput(x.shape, "float32");
+  const xAt = pointer(backend, x);
+  const outAt = pointer(backend, out);
+  pool.run(
+    "color_map",
+    n * h * w,
+    (begin, end) => [xAt, coef, bounds, h * w, c, outAt, begin, end],
+    n * h * w * c < MIN_ELEMENTS ? 1 : pool.threads,
+    true,
+  );
   return out;
 }
 

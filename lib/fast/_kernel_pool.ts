@@ -74,6 +74,8 @@ export const KERNEL_FUNCTIONS = [
   "bn_grad_input_relu",
   "same_shape_op",
   "add_relu",
+  "flip_images",
+  "color_map",
 ] as const;
 
 /** Name of one exported kernel. */

@@ -1,4 +1,5 @@
-// Data-movement kernels for tfjs' wasm backend: Tile, Reverse, Transform.
+// Data-movement kernels for tfjs' wasm backend: Tile, Reverse, Transform,
+// and the augmentation layers' FlipImages.
 //
 // Data augmentation (random flips, rotations and zooms, per-image masks
 // broadcast over pixels) leans on these, and the wasm backend computes them
@@ -114,6 +115,48 @@ export function reverse(
 
 /** Below this many elements one thread copies faster than two. */
 const MIN_THREADED_ELEMENTS = 1 << 15;
+
+/**
+ * FlipImages (`flipImages` of lib/model/_augmentation_ops.ts): a random
+ * flip of a batch `[n, h, w, c]` in one pass, image i mirrored top to bottom
+ * where `flips[i] & 1`, left to right where `flips[i] & 2`, else copied.
+ * 4-byte types run kernels.wasm on all threads, any other type a copy in
+ * JavaScript.
+ */
+export function flipImages(pool: KernelPool, args: Args): Info {
+  const { inputs, backend, attrs } = args;
+  const { x } = inputs;
+  const flips = attrs.flips as number[];
+  const [n, h, w, c] = x.shape;
+  const out = backend.makeOutput(x.shape, x.dtype);
+  if (x.dtype !== "float32" && x.dtype !== "int32") {
+    const src = view(backend, x);
+    const dst = view(backend, out);
+    const row = w * c;
+    for (let r = 0; r < n * h; r++) {
+      const [b, y] = [Math.floor(r / h), r % h];
+      const from = (b * h + (flips[b] & 1 ? h - 1 - y : y)) * row;
+      for (let i = 0; i < w; i++) {
+        const px = from + (flips[b] & 2 ? w - 1 - i : i) * c;
+        dst.set(src.subarray(px, px + c), r * row + i * c);
+      }
+    }
+    return out;
+  }
+  pool.reset(n);
+  const flags = pool.alloc(n);
+  pool.f32.set(flips, flags / 4);
+  const xAt = pointer(backend, x);
+  const outAt = pointer(backend, out);
+  pool.run(
+    "flip_images",
+    n * h,
+    (begin, end) => [xAt, flags, h, w, c, outAt, begin, end],
+    n * h * w * c < MIN_THREADED_ELEMENTS ? 1 : pool.threads,
+    true,
+  );
+  return out;
+}
 
 const FILL_MODES: Record<string, number> = {
   constant: 0,

@@ -14,7 +14,8 @@ import { setActivePool } from "./_active_pool.ts";
 import type { KernelArgs, Original } from "./_heap.ts";
 import { withSharedHeap } from "./_shared_heap.ts";
 import { add, batchMatMul, sum } from "./_dense.ts";
-import { identity, reverse, tile, transform } from "./_layout.ts";
+import { flipImages, identity, reverse, tile, transform } from "./_layout.ts";
+import { COLOR_MAP, FLIP_IMAGES } from "../model/_augmentation_ops.ts";
 import { conv2D, conv2DBackpropFilter, conv2DBackpropInput } from "./_conv.ts";
 import { installWinnerStash, maxPool, maxPoolGrad } from "./_max_pool.ts";
 import { installFusedConvLayer } from "./_conv_layer.ts";
@@ -26,6 +27,7 @@ import {
   adamStep,
   broadcastBinary,
   clipByValue,
+  colorMap,
   installFusedTraining,
   relu,
   RELU_GRAD,
@@ -243,6 +245,8 @@ async function setUp(options: UseFastBackendOptions): Promise<FastBackendInfo> {
     [tf.Identity]: identity,
     [tf.Reverse]: (original, args) => reverse(pool, original, args),
     [tf.Transform]: (original, args) => transform(pool, original, args),
+    [FLIP_IMAGES]: (_original, args) => flipImages(pool, args),
+    [COLOR_MAP]: (_original, args) => colorMap(pool, args),
   };
   const replaced: tf.KernelConfig[] = [];
   for (const [kernelName, fn] of Object.entries(kernels)) {

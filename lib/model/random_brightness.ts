@@ -15,6 +15,7 @@ import {
   perImage,
 } from "./_color_augmentation.ts";
 import { type FactorRange, factorRange } from "./factor_range.ts";
+import { colorMap } from "./_augmentation_ops.ts";
 
 /** Options of {@linkcode randomBrightness}. */
 export interface RandomBrightnessOptions extends ColorOptions {
@@ -62,8 +63,9 @@ export class RandomBrightness extends ColorAugmentation {
     return tf.tidy(() => {
       // The factor is a fraction of the value range: 0.1 on [0, 255] is 25.5.
       const delta = perImage(n, () => this.uniform(this.factor) * (high - low));
-      const x = tf.cast(batch, "float32");
-      return tf.clipByValue(tf.add(x, delta), low, high) as tf.Tensor4D;
+      const x = tf.cast(batch, "float32") as tf.Tensor4D;
+      // clip(x + delta) in one pass where it can.
+      return colorMap(x, { add: delta }, [low, high]);
     });
   }
 }

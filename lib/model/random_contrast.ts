@@ -17,6 +17,7 @@ import {
   shown,
 } from "./_color_augmentation.ts";
 import type { FactorRange } from "./factor_range.ts";
+import { colorMap } from "./_augmentation_ops.ts";
 
 /** Axes of height and width in a `[batch, height, width, channels]` tensor. */
 const SPATIAL_AXES = [1, 2];
@@ -103,9 +104,13 @@ export class RandomContrast extends ColorAugmentation {
       const contrast = perImage(n, () => this.uniform(range));
       const x = tf.cast(batch, "float32");
       // Mean over height and width: one value per image and channel.
-      const mean = tf.mean(x, SPATIAL_AXES, true);
-      const stretched = tf.add(tf.mul(tf.sub(x, mean), contrast), mean);
-      return tf.clipByValue(stretched, ...this.valueRange) as tf.Tensor4D;
+      const mean = tf.mean(x, SPATIAL_AXES, true) as tf.Tensor4D;
+      // clip((x - mean) * contrast + mean) in one pass where it can.
+      return colorMap(
+        x,
+        { sub: mean, mul: contrast, add: mean },
+        this.valueRange,
+      );
     });
   }
 }

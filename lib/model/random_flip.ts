@@ -11,6 +11,7 @@ import {
   type AugmentationLayerArgs,
   ImageAugmentation,
 } from "./image_augmentation.ts";
+import { FLIP_HEIGHT, FLIP_WIDTH, flipImages } from "./_augmentation_ops.ts";
 
 /** Which axes {@linkcode RandomFlip} may mirror. */
 export type FlipMode = "horizontal" | "vertical" | "horizontal_and_vertical";
@@ -22,10 +23,6 @@ const FLIP_MODES: readonly FlipMode[] = [
 ];
 /** Probability that one image is mirrored along an allowed axis (Keras uses a fair coin). */
 const FLIP_PROBABILITY = 0.5;
-/** Axis of image height in a `[batch, height, width, channels]` tensor. */
-const HEIGHT_AXIS = 1;
-/** Axis of image width in a `[batch, height, width, channels]` tensor. */
-const WIDTH_AXIS = 2;
 
 /** Options of {@linkcode randomFlip}. */
 export interface RandomFlipOptions {
@@ -85,28 +82,19 @@ export class RandomFlip extends ImageAugmentation {
   /** Flips each image of a batch with probability 1/2 along the chosen axes. */
   protected augment(batch: tf.Tensor4D): tf.Tensor4D {
     const n = batch.shape[0];
-    const axes: number[] = [];
-    if (this.mode !== "vertical") axes.push(WIDTH_AXIS);
-    if (this.mode !== "horizontal") axes.push(HEIGHT_AXIS);
+    const bits: number[] = [];
+    if (this.mode !== "vertical") bits.push(FLIP_WIDTH);
+    if (this.mode !== "horizontal") bits.push(FLIP_HEIGHT);
     // For every image, one coin per allowed axis (drawn image by image so
     // the sequence does not depend on the mode order).
-    const coins = axes.map(() => new Array<boolean>(n));
+    const flips = new Array<number>(n).fill(0);
     for (let i = 0; i < n; i++) {
-      for (let a = 0; a < axes.length; a++) {
-        coins[a][i] = this.random() < FLIP_PROBABILITY;
+      for (const bit of bits) {
+        if (this.random() < FLIP_PROBABILITY) flips[i] |= bit;
       }
     }
-    return tf.tidy(() => {
-      let out: tf.Tensor4D = batch;
-      axes.forEach((axis, a) => {
-        // Mirror the whole batch, then keep the mirrored copy only for the
-        // images whose coin came up: where(mask, flipped, original).
-        const mask = tf.tensor4d(coins[a].map(Number), [n, 1, 1, 1], "bool");
-        const flipped = tf.reverse(out, axis);
-        out = tf.where(tf.broadcastTo(mask, out.shape), flipped, out);
-      });
-      return out;
-    });
+    // where(coin, mirrored, original), image by image (see flipImages).
+    return flipImages(batch, flips);
   }
 
   /** The constructor options, saved in `model.json`. */

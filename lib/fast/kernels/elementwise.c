@@ -236,3 +236,73 @@ __attribute__((export_name("clip"))) void clip(const float* x, float* out,
     out[i] = v > hi ? hi : v;
   }
 }
+
+// wasm's f32x4.max and f32x4.min on one value (NaN if either is NaN; -0 <
+// +0), so that a scalar tail clips exactly as the SIMD lanes do.
+static inline float lane_max(float a, float b) {
+  return wasm_f32x4_extract_lane(wasm_f32x4_max(splat(a), splat(b)), 0);
+}
+static inline float lane_min(float a, float b) {
+  return wasm_f32x4_extract_lane(wasm_f32x4_min(splat(a), splat(b)), 0);
+}
+
+// A colour augmentation in one pass: out = clip(((x - sub) * mul) + add,
+// low, high) for x seen as [images, m, c], each step one float32 operation
+// as tfjs' Sub, Mul, Add and ClipByValue (whose kernel, `clip`, clamps with
+// f32x4.max then f32x4.min). coef holds 3c floats per image: sub, mul and
+// add for each channel (0, 1 and 0 where a step is skipped: x - 0 and
+// x * 1 are x); bounds holds low and high. Pixels r = image * m + j in
+// [row_begin, row_end).
+__attribute__((export_name("color_map"))) void color_map(
+    const float* x, const float* coef, const float* bounds, int m, int c,
+    float* out, int row_begin, int row_end) {
+  const float lo = bounds[0], hi = bounds[1];
+  const f4 lo4 = splat(lo), hi4 = splat(hi);
+  for (int r = row_begin; r < row_end;) {
+    const int image = r / m;
+    const int stop = (image + 1) * m < row_end ? (image + 1) * m : row_end;
+    const float* s = coef + image * 3 * c;
+    const float* f = s + c;
+    const float* a = f + c;
+    const float* xi = x + r * c;
+    float* o = out + r * c;
+    const int n = (stop - r) * c;
+    int i = 0;
+    if (c == 3) {
+      // Four lanes at a time: RGB values repeat every 12 floats
+      // (v0 v1 v2 v0 | v1 v2 v0 v1 | v2 v0 v1 v2).
+      f4 sp[3], fp[3], ap[3];
+#pragma clang loop unroll(full)
+      for (int k = 0; k < 3; k++) {
+        sp[k] = wasm_f32x4_make(s[k % 3], s[(k + 1) % 3], s[(k + 2) % 3], s[k % 3]);
+        fp[k] = wasm_f32x4_make(f[k % 3], f[(k + 1) % 3], f[(k + 2) % 3], f[k % 3]);
+        ap[k] = wasm_f32x4_make(a[k % 3], a[(k + 1) % 3], a[(k + 2) % 3], a[k % 3]);
+      }
+      for (; i + 12 <= n; i += 12) {
+#pragma clang loop unroll(full)
+        for (int k = 0; k < 3; k++) {
+          f4 v = wasm_f32x4_sub(load4(xi + i + 4 * k), sp[k]);
+          v = wasm_f32x4_add(wasm_f32x4_mul(v, fp[k]), ap[k]);
+          store4(o + i + 4 * k, wasm_f32x4_min(wasm_f32x4_max(v, lo4), hi4));
+        }
+      }
+    } else if ((c & 3) == 0) {
+      for (; i < n; i += c) {
+        for (int k = 0; k < c; k += 4) {
+          f4 v = wasm_f32x4_sub(load4(xi + i + k), load4(s + k));
+          v = wasm_f32x4_add(wasm_f32x4_mul(v, load4(f + k)), load4(a + k));
+          store4(o + i + k, wasm_f32x4_min(wasm_f32x4_max(v, lo4), hi4));
+        }
+      }
+    }
+    for (; i < n; i++) {
+      const int k = i % c;
+      // Three statements: clang contracts a * b + c within one expression.
+      float v = xi[i] - s[k];
+      v = v * f[k];
+      v = v + a[k];
+      o[i] = lane_min(lane_max(v, lo), hi);
+    }
+    r = stop;
+  }
+}

@@ -3,36 +3,63 @@
 
 #include "simd.h"
 
+// One row of n elements of `inner` 4-byte values written in reverse order:
+// dst[n-1-i, :] = src[i, :].
+static void reverse_row(const float* src, float* dst, int n, int inner) {
+  int i = 0;
+  if (inner == 3) {
+    // RGB pixels (a flip of images along their width), four at a time:
+    // three vectors hold pixels p0..p3, written back as p3..p0.
+    for (; i + 4 <= n; i += 4) {
+      const v128_t s0 = load4(src + i * 3);      // p0.0 p0.1 p0.2 p1.0
+      const v128_t s1 = load4(src + i * 3 + 4);  // p1.1 p1.2 p2.0 p2.1
+      const v128_t s2 = load4(src + i * 3 + 8);  // p2.2 p3.0 p3.1 p3.2
+      const v128_t s0s2 = wasm_i32x4_shuffle(s0, s2, 3, 4, 3, 4);
+      float* d = dst + (n - 4 - i) * 3;
+      store4(d, wasm_i32x4_shuffle(s2, s1, 1, 2, 3, 6));     // p3, p2.0
+      store4(d + 4, wasm_i32x4_shuffle(s1, s0s2, 3, 5, 4, 0));  // p2.1 p2.2 p1.0 p1.1
+      store4(d + 8, wasm_i32x4_shuffle(s1, s0, 1, 4, 5, 6));  // p1.2, p0
+    }
+  }
+  for (; i < n; i++) {
+    const float* from = src + i * inner;
+    float* to = dst + (n - 1 - i) * inner;
+    int j = 0;
+    for (; j + 4 <= inner; j += 4) store4(to + j, load4(from + j));
+    for (; j < inner; j++) to[j] = from[j];
+  }
+}
+
 // Reverses a tensor along one axis, seen as [outer, n, inner] 4-byte
-// elements: out[o, n-1-i, :] = x[o, i, :]. (A random horizontal flip is this
-// with the width axis.) Outer rows o in [o_begin, o_end).
+// elements: out[o, n-1-i, :] = x[o, i, :]. Outer rows o in [o_begin, o_end).
 __attribute__((export_name("reverse_axis"))) void reverse_axis(
     const float* x, float* out, int n, int inner, int o_begin, int o_end) {
   for (int o = o_begin; o < o_end; o++) {
+    reverse_row(x + o * n * inner, out + o * n * inner, n, inner);
+  }
+}
+
+// A random flip of a batch of [h, w, c] images of 4-byte values in one
+// pass: image b is mirrored top to bottom where bit 1 of flags[b] is set,
+// left to right where bit 2 is, else copied (flags as floats: threads get
+// integer arguments only, so the flags are in memory). Output rows
+// r = b * h + y in [row_begin, row_end).
+__attribute__((export_name("flip_images"))) void flip_images(
+    const float* x, const float* flags, int h, int w, int c, float* out,
+    int row_begin, int row_end) {
+  const int n = w * c;
+  for (int r = row_begin; r < row_end; r++) {
+    const int b = r / h, y = r % h;
+    const int f = (int)flags[b];
+    const float* src = x + (b * h + (f & 1 ? h - 1 - y : y)) * n;
+    float* dst = out + r * n;
+    if (f & 2) {
+      reverse_row(src, dst, w, c);
+      continue;
+    }
     int i = 0;
-    if (inner == 3) {
-      // RGB pixels (a flip of images along their width), four at a time:
-      // three vectors hold pixels p0..p3, written back as p3..p0.
-      const float* src = x + o * n * 3;
-      float* row = out + o * n * 3;
-      for (; i + 4 <= n; i += 4) {
-        const v128_t s0 = load4(src + i * 3);      // p0.0 p0.1 p0.2 p1.0
-        const v128_t s1 = load4(src + i * 3 + 4);  // p1.1 p1.2 p2.0 p2.1
-        const v128_t s2 = load4(src + i * 3 + 8);  // p2.2 p3.0 p3.1 p3.2
-        const v128_t s0s2 = wasm_i32x4_shuffle(s0, s2, 3, 4, 3, 4);
-        float* dst = row + (n - 4 - i) * 3;
-        store4(dst, wasm_i32x4_shuffle(s2, s1, 1, 2, 3, 6));     // p3, p2.0
-        store4(dst + 4, wasm_i32x4_shuffle(s1, s0s2, 3, 5, 4, 0));  // p2.1 p2.2 p1.0 p1.1
-        store4(dst + 8, wasm_i32x4_shuffle(s1, s0, 1, 4, 5, 6));  // p1.2, p0
-      }
-    }
-    for (; i < n; i++) {
-      const float* src = x + (o * n + i) * inner;
-      float* dst = out + (o * n + (n - 1 - i)) * inner;
-      int j = 0;
-      for (; j + 4 <= inner; j += 4) store4(dst + j, load4(src + j));
-      for (; j < inner; j++) dst[j] = src[j];
-    }
+    for (; i + 4 <= n; i += 4) store4(dst + i, load4(src + i));
+    for (; i < n; i++) dst[i] = src[i];
   }
 }
 
