@@ -117,6 +117,25 @@ Deno.test("useFastBackend() ClipByValue equals the cpu backend's bits, and a Cas
       )
     );
     assertSameBits(got, want, "ClipByValue");
+    // -0 stays -0 at a bound of 0, a NaN stays NaN (x < low ? low : x, as
+    // the cpu backend clips), also in the last elements after the SIMD lanes.
+    const special = [-0, NaN, Infinity, -Infinity, 0, 3];
+    for (const shape of [SHAPE, ODD_SHAPE]) {
+      const values = tf.randomUniform(shape, -5, 5, "float32", SEED)
+        .dataSync() as Float32Array;
+      values.forEach((_, i) => {
+        if (i % 7 === 0 || i >= values.length - 3) values[i] = special[i % 6];
+      });
+      const [got, want] = onBoth(
+        () => tf.clipByValue(tf.tensor(values, shape), 0, 2),
+        shape,
+      );
+      assertSameBits(
+        got,
+        want,
+        `ClipByValue of -0, NaN and infinities ${shape}`,
+      );
+    }
     const x = tf.randomUniform(SHAPE, 0, 1, "float32", SEED);
     const same = tf.cast(x, "float32");
     assert.equal(same.dataId, x.dataId); // no copy
