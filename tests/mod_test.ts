@@ -8,13 +8,16 @@ const LIB = fileURLToPath(new URL("../lib/", import.meta.url));
 /**
  * The stages in the order data flows through them: a folder may import only
  * from the folders listed for it (and from itself). `fast/` is a backend that
- * only the entry points (cli, web) and the notebooks switch on.
+ * only the entry points (cli, web) and the notebooks switch on; it implements
+ * kernels that `model/` declares (the augmentation layers' one-pass flip and
+ * colour change, lib/model/_augmentation_ops.ts), as a tfjs backend
+ * implements the kernels tfjs-core declares.
  */
 const ALLOWED: Record<string, string[]> = {
   util: [],
   dataset: ["util"],
   model: ["util"],
-  fast: [],
+  fast: ["model"],
   train: ["util", "dataset", "model"],
   viz: ["util", "dataset", "model", "train"],
   explain: ["util", "dataset", "model", "train", "viz"],
