@@ -112,6 +112,20 @@ function partsOf(pixels: number, c: number): number {
   return KernelPool.partsFor(pixels, partFloats(c));
 }
 
+/**
+ * Channel j's scale, gamma / sqrt(variance + epsilon): the forward pass
+ * multiplies by it, and the backward pass recomputes the ReLU's mask with it,
+ * so both must get it from here (as float32 once stored).
+ */
+function scaleOf(
+  gamma: Float32Array,
+  variance: Float32Array,
+  epsilon: number,
+  j: number,
+): number {
+  return gamma[j] / Math.sqrt(variance[j] + epsilon);
+}
+
 /** Threads for a tensor of `size` elements in `pixels` rows. */
 function threadsFor(pool: KernelPool, size: number, pixels: number): number {
   return size < MIN_THREADED_ELEMENTS ? 1 : Math.min(pool.threads, pixels);
@@ -160,7 +174,7 @@ export function batchNorm(pool: KernelPool, args: KernelArgs): Info[] {
     meanOut[j] = xs[j] + shifted;
     varianceOut[j] = Math.max(0, sums[c + j] / pixels - shifted * shifted);
     f32[at + j] = meanOut[j];
-    f32[at + c + j] = g[j] / Math.sqrt(varianceOut[j] + epsilon);
+    f32[at + c + j] = scaleOf(g, varianceOut, epsilon, j);
     f32[at + 2 * c + j] = b[j];
   }
   const yAt = pointer(backend, y);
@@ -214,7 +228,7 @@ export function batchNormGrad(pool: KernelPool, args: KernelArgs): Info[] {
     const fc = pool.alloc(2 * c);
     const b = heap(backend, beta);
     for (let j = 0; j < c; j++) {
-      f32[fc / 4 + j] = g[j] / Math.sqrt(v[j] + epsilon);
+      f32[fc / 4 + j] = scaleOf(g, v, epsilon, j);
       f32[fc / 4 + c + j] = b[j];
     }
     dyIn = [dyAt, fc];
